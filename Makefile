@@ -1,0 +1,125 @@
+# git-credential-raxx — see README.md. Every library comes through pkg-config.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec/git-credential-raxx
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+PKG_CONFIG ?= pkg-config
+CC ?= cc
+CLANG ?= clang
+INSTALL ?= install
+PROVE ?= prove
+PROVE_FLAGS ?= -j2
+FUZZ_SECONDS ?= 10
+
+PKGS = libcurl openssl libsodium json-c yaml-0.1
+
+CFLAGS ?= -g -O2
+override CFLAGS += -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
+	-fstack-protector-strong -Isrc
+ifeq ($(SANITIZE),1)
+override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+override LDFLAGS += -fsanitize=address,undefined
+else
+override CPPFLAGS += -D_FORTIFY_SOURCE=2
+endif
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+override CFLAGS += $(PKG_CFLAGS)
+
+PROG = git-credential-raxx
+LIB_SRCS = $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJS = $(LIB_SRCS:.c=.o)
+HEADERS = $(wildcard src/*.h)
+UNIT_SRCS = $(wildcard tests/unit/test-*.c)
+UNIT_TESTS = $(UNIT_SRCS:.c=.t)
+SHELL_TESTS = $(sort $(wildcard tests/t[0-9]*.sh))
+HELPERS = $(wildcard helper/*)
+
+# A sanitized build must not mix with a plain one: remember the flavour.
+FLAVOUR := $(if $(filter 1,$(SANITIZE)),sanitize,plain)
+FLAVOUR_STAMP = .build-flavour
+
+.PHONY: all check unit-check install uninstall deps demo bench fuzz clean \
+	check-deps flavour
+
+all: $(PROG)
+
+flavour:
+	@if [ "$$(cat $(FLAVOUR_STAMP) 2>/dev/null)" != "$(FLAVOUR)" ]; then \
+		rm -f src/*.o libraxx.a $(PROG) tests/unit/*.t; \
+		echo "$(FLAVOUR)" > $(FLAVOUR_STAMP); \
+	fi
+
+check-deps:
+	@$(PKG_CONFIG) --exists $(PKGS) || { \
+		echo "missing libraries ($(PKGS)): run 'make deps' first" >&2; \
+		exit 1; }
+
+src/%.o: src/%.c $(HEADERS) | flavour check-deps
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+libraxx.a: $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(PROG): src/main.o libraxx.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ src/main.o libraxx.a $(PKG_LIBS)
+
+tests/unit/%.t: tests/unit/%.c tests/unit/tap.h libraxx.a | flavour
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< libraxx.a $(PKG_LIBS)
+
+check: $(PROG) $(UNIT_TESTS)
+	RAXX_BUILD_DIR="$(CURDIR)" SANITIZE="$(SANITIZE)" FUZZ_SECONDS="$(FUZZ_SECONDS)" \
+		$(PROVE) $(PROVE_FLAGS) --exec '' $(UNIT_TESTS) $(SHELL_TESTS)
+
+unit-check: $(UNIT_TESTS)
+	$(PROVE) --exec '' $(UNIT_TESTS)
+
+install: $(PROG)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1
+	$(INSTALL) -m 0755 $(PROG) $(DESTDIR)$(BINDIR)/$(PROG)
+	for h in $(HELPERS); do \
+		$(INSTALL) -m 0755 $$h $(DESTDIR)$(LIBEXECDIR)/$$(basename $$h) || exit 1; \
+	done
+	$(INSTALL) -m 0644 man/$(PROG).1 $(DESTDIR)$(MANDIR)/man1/$(PROG).1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/$(PROG) $(DESTDIR)$(MANDIR)/man1/$(PROG).1
+	for h in $(HELPERS); do rm -f $(DESTDIR)$(LIBEXECDIR)/$$(basename $$h); done
+	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+
+# Installs what building and testing need: Debian/Ubuntu with apt-get,
+# macOS with Homebrew.
+deps:
+	@if command -v apt-get >/dev/null 2>&1; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+			build-essential pkg-config libcurl4-openssl-dev libssl-dev \
+			libsodium-dev libjson-c-dev libyaml-dev git gh python3 openssl \
+			perl mandoc curl ca-certificates clang libclang-rt-14-dev \
+			procps util-linux hyperfine; \
+	elif command -v brew >/dev/null 2>&1; then \
+		brew install pkg-config curl openssl@3 libsodium json-c libyaml gh \
+			python3 mandoc hyperfine; \
+	else \
+		echo "make deps: neither apt-get nor brew found; install: $(PKGS), gh, python3" >&2; \
+		exit 1; \
+	fi
+
+demo: $(PROG)
+	@sh tests/demo.sh
+
+bench: $(PROG)
+	@sh tests/bench.sh
+
+fuzz:
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+clean:
+	rm -f src/*.o libraxx.a $(PROG) tests/unit/*.t $(FLAVOUR_STAMP)
+	rm -rf tests/trash.* tests/fuzz/build

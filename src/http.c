@@ -1,0 +1,446 @@
+#define _POSIX_C_SOURCE 200809L
+#include "http.h"
+#include "log.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <sodium.h>
+
+struct http_client {
+	CURL *curl;
+	char *service;
+	int fail_code;
+	struct curl_slist *extra;	/* per-client headers, may hold secrets */
+	int requests;
+	int connections;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static int64_t deadline_ms;
+static int curl_ready;
+
+void http_set_deadline(int64_t ms)
+{
+	deadline_ms = ms;
+}
+
+int64_t http_deadline(void)
+{
+	return deadline_ms;
+}
+
+/* The setopt calls are checked, with the option's name in the message. */
+#define SETOPT(c, opt, val) do { \
+	CURLcode rc_ = curl_easy_setopt((c), (opt), (val)); \
+	if (rc_ != CURLE_OK) { \
+		raxx_fail(RAXX_EINTERNAL, "libcurl: setting %s failed: %s", \
+			  #opt, curl_easy_strerror(rc_)); \
+		goto fail; \
+	} \
+} while (0)
+
+static int is_loopback_host(const char *host)
+{
+	if (!strcasecmp(host, "localhost") || !strcmp(host, "[::1]") ||
+	    !strcmp(host, "::1"))
+		return 1;
+	return !strncmp(host, "127.", 4) &&
+	       strspn(host, "0123456789.") == strlen(host);
+}
+
+int http_check_url(const char *url, const char *what, int fail_code)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	int ret = 0;
+	const char *allow = env_get("RAXX_ALLOW_HTTP_LOOPBACK");
+
+	if (!u)
+		die("out of memory");
+	if (!url || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+		char safe[256];
+
+		ret = raxx_fail(fail_code, "%s '%s' is not a valid URL: give an https:// URL",
+				what, sanitize(safe, sizeof(safe), url ? url : ""));
+		goto out;
+	}
+	if (!strcasecmp(scheme, "https"))
+		goto out;
+	if (!strcasecmp(scheme, "http") && is_loopback_host(host) &&
+	    allow && !strcmp(allow, "1"))
+		goto out;
+	ret = raxx_fail(fail_code, "%s uses %s://: only https:// is accepted "
+			"(http:// only to loopback with RAXX_ALLOW_HTTP_LOOPBACK=1)",
+			what, scheme);
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return ret;
+}
+
+/* Adds RAXX_CA_BUNDLE to the trust store that OpenSSL already has. */
+static CURLcode add_ca_bundle(CURL *curl, void *sslctx, void *arg)
+{
+	X509_STORE *store = SSL_CTX_get_cert_store((SSL_CTX *)sslctx);
+
+	(void)curl;
+	if (!X509_STORE_load_locations(store, (const char *)arg, NULL))
+		return CURLE_SSL_CACERT_BADFILE;
+	return CURLE_OK;
+}
+
+static int backend_is_openssl(void)
+{
+	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+
+	return v && v->ssl_version && !strncmp(v->ssl_version, "OpenSSL", 7);
+}
+
+struct http_client *http_client_new(const char *service, int fail_code)
+{
+	struct http_client *c;
+	const char *ca = env_get("RAXX_CA_BUNDLE");
+	const char *allow = env_get("RAXX_ALLOW_HTTP_LOOPBACK");
+
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+			raxx_fail(RAXX_EINTERNAL, "libcurl: global init failed");
+			return NULL;
+		}
+		curl_ready = 1;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->service = xstrdup(service);
+	c->fail_code = fail_code;
+	c->curl = curl_easy_init();
+	if (!c->curl) {
+		raxx_fail(RAXX_EINTERNAL, "libcurl: cannot create a handle");
+		goto fail;
+	}
+	SETOPT(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
+	SETOPT(c->curl, CURLOPT_USERAGENT, "git-credential-raxx/" RAXX_VERSION);
+	SETOPT(c->curl, CURLOPT_FOLLOWLOCATION, 0L);
+	SETOPT(c->curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	SETOPT(c->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	SETOPT(c->curl, CURLOPT_NOSIGNAL, 1L);
+	SETOPT(c->curl, CURLOPT_PROTOCOLS_STR,
+	       (allow && !strcmp(allow, "1")) ? "https,http" : "https");
+	SETOPT(c->curl, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
+	SETOPT(c->curl, CURLOPT_PROXY, "");	/* never via a proxy from the env */
+	SETOPT(c->curl, CURLOPT_ACCEPT_ENCODING, "");
+	if (ca) {
+		if (backend_is_openssl()) {
+			SETOPT(c->curl, CURLOPT_SSL_CTX_FUNCTION, add_ca_bundle);
+			SETOPT(c->curl, CURLOPT_SSL_CTX_DATA, (void *)ca);
+		} else {
+			SETOPT(c->curl, CURLOPT_CAINFO, ca);
+		}
+	}
+	return c;
+fail:
+	http_client_free(c);
+	return NULL;
+}
+
+void http_client_add_header(struct http_client *c, const char *name,
+			    const char *value)
+{
+	char *line = xstrfmt("%s: %s", name, value);
+	struct curl_slist *n = curl_slist_append(c->extra, line);
+
+	free_secret(line);
+	if (!n)
+		die("out of memory");
+	c->extra = n;
+}
+
+static void slist_free_wiped(struct curl_slist *l)
+{
+	struct curl_slist *p;
+
+	for (p = l; p; p = p->next)
+		sodium_memzero(p->data, strlen(p->data));
+	curl_slist_free_all(l);
+}
+
+void http_client_free(struct http_client *c)
+{
+	if (!c)
+		return;
+	if (c->curl)
+		curl_easy_cleanup(c->curl);
+	slist_free_wiped(c->extra);
+	free(c->service);
+	free(c);
+}
+
+int http_client_requests(const struct http_client *c)
+{
+	return c->requests;
+}
+
+int http_client_connections(const struct http_client *c)
+{
+	return c->connections;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct http_response *r = arg;
+
+	if (sb_add(&r->body, data, size * n))
+		return 0;	/* over the cap: curl aborts the transfer */
+	return size * n;
+}
+
+static void keep_header(char **slot, const char *v, size_t n)
+{
+	free(*slot);
+	*slot = xstrndup(v, n);
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *arg)
+{
+	struct http_response *r = arg;
+	size_t len = size * n, klen;
+	const char *colon, *v, *end = data + len;
+	static const struct { const char *name; size_t off; } keep[] = {
+		{ "location", offsetof(struct http_response, location) },
+		{ "date", offsetof(struct http_response, date) },
+		{ "retry-after", offsetof(struct http_response, retry_after) },
+		{ "content-type", offsetof(struct http_response, content_type) },
+		{ "x-ratelimit-remaining",
+		  offsetof(struct http_response, ratelimit_remaining) },
+	};
+	size_t i;
+
+	if (len >= 5 && !strncmp(data, "HTTP/", 5)) {
+		/* a new response (after 1xx): forget earlier headers */
+		for (i = 0; i < sizeof(keep) / sizeof(*keep); i++) {
+			char **slot = (char **)((char *)r + keep[i].off);
+			free(*slot);
+			*slot = NULL;
+		}
+		return len;
+	}
+	colon = memchr(data, ':', len);
+	if (!colon)
+		return len;
+	klen = (size_t)(colon - data);
+	v = colon + 1;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == '\r' || end[-1] == '\n' ||
+			   end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	for (i = 0; i < sizeof(keep) / sizeof(*keep); i++) {
+		if (strlen(keep[i].name) == klen &&
+		    !strncasecmp(data, keep[i].name, klen))
+			keep_header((char **)((char *)r + keep[i].off), v,
+				    (size_t)(end - v));
+	}
+	return len;
+}
+
+void http_response_release(struct http_response *r)
+{
+	sb_release(&r->body);
+	free(r->location);
+	free(r->date);
+	free(r->retry_after);
+	free(r->content_type);
+	free(r->ratelimit_remaining);
+	r->location = r->date = r->retry_after = r->content_type = NULL;
+	r->ratelimit_remaining = NULL;
+	r->status = 0;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1)
+		;
+}
+
+static long remaining_ms(void)
+{
+	int64_t left;
+
+	if (!deadline_ms)
+		return 30000;
+	left = deadline_ms - now_ms();
+	return left > 0 ? (long)left : 0;
+}
+
+static int transient(CURLcode rc)
+{
+	return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST;
+}
+
+/* The URL without its query, for traces and messages. */
+static char *url_for_message(const char *url)
+{
+	char buf[512];
+	size_t n = strcspn(url, "?#");
+
+	if (n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	memcpy(buf, url, n);
+	buf[n] = '\0';
+	return xstrdup(sanitize(buf, sizeof(buf), buf));
+}
+
+static int perform_once(struct http_client *c, const char *method,
+			const char *url, struct curl_slist *hdrs,
+			const char *body, struct http_response *r,
+			CURLcode *rc_out)
+{
+	CURLcode rc;
+	long conns = 0, budget = remaining_ms();
+
+	http_response_release(r);
+	r->body.secret = 1;
+	r->body.cap = HTTP_MAX_BODY;
+	sb_reset(&r->body);
+	c->errbuf[0] = '\0';
+	if (budget <= 0) {
+		*rc_out = CURLE_OPERATION_TIMEDOUT;
+		return -1;
+	}
+	SETOPT(c->curl, CURLOPT_URL, url);
+	SETOPT(c->curl, CURLOPT_HTTPHEADER, hdrs);
+	SETOPT(c->curl, CURLOPT_WRITEFUNCTION, on_body);
+	SETOPT(c->curl, CURLOPT_WRITEDATA, r);
+	SETOPT(c->curl, CURLOPT_HEADERFUNCTION, on_header);
+	SETOPT(c->curl, CURLOPT_HEADERDATA, r);
+	SETOPT(c->curl, CURLOPT_CONNECTTIMEOUT_MS, budget < 10000 ? budget : 10000L);
+	SETOPT(c->curl, CURLOPT_TIMEOUT_MS, budget < 30000 ? budget : 30000L);
+	if (!strcmp(method, "GET")) {
+		SETOPT(c->curl, CURLOPT_HTTPGET, 1L);
+		SETOPT(c->curl, CURLOPT_CUSTOMREQUEST, (char *)NULL);
+	} else {
+		SETOPT(c->curl, CURLOPT_POSTFIELDS, body ? body : "");
+		SETOPT(c->curl, CURLOPT_POSTFIELDSIZE, (long)(body ? strlen(body) : 0));
+		SETOPT(c->curl, CURLOPT_CUSTOMREQUEST,
+		       strcmp(method, "POST") ? method : (char *)NULL);
+	}
+	r->sent_at = now_seconds();
+	rc = curl_easy_perform(c->curl);
+	c->requests++;
+	if (curl_easy_getinfo(c->curl, CURLINFO_NUM_CONNECTS, &conns) == CURLE_OK)
+		c->connections += (int)conns;
+	*rc_out = rc;
+	if (rc != CURLE_OK)
+		return -1;
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->status);
+	return 0;
+fail:
+	*rc_out = CURLE_FAILED_INIT;
+	return -1;
+}
+
+int http_request(struct http_client *c, const char *method, const char *url,
+		 const char *const *headers, const char *body,
+		 struct http_response *r)
+{
+	struct curl_slist *hdrs = NULL, *p;
+	const char *const *h;
+	char *shown = url_for_message(url);
+	int attempt, ret;
+	CURLcode rc = CURLE_OK;
+
+	for (p = c->extra; p; p = p->next)
+		if (!(hdrs = curl_slist_append(hdrs, p->data)))
+			die("out of memory");
+	for (h = headers; h && *h; h++)
+		if (!(hdrs = curl_slist_append(hdrs, *h)))
+			die("out of memory");
+	if (!(hdrs = curl_slist_append(hdrs, "Expect:")))
+		die("out of memory");
+
+	for (attempt = 1; ; attempt++) {
+		int64_t t0 = now_ms();
+		int before = c->connections;
+		long wait_ms = 250L << (attempt - 1);
+
+		ret = perform_once(c, method, url, hdrs, body, r, &rc);
+		trace("%s %s -> %s%ld (%lld ms%s)", method, shown,
+		      ret ? "error " : "", ret ? (long)rc : r->status,
+		      (long long)(now_ms() - t0),
+		      c->connections > before ? ", new connection" : "");
+		if (attempt >= HTTP_MAX_ATTEMPTS)
+			break;
+		if (ret) {
+			if (!transient(rc))
+				break;
+		} else if (r->status == 502 || r->status == 503 ||
+			   r->status == 504) {
+			;	/* retry below */
+		} else if (r->status == 429 && r->retry_after) {
+			long secs;
+
+			if (parse_long(r->retry_after, 0, 60, &secs))
+				break;
+			wait_ms = secs * 1000;
+		} else {
+			break;
+		}
+		if (wait_ms >= remaining_ms())
+			break;
+		trace("retrying %s in %ld ms", shown, wait_ms);
+		sleep_ms(wait_ms);
+	}
+
+	if (ret) {
+		if (r->body.overflow)
+			ret = raxx_fail(c->fail_code, "%s answer from '%s' is larger "
+					"than %d bytes: check the URL", c->service,
+					shown, HTTP_MAX_BODY);
+		else if (rc == CURLE_OPERATION_TIMEDOUT)
+			ret = raxx_fail(c->fail_code, "%s at '%s' did not answer in "
+					"time: check that it is up, or raise RAXX_TIMEOUT",
+					c->service, shown);
+		else if (rc == CURLE_PEER_FAILED_VERIFICATION ||
+			 rc == CURLE_SSL_CONNECT_ERROR ||
+			 rc == CURLE_SSL_CACERT_BADFILE)
+			ret = raxx_fail(c->fail_code, "%s at '%s': TLS failure: %s: "
+					"check the certificate, or RAXX_CA_BUNDLE",
+					c->service, shown,
+					c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+		else
+			ret = raxx_fail(c->fail_code, "%s at '%s' unreachable: %s",
+					c->service, shown,
+					c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+	}
+	slist_free_wiped(hdrs);	/* holds copies of secret headers */
+	free(shown);
+	return ret;
+}
+
+char *http_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct strbuf sb = STRBUF_INIT;
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+			sb_add(&sb, s, 1);
+		} else {
+			char e[3] = { '%', hex[ch >> 4], hex[ch & 15] };
+			sb_add(&sb, e, 3);
+		}
+	}
+	return sb_detach(&sb);
+}

@@ -1,0 +1,84 @@
+#ifndef RAXX_HTTP_H
+#define RAXX_HTTP_H
+
+/*
+ * The one place that speaks HTTP (libcurl). A client owns one curl handle,
+ * so consecutive requests to one host reuse one TLS connection.
+ *
+ * Policy, for every request:
+ *   - https only; http only to a loopback address with
+ *     RAXX_ALLOW_HTTP_LOOPBACK=1; TLS verification always on;
+ *     RAXX_CA_BUNDLE adds trust anchors to the system's;
+ *   - User-Agent "git-credential-raxx/VERSION"; no Expect: 100-continue;
+ *   - redirects are never followed: a 3xx comes back to the caller;
+ *   - the body is capped at HTTP_MAX_BODY (larger: an error);
+ *   - connect and total timeouts, bounded by the process deadline
+ *     (http_set_deadline, from RAXX_TIMEOUT);
+ *   - retried with backoff, at most HTTP_MAX_ATTEMPTS in all and only
+ *     within the deadline, where it is safe: connection failures before
+ *     anything was sent, 502/503/504, and 429 with Retry-After.
+ *
+ * A transport failure (no HTTP answer at all) records the client's
+ * fail_code (vault: RAXX_EVAULT, GitHub: RAXX_EGITHUB) with a message
+ * naming the service and URL, and returns that code.
+ */
+
+#include "util.h"
+
+#define HTTP_MAX_BODY (1024 * 1024)
+#define HTTP_MAX_ATTEMPTS 3
+
+struct http_client;
+
+struct http_response {
+	long status;
+	struct strbuf body;	/* secret: wiped on release */
+	char *location;
+	char *date;
+	char *retry_after;
+	char *content_type;
+	char *ratelimit_remaining;
+	time_t sent_at;		/* local clock when the last attempt began */
+};
+#define HTTP_RESPONSE_INIT { 0, STRBUF_INIT, NULL, NULL, NULL, NULL, NULL, 0 }
+
+/* Overall deadline for all requests of this process (monotonic ms). */
+void http_set_deadline(int64_t deadline_ms);
+int64_t http_deadline(void);
+
+/*
+ * service names the peer in messages ("vault", "GitHub"). Returns a
+ * client or NULL with the error recorded (fail_code).
+ */
+struct http_client *http_client_new(const char *service, int fail_code);
+/* Headers sent on every request of this client, e.g. CF Access ones;
+ * the value is kept (copied) and wiped on free. */
+void http_client_add_header(struct http_client *c, const char *name,
+			    const char *value);
+void http_client_free(struct http_client *c);
+/* Requests made, and new connections opened, by this client so far. */
+int http_client_requests(const struct http_client *c);
+int http_client_connections(const struct http_client *c);
+
+/*
+ * Check a base URL against the policy above without any network.
+ * Returns 0, or fail code with a message naming what (e.g. the
+ * variable "INFISICAL_HOST").
+ */
+int http_check_url(const char *url, const char *what, int fail_code);
+
+/*
+ * method: "GET", "POST", "DELETE"... headers: NULL-terminated array of
+ * "Name: value" strings (may hold secrets; never traced). body may be
+ * NULL. Returns 0 when an HTTP answer came (any status), else the fail
+ * code. resp must be released with http_response_release.
+ */
+int http_request(struct http_client *c, const char *method, const char *url,
+		 const char *const *headers, const char *body,
+		 struct http_response *resp);
+void http_response_release(struct http_response *resp);
+
+/* Percent-encode s for a query value or path segment (fresh string). */
+char *http_escape(const char *s);
+
+#endif

@@ -1,0 +1,117 @@
+#ifndef RAXX_UTIL_H
+#define RAXX_UTIL_H
+
+/*
+ * Small shared pieces: exit codes, the error slot, allocation that never
+ * returns NULL, a capped growable buffer, and secret-safe helpers.
+ *
+ * Error convention: a failing function records one message with
+ * raxx_fail(CODE, fmt, ...) and returns CODE (a positive exit code from
+ * the table below). Only main() turns it into an exit status and prints
+ * it. Messages: lower case, no full stop, the failing thing first, the
+ * operator's next step last, never a secret value.
+ */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* system headers first: banned.h must come after their definitions */
+#include "banned.h"
+
+#define RAXX_VERSION "0.1.0"
+
+enum raxx_code {
+	RAXX_OK = 0,
+	RAXX_EINTERNAL = 1,	/* internal error */
+	RAXX_EVAULT = 2,	/* vault trouble, or no bot */
+	RAXX_EAPPCRED = 3,	/* GitHub refused the App credentials, or bad key */
+	RAXX_ESECRETS = 4,	/* bot secrets lack keys */
+	RAXX_ENOINST = 5,	/* installation not found */
+	RAXX_EGITHUB = 6,	/* GitHub unreachable / unusable answer */
+	RAXX_ENOTHING = 8,	/* revoke: nothing to revoke */
+	RAXX_EHANDOFF = 9,	/* handoff refused */
+	RAXX_EUSAGE = 64,	/* usage */
+};
+
+#define RAXX_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* Record the current failure; returns code. A later call replaces it. */
+int raxx_fail(int code, const char *fmt, ...) RAXX_PRINTF(2, 3);
+/* The recorded message ("" if none) and code (0 if none). */
+const char *raxx_errmsg(void);
+int raxx_errcode(void);
+void raxx_clear_error(void);
+
+/* Print "raxx: warning: ..." / "raxx: error: ..." on stderr. */
+void warning(const char *fmt, ...) RAXX_PRINTF(1, 2);
+void error_msg(const char *fmt, ...) RAXX_PRINTF(1, 2);
+/* An internal bug or out of memory: print and exit 1. */
+_Noreturn void die(const char *fmt, ...) RAXX_PRINTF(1, 2);
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xstrfmt(const char *fmt, ...) RAXX_PRINTF(1, 2);
+
+/*
+ * A growable buffer, always NUL-terminated. With cap > 0, growing past
+ * cap bytes fails (sb_add returns -1 and sets overflow) instead of eating
+ * memory: every buffer filled from the network has a cap. With secret set,
+ * the old storage is wiped before it is freed on growth and release.
+ */
+struct strbuf {
+	char *buf;
+	size_t len;
+	size_t alloc;
+	size_t cap;
+	unsigned secret:1;
+	unsigned overflow:1;
+};
+#define STRBUF_INIT { NULL, 0, 0, 0, 0, 0 }
+
+int sb_add(struct strbuf *sb, const void *data, size_t n);
+int sb_adds(struct strbuf *sb, const char *s);
+int sb_addf(struct strbuf *sb, const char *fmt, ...) RAXX_PRINTF(2, 3);
+void sb_reset(struct strbuf *sb);
+/* Wipes (when secret) and frees; the strbuf may be reused after. */
+void sb_release(struct strbuf *sb);
+/* Hands the buffer to the caller (never NULL) and resets sb. */
+char *sb_detach(struct strbuf *sb);
+const char *sb_str(const struct strbuf *sb);
+
+/* Wipe and free a C string holding a secret; accepts NULL. */
+void free_secret(char *s);
+/* Constant-time equality of two strings (length leaks, content does not). */
+int secret_equal(const char *a, const char *b);
+
+/*
+ * Copy s into out (size n) with every control character and non-ASCII
+ * byte replaced by '?', so that nothing a server says can drive the
+ * terminal. Returns out.
+ */
+char *sanitize(char *out, size_t n, const char *s);
+
+/* Parse a whole decimal number within [min, max]; 0 on success. */
+int parse_long(const char *s, long min, long max, long *out);
+/* Parse "YYYY-MM-DDTHH:MM:SSZ" (UTC, fraction allowed); 0 on success. */
+int parse_iso8601(const char *s, time_t *out);
+/* Parse an RFC 7231 HTTP date; 0 on success. */
+int parse_http_date(const char *s, time_t *out);
+/* Format t as "YYYY-MM-DDTHH:MM:SSZ" into out (>= 21 bytes). */
+void format_iso8601(time_t t, char *out, size_t n);
+
+/* Environment value, NULL when unset or empty. */
+const char *env_get(const char *name);
+/* Wall clock, and a monotonic clock in milliseconds. */
+time_t now_seconds(void);
+int64_t now_ms(void);
+
+#endif

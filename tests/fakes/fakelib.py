@@ -1,0 +1,447 @@
+"""Shared plumbing for the local HTTPS fakes (vault, GitHub).
+
+Python 3 standard library only. Loopback only.
+
+What every fake gets from here:
+  * an HTTP/1.1 keep-alive server over TLS, one thread per connection,
+    bound to 127.0.0.1 (port 0 = any free port, or --port);
+  * --port-file / --pid-file written (atomically) only once listening;
+  * a clean exit on SIGTERM / SIGINT;
+  * one JSON line per request appended to --log, plus {"event":"connect"}
+    at every new TLS connection, so tests can count requests and handshakes;
+  * the JSON --config re-read on every request, with the common keys
+    "latency_ms" (sleep before answering) and "hang" (never answer);
+  * bodies read whole (Content-Length or chunked) before routing, so an
+    early error answer never desynchronises a keep-alive connection.
+
+A fake subclasses FakeHandler, sets `srv_name`, and implements
+`route(cfg) -> Response`.
+"""
+
+import argparse
+import base64
+import email.utils
+import hashlib
+import json
+import os
+import signal
+import socket
+import ssl
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+# Query keys whose values must never reach the log.
+SECRET_QUERY_KEYS = {"access_token", "token", "clientsecret", "client_secret", "secret", "password"}
+
+
+# ---------------------------------------------------------------- small helpers
+
+def sha256_hex(s):
+    if isinstance(s, str):
+        s = s.encode("utf-8", "surrogateescape")
+    return hashlib.sha256(s).hexdigest()
+
+
+def b64url_encode(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode_strict(s):
+    """Decode unpadded base64url; refuse padding and foreign characters."""
+    if not s or any(c not in _B64URL for c in s) or len(s) % 4 == 1:
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+_B64URL = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def atomic_write(path, data):
+    """Write via temp file + rename, so readers never see half a file."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    d = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp.", dir=d)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def read_json_file(path, default=None, tries=10):
+    """Read a JSON file that another process may be rewriting in place.
+
+    Tests should rewrite atomically, but `cat >cfg` truncates first: retry a
+    few times on a half-written file before giving up.
+    """
+    for i in range(tries):
+        try:
+            with open(path, "rb") as f:
+                raw = f.read()
+            return json.loads(raw.decode("utf-8"))
+        except FileNotFoundError:
+            return default
+        except (ValueError, UnicodeDecodeError):
+            if i == tries - 1:
+                raise
+            time.sleep(0.02)
+    return default
+
+
+def iso_utc(epoch):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def iso_ms(epoch):
+    """Infisical-style timestamp: 2024-01-02T03:04:05.678Z."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + ".%03dZ" % (int(epoch * 1000) % 1000)
+
+
+# ---------------------------------------------------------------- responses
+
+class Response:
+    """What a route returns. `log` holds extra (non-secret!) log fields."""
+
+    def __init__(self, status, body=b"", ctype="application/json; charset=utf-8",
+                 headers=None, note="", log=None):
+        self.status = status
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        self.body = body
+        self.ctype = ctype
+        self.headers = list(headers or [])
+        self.note = note
+        self.log = dict(log or {})
+
+
+def json_response(status, obj, headers=None, note="", log=None):
+    return Response(status, json.dumps(obj, indent=None, separators=(",", ":")) + "\n",
+                    headers=headers, note=note, log=log)
+
+
+def text_response(status, text, ctype="text/plain; charset=utf-8", headers=None, note="", log=None):
+    return Response(status, text, ctype=ctype, headers=headers, note=note, log=log)
+
+
+class BadRequestBody(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- server
+
+class TLSServer(ThreadingHTTPServer):
+    """ThreadingHTTPServer whose connections speak TLS.
+
+    The handshake runs in the connection's own thread (not in accept), so a
+    client that stalls or rejects our certificate cannot block the others.
+    """
+
+    daemon_threads = True          # a "hang" request must not block exit
+    allow_reuse_address = True
+    request_queue_size = 128       # tests start many helpers at once
+
+    def __init__(self, addr, handler, args, srv_name):
+        self.args = args
+        self.srv_name = srv_name
+        self.ssl_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ssl_ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        self.ssl_ctx.load_cert_chain(args.cert, args.key)
+        # We only speak HTTP/1.1; say so, so clients offering h2 settle at once.
+        self.ssl_ctx.set_alpn_protocols(["http/1.1"])
+        self._conn_lock = threading.Lock()
+        self._conn_serial = 0
+        self._log_lock = threading.Lock()
+        self.state_lock = threading.RLock()   # for fakes' own shared state
+        self._fail_counts = {}
+        if ":" in addr[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(addr, handler)
+
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        return self.ssl_ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
+
+    def next_conn(self):
+        with self._conn_lock:
+            self._conn_serial += 1
+            return self._conn_serial
+
+    def handle_error(self, request, client_address):
+        # Clients hanging up or refusing our cert are routine in tests.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ssl.SSLError, ConnectionError, socket.timeout, BrokenPipeError)):
+            return
+        sys.stderr.write("%s: error on connection from %s:\n" % (self.srv_name, client_address))
+        traceback.print_exc()
+
+    # -- log
+
+    def log_json(self, obj):
+        if not self.args.log:
+            return
+        line = (json.dumps(obj, separators=(",", ":"), ensure_ascii=True) + "\n").encode("ascii")
+        # One O_APPEND write per line: whole lines even when both fakes share a log.
+        with self._log_lock:
+            fd = os.open(self.args.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, line)
+            finally:
+                os.close(fd)
+
+    # -- config
+
+    def load_config(self):
+        cfg = read_json_file(self.args.config, default={})
+        if not isinstance(cfg, dict):
+            raise ValueError("config is not a JSON object")
+        return cfg
+
+    def forced(self, cfg, key):
+        """The forced behaviour for `key`, honouring behavior.fail_times.
+
+        behavior.fail_times (an int, or {key: int}) applies the failure only to
+        the first N requests that would get it; then the fake behaves normally.
+        Counters live in memory, keyed by (key, value, N, behavior.fail_id):
+        change any of them (e.g. bump "fail_id") to start counting afresh.
+        """
+        beh = cfg.get("behavior") or {}
+        v = beh.get(key, "ok")
+        if v in (None, "ok", ""):
+            return None
+        n = beh.get("fail_times")
+        if isinstance(n, dict):
+            n = n.get(key)
+        if n is None:
+            return v
+        ck = (key, json.dumps(v, sort_keys=True), n, json.dumps(beh.get("fail_id")))
+        with self.state_lock:
+            c = self._fail_counts.get(ck, 0)
+            self._fail_counts[ck] = c + 1
+        return v if c < int(n) else None
+
+
+# ---------------------------------------------------------------- handler
+
+class FakeHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"   # keep-alive; every answer has Content-Length
+    server_version = "raxx-fake"
+    sys_version = ""
+    timeout = 120                   # idle keep-alive connections go away eventually
+    srv_name = "fake"
+
+    # -- connection
+
+    def setup(self):
+        super().setup()
+        self.conn = self.server.next_conn()
+        self.clock_offset = 0
+        try:
+            self.request.do_handshake()
+        except (ssl.SSLError, OSError) as e:
+            # Still a connection attempt: tests may want to see it refused.
+            self.server.log_json({"t": time.time(), "event": "connect", "conn": self.conn,
+                                  "srv": self.srv_name, "tls": "error",
+                                  "reason": type(e).__name__ + ": " + str(e)[:200]})
+            raise
+        self.server.log_json({"t": time.time(), "event": "connect", "conn": self.conn,
+                              "srv": self.srv_name, "tls": "ok",
+                              "version": self.request.version()})
+
+    def version_string(self):
+        return self.server_version
+
+    def log_message(self, fmt, *args):
+        pass   # the JSON log replaces the default stderr chatter
+
+    def date_time_string(self, timestamp=None):
+        # GitHub fake: its Date header follows its (possibly skewed) clock.
+        if timestamp is None:
+            timestamp = time.time() + self.clock_offset
+        return email.utils.formatdate(timestamp, usegmt=True)
+
+    # -- body
+
+    def read_body(self):
+        te = (self.headers.get("Transfer-Encoding") or "").lower()
+        if "chunked" in te:
+            return self._read_chunked()
+        cl = self.headers.get("Content-Length")
+        if cl is None:
+            return b""
+        try:
+            n = int(cl)
+        except ValueError:
+            raise BadRequestBody("bad Content-Length")
+        if n < 0:
+            raise BadRequestBody("bad Content-Length")
+        data = self.rfile.read(n)
+        if len(data) != n:
+            raise BadRequestBody("short body")
+        return data
+
+    def _read_chunked(self):
+        out = []
+        while True:
+            line = self.rfile.readline(65537)
+            if not line:
+                raise BadRequestBody("eof in chunked body")
+            try:
+                size = int(line.split(b";", 1)[0].strip(), 16)
+            except ValueError:
+                raise BadRequestBody("bad chunk size")
+            if size == 0:
+                # trailers, up to the blank line
+                while True:
+                    t = self.rfile.readline(65537)
+                    if t in (b"\r\n", b"\n", b""):
+                        break
+                return b"".join(out)
+            data = self.rfile.read(size)
+            if len(data) != size:
+                raise BadRequestBody("short chunk")
+            out.append(data)
+            self.rfile.readline(3)   # CRLF after the chunk
+
+    # -- dispatch
+
+    def do_GET(self):
+        self._dispatch()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
+
+    def _dispatch(self):
+        t0 = time.time()
+        split = urlsplit(self.path)
+        self.req_path = split.path
+        self.query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+        self.raw_query = split.query
+        self.auth_state = None    # "ok" / "bad" / "none" once a route decides
+        base_log = {"t": t0, "conn": self.conn, "srv": self.srv_name, "method": self.command,
+                    "path": self.req_path, "query": self._loggable_query(),
+                    "ua": self.headers.get("User-Agent")}
+        try:
+            self.body = self.read_body()
+        except BadRequestBody as e:
+            self.close_connection = True
+            self._send(text_response(400, "bad request body: %s\n" % e), base_log)
+            return
+
+        try:
+            cfg = self.server.load_config()
+        except Exception as e:   # a broken config is the test's bug: say so loudly
+            self._send(text_response(500, "fake config unreadable: %s\n" % e, note="config-error"), base_log)
+            return
+
+        self.clock_offset = cfg.get("clock_offset", 0) or 0
+        if cfg.get("hang"):
+            # A dead server: accept the request, never answer.
+            self.server.log_json(dict(base_log, status=None, note="hang"))
+            time.sleep(3600)
+            self.close_connection = True
+            return
+        lat = cfg.get("latency_ms") or 0
+        if lat:
+            time.sleep(lat / 1000.0)
+
+        try:
+            resp = self.route(cfg)
+        except Exception:
+            traceback.print_exc()
+            resp = text_response(500, "fake crashed; see its stderr\n", note="exception")
+        if resp is None:      # route already answered (or chose to hang)
+            return
+        self._send(resp, base_log)
+
+    def _send(self, resp, base_log):
+        self.send_response(resp.status)
+        if resp.ctype and resp.status != 204:
+            self.send_header("Content-Type", resp.ctype)
+        for k, v in resp.headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", "0" if resp.status in (204, 304) else str(len(resp.body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD" and resp.status not in (204, 304):
+            self.wfile.write(resp.body)
+        self.wfile.flush()
+        entry = dict(base_log)
+        entry["status"] = resp.status
+        entry["note"] = resp.note or ""
+        if self.auth_state is not None:
+            entry["auth"] = self.auth_state
+        entry.update(resp.log)
+        self.server.log_json(entry)
+
+    def _loggable_query(self):
+        return {k: ("<redacted>" if k.lower() in SECRET_QUERY_KEYS else v) for k, v in self.query.items()}
+
+    def route(self, cfg):
+        raise NotImplementedError
+
+    # -- helpers for routes
+
+    def header(self, name, default=None):
+        return self.headers.get(name, default)
+
+    def body_json(self):
+        """Parse the body as JSON; raises ValueError when it is not."""
+        return json.loads(self.body.decode("utf-8"))
+
+    def host_base(self):
+        host = self.headers.get("Host") or "127.0.0.1:%d" % self.server.server_address[1]
+        return "https://" + host
+
+
+# ---------------------------------------------------------------- main
+
+def arg_parser(description):
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--cert", required=True, help="server certificate (PEM)")
+    p.add_argument("--key", required=True, help="server private key (PEM)")
+    p.add_argument("--config", required=True, help="JSON config, re-read on every request")
+    p.add_argument("--log", help="JSON-lines request log (appended)")
+    p.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=0, help="port (default 0: any free port)")
+    p.add_argument("--port-file", help="write the port here once listening")
+    p.add_argument("--pid-file", help="write the pid here once listening")
+    return p
+
+
+def serve(args, handler_cls, srv_name):
+    if args.host not in LOOPBACK:
+        sys.exit("%s: refusing to bind %s: loopback only" % (srv_name, args.host))
+    host = "127.0.0.1" if args.host == "localhost" else args.host
+    server = TLSServer((host, args.port), handler_cls, args, srv_name)
+
+    def on_term(signum, frame):
+        # shutdown() waits for serve_forever() to return: run it off this thread.
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+
+    # Only now, listening, tell the world: pid first, so a test that sees the
+    # port file can rely on the pid file too.
+    if args.pid_file:
+        atomic_write(args.pid_file, "%d\n" % os.getpid())
+    if args.port_file:
+        atomic_write(args.port_file, "%d\n" % server.server_address[1])
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+    return 0

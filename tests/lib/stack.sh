@@ -1,0 +1,204 @@
+# stack.sh — the local stack for integration tests: a throwaway CA, a
+# fake Infisical vault and a fake GitHub (REST + git smart-HTTP), both over
+# real TLS on 127.0.0.1. Source after test-lib.sh, then `start_stack`.
+#
+# After start_stack the environment points the program at the fakes:
+#   INFISICAL_* (a random client secret per test file), RAXX_GITHUB_API,
+#   RAXX_GITHUB_HOST (127.0.0.1:PORT), RAXX_CA_BUNDLE, GIT_SSL_CAINFO.
+# Two bots exist: raxx-dev-bot (App 3501352, installation 4711) and
+# raxx-ops-bot (App 3501353, installation 4712), installed on the bare
+# repositories raxx-app/demo and raxx-app/other.
+
+LIB_DIR="$TEST_DIR/lib"
+FAKES_SRC="$TEST_DIR/fakes"
+TLS="$TEST_DIR/trash.tls"	# shared by all test files: made once
+FAKES="$TRASH/fakes"
+DEV_APP=3501352 DEV_INST=4711 OPS_APP=3501353 OPS_INST=4712
+
+random_secret() {
+	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'
+}
+
+# fake_config vault|github PYTHON: edit the fake's JSON config with a
+# Python statement on `c`; the fake re-reads it on its next request.
+fake_config() {
+	python3 - "$FAKES/$1.json" "$2" <<'PY'
+import json, os, sys
+path, stmt = sys.argv[1], sys.argv[2]
+c = json.load(open(path))
+exec(stmt)
+tmp = path + ".tmp"
+json.dump(c, open(tmp, "w"), indent=1)
+os.replace(tmp, path)
+PY
+}
+
+# count_requests vault|github METHOD PATH-REGEX [STATUS]: requests logged.
+count_requests() {
+	python3 - "$FAKES/$1.log" "$2" "$3" "${4:-}" <<'PY'
+import json, re, sys
+log, method, path, status = sys.argv[1:5]
+n = 0
+for line in open(log):
+    e = json.loads(line)
+    if e.get("event") or e.get("method") != method:
+        continue
+    if not re.fullmatch(path, e.get("path", "")):
+        continue
+    if status and str(e.get("status")) != status:
+        continue
+    n += 1
+print(n)
+PY
+}
+
+# count_connections vault|github: TLS connections the fake accepted.
+count_connections() {
+	grep -c '"event": *"connect"' "$FAKES/$1.log" || true
+}
+
+# log_notes github: the notes logged (e.g. "token-of:raxx-dev-bot").
+log_notes() {
+	python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e.get("note"):
+        print(e.get("method", ""), e.get("path", ""), e.get("status", ""), e["note"])
+' "$FAKES/$1.log"
+}
+
+_start_fake() {
+	name=$1
+	shift
+	rm -f "$FAKES/$name.port"
+	python3 "$FAKES_SRC/fake_$name.py" --cert "$TLS/server.pem" \
+		--key "$TLS/server.key" --config "$FAKES/$name.json" \
+		--log "$FAKES/$name.log" --port-file "$FAKES/$name.port" \
+		--pid-file "$FAKES/$name.pid" "$@" \
+		>>"$FAKES/$name.stdout" 2>&1 &
+	echo $! >>"$FAKES/pids"
+}
+
+_wait_port() {
+	i=0
+	while [ ! -s "$FAKES/$1.port" ]; do
+		i=$((i + 1))
+		if [ $i -gt 200 ]; then
+			echo "fake $1 did not start:" >&2
+			cat "$FAKES/$1.stdout" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+	cat "$FAKES/$1.port"
+}
+
+# make_bare_repo OWNER/REPO: a bare repository with one commit on main.
+make_bare_repo() {
+	_bare="$FAKES/repos/$1.git"
+	mkdir -p "$(dirname "$_bare")"
+	git init -q --bare -b main "$_bare" &&
+	git -C "$_bare" config http.receivepack true &&
+	_seed="$FAKES/seed-$$" &&
+	rm -rf "$_seed" &&
+	git init -q -b main "$_seed" &&
+	echo "hello from $1" >"$_seed/README" &&
+	git -C "$_seed" add README &&
+	git -C "$_seed" commit -q -m "initial commit" &&
+	git -C "$_seed" push -q "$_bare" main &&
+	rm -rf "$_seed"
+}
+
+start_stack() {
+	mkdir -p "$FAKES/repos" &&
+	sh "$LIB_DIR/mkca.sh" "$TLS" &&
+	sh "$LIB_DIR/mkappkey.sh" "$TLS" dev-app &&
+	sh "$LIB_DIR/mkappkey.sh" "$TLS" ops-app || return 1
+	DEV_PEM="$TLS/dev-app.pem" OPS_PEM="$TLS/ops-app.pem"
+
+	export INFISICAL_CLIENT_ID="raxx-agent-dispatcher-$(random_secret | cut -c1-8)"
+	export INFISICAL_CLIENT_SECRET="ucs-$(random_secret)"
+	export INFISICAL_PROJECT_ID="proj-mq-$(random_secret | cut -c1-12)"
+	echo "$INFISICAL_CLIENT_SECRET" >>"$TRASH/.secrets"
+
+	make_bare_repo raxx-app/demo && make_bare_repo raxx-app/other || return 1
+
+	python3 - "$FAKES" "$TLS" "$INFISICAL_CLIENT_ID" "$INFISICAL_CLIENT_SECRET" \
+		"$INFISICAL_PROJECT_ID" <<'PY' || return 1
+import json, sys
+fakes, tls, cid, csec, proj = sys.argv[1:6]
+def pem(n): return open(f"{tls}/{n}.pem").read()
+def mod(n): return open(f"{tls}/{n}.modulus").read().strip()
+vault = {"client_id": cid, "client_secret": csec, "project_id": proj,
+         "environment": "prod", "cf": None, "behavior": {},
+         "secrets": {
+             "/MooseQuest/raxx-dev-bot": {"APP_ID": "3501352", "INSTALLATION_ID": "4711",
+                                          "PRIVATE_KEY_PEM": pem("dev-app")},
+             "/MooseQuest/raxx-ops-bot": {"APP_ID": "3501353", "INSTALLATION_ID": "4712",
+                                          "PRIVATE_KEY_PEM": pem("ops-app")}}}
+perms_dev = {"contents": "write", "pull_requests": "write", "issues": "write",
+             "workflows": "write", "metadata": "read"}
+perms_ops = {"contents": "read", "pull_requests": "write", "issues": "write",
+             "metadata": "read"}
+repos = ["raxx-app/demo", "raxx-app/other"]
+github = {"apps": {
+             "3501352": {"slug": "raxx-dev-bot", "modulus": mod("dev-app"), "exponent": 65537,
+                         "permissions": perms_dev,
+                         "installations": {"4711": {"account": "raxx-app", "repositories": repos}}},
+             "3501353": {"slug": "raxx-ops-bot", "modulus": mod("ops-app"), "exponent": 65537,
+                         "permissions": perms_ops,
+                         "installations": {"4712": {"account": "raxx-app", "repositories": repos}}}},
+          "users": {"raxx-dev-bot[bot]": 190001, "raxx-ops-bot[bot]": 190002},
+          "pats": {}, "repos_root": f"{fakes}/repos", "behavior": {},
+          "clock_offset": 0, "token_ttl": 3600, "token_style": "classic"}
+json.dump(vault, open(f"{fakes}/vault.json", "w"), indent=1)
+json.dump(github, open(f"{fakes}/github.json", "w"), indent=1)
+PY
+	_start_fake vault
+	_start_fake github
+	VAULT_PORT=$(_wait_port vault) && GITHUB_PORT=$(_wait_port github) || return 1
+	export INFISICAL_HOST="https://127.0.0.1:$VAULT_PORT"
+	export RAXX_GITHUB_HOST="127.0.0.1:$GITHUB_PORT"
+	export RAXX_GITHUB_API="https://127.0.0.1:$GITHUB_PORT/api/v3"
+	export RAXX_CA_BUNDLE="$TLS/ca.pem" GIT_SSL_CAINFO="$TLS/ca.pem"
+	GIT_URL="https://127.0.0.1:$GITHUB_PORT"
+}
+
+stop_stack() {
+	[ -f "$FAKES/pids" ] || return 0
+	while read -r pid; do
+		kill "$pid" 2>/dev/null
+	done <"$FAKES/pids"
+	rm -f "$FAKES/pids"
+}
+
+# set_operator_pat VALUE: a PAT the GitHub fake accepts as "operator".
+set_operator_pat() {
+	echo "$1" >>"$TRASH/.secrets"
+	_h=$(printf '%s' "$1" | sha256sum | cut -d' ' -f1)
+	fake_config github "c['pats']['$_h'] = 'operator'"
+}
+
+# The secret scan: no client secret, CF secret, operator PAT, private key
+# line or installation token in anything the program wrote, other than
+# stdout captures (files named out*, which hold the protocol answer or the
+# token on purpose). Tokens are learnt from those captures.
+test_secrets_never_leak() {
+	test_expect_success 'no secret in stderr, logs, cache or state files' '
+		: >"$TRASH/.needles" &&
+		cat "$TRASH/.secrets" >>"$TRASH/.needles" 2>/dev/null
+		for k in "$TLS"/dev-app.pem "$TLS"/ops-app.pem; do
+			sed -n "3p;8p" "$k" >>"$TRASH/.needles"
+		done &&
+		find "$TRASH" -name "out*" -type f -exec cat {} + 2>/dev/null |
+			grep -o "ghs_[A-Za-z0-9._]*" | sort -u >>"$TRASH/.needles"
+		sort -u "$TRASH/.needles" | grep -v "^$" >"$TRASH/.needles.u" &&
+		test -s "$TRASH/.needles.u" &&
+		find "$TRASH" -type f ! -path "$FAKES/*" ! -name "out*" \
+			! -name ".needles*" ! -name ".secrets" ! -name ".test-out" \
+			! -path "*/.git/*" ! -path "*/objects/*" >"$TRASH/.files" &&
+		leaks=$(xargs -r grep -l -F -f "$TRASH/.needles.u" <"$TRASH/.files" || true) &&
+		if test -n "$leaks"; then echo "secret found in: $leaks"; false; fi
+	'
+}
