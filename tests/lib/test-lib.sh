@@ -167,3 +167,4 @@ test_done() {
 }
 
 trap 'stop_stack 2>/dev/null' EXIT
+trap 'exit 143' INT TERM HUP
