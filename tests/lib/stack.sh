@@ -105,7 +105,8 @@ make_bare_repo() {
 	git init -q -b main "$_seed" &&
 	echo "hello from $1" >"$_seed/README" &&
 	git -C "$_seed" add README &&
-	git -C "$_seed" commit -q -m "initial commit" &&
+	git -C "$_seed" -c user.name=Seed -c user.email=seed@example.com \
+		commit -q -m "initial commit" &&
 	git -C "$_seed" push -q "$_bare" main &&
 	rm -rf "$_seed"
 }
