@@ -5,7 +5,8 @@
 . "$TEST_DIR/lib/stack.sh"
 start_stack || { echo "Bail out! the fake stack did not start"; exit 1; }
 
-raxx() { git-credential-raxx "$@"; }
+# every call here mints: a fresh cache each time (t04xx test the cache)
+raxx() { rm -rf "$RAXX_CACHE_DIR"; git-credential-raxx "$@"; }
 mints() { count_requests github POST "/api/v3/app/installations/[0-9]+/access_tokens" 201; }
 
 test_expect_success 'token prints a ghs_ token and nothing else' '

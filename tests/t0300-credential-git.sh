@@ -199,7 +199,8 @@ test_expect_success '--repo narrows the token the same way' '
 # --- fallback when minting fails
 
 break_mint() {
-	fake_config github "c['behavior'] = {'access_tokens': '500'}"
+	fake_config github "c['behavior'] = {'access_tokens': '500'}" &&
+	rm -rf "$RAXX_CACHE_DIR"	# no cached token to hide the failure
 }
 heal_mint() {
 	fake_config github "c['behavior'] = {}"
@@ -275,6 +276,7 @@ test_expect_success 'an unknown fallback value is a usage error' '
 
 test_expect_success 'a token holding a newline is never written' '
 	fake_config github "c['"'"'behavior'"'"'] = {'"'"'access_tokens'"'"': '"'"'newline-token'"'"'}" &&
+	rm -rf "$RAXX_CACHE_DIR" &&
 	test_when_finished heal_mint &&
 	printf "protocol=https\nhost=%s\n\n" "$HOSTPORT" |
 		RAXX_FALLBACK=pass test_expect_code 6 git-credential-raxx --bot raxx-dev-bot get >out.nl 2>err &&

@@ -28,6 +28,12 @@ test_expect_success 'a good request is answered (the control case)' '
 	helper <req >out.good &&
 	grep "^password=ghs_" out.good
 '
+test_expect_success 'unknown attributes are ignored' '
+	printf "protocol=https\nhost=%s\nwwwauth[]=Basic realm=\"GitHub\"\ncapability[]=authtype\nfrobnicate=1\n\n" "$H" >req &&
+	helper <req >out.unknown &&
+	grep "^password=ghs_" out.unknown
+'
+
 base=$(logins)
 
 test_expect_success 'CR inside a value (CVE-2024-52006) is refused' '
@@ -116,12 +122,6 @@ test_expect_success 'github.com look-alikes, with github.com configured' '
 	done
 '
 
-test_expect_success 'unknown attributes are ignored' '
-	printf "protocol=https\nhost=%s\nwwwauth[]=Basic realm=\"GitHub\"\ncapability[]=authtype\nfrobnicate=1\n\n" "$H" >req &&
-	helper <req >out.unknown &&
-	grep "^password=ghs_" out.unknown
-'
-
 test_expect_success 'an unknown action is ignored, as git expects' '
 	printf "protocol=https\nhost=%s\n\n" "$H" |
 		git-credential-raxx --bot raxx-dev-bot frobnicate >out.action 2>err &&
@@ -129,7 +129,7 @@ test_expect_success 'an unknown action is ignored, as git expects' '
 '
 
 test_expect_success 'none of the hostile requests reached the vault' '
-	test "$(logins)" = "$((base + 1))"
+	test "$(logins)" = "$base"
 '
 
 test_secrets_never_leak

@@ -76,7 +76,8 @@ _start_fake() {
 		--key "$TLS/server.key" --config "$FAKES/$name.json" \
 		--log "$FAKES/$name.log" --port-file "$FAKES/$name.port" \
 		--pid-file "$FAKES/$name.pid" "$@" \
-		>>"$FAKES/$name.stdout" 2>&1 &
+		>>"$FAKES/$name.stdout" 2>&1 3>&- </dev/null &
+	# (fd 3 is prove's pipe: a fake left running must not hold it open)
 	echo $! >>"$FAKES/pids"
 }
 

@@ -16,7 +16,7 @@ TEST_NAME=$(basename "$0" .sh)
 TEST_DIR=$(cd "$(dirname "$0")" && pwd)
 BUILD_DIR=${RAXX_BUILD_DIR:-$(cd "$TEST_DIR/.." && pwd)}
 RAXX="$BUILD_DIR/git-credential-raxx"
-TRASH="$TEST_DIR/trash.$TEST_NAME"
+TRASH="$TEST_DIR/trash.$TEST_NAME.$$"	# unique: runs may overlap
 test_count=0
 test_failed=0
 test_cleanup_cmds=
@@ -157,7 +157,9 @@ test_have() {
 }
 
 test_done() {
-	[ "$(type -t stop_stack 2>/dev/null)" = function ] && stop_stack
+	# before the trash goes: the fakes' pid file is in it (and the fakes
+	# hold fd 3, prove's pipe, so one left running hangs prove)
+	command -v stop_stack >/dev/null 2>&1 && stop_stack
 	echo "1..$test_count" >&3
 	if [ $test_failed -eq 0 ] && [ -z "${RAXX_KEEP_TRASH:-}" ]; then
 		cd "$TEST_DIR" && rm -rf "$TRASH"
