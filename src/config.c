@@ -56,6 +56,23 @@ int run_capture(const char *const *argv, struct strbuf *out)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* GIT_CEILING_DIRECTORIES: git stops its search at these; so do we. */
+static int is_ceiling(const char *dir)
+{
+	const char *list = env_get("GIT_CEILING_DIRECTORIES"), *p, *colon;
+	size_t n, dn = strlen(dir);
+
+	for (p = list; p && *p; p = colon ? colon + 1 : NULL) {
+		colon = strchr(p, ':');
+		n = colon ? (size_t)(colon - p) : strlen(p);
+		while (n > 1 && p[n - 1] == '/')
+			n--;
+		if (n == dn && !strncmp(p, dir, n))
+			return 1;
+	}
+	return 0;
+}
+
 char *find_toplevel(void)
 {
 	const char *wt = env_get("GIT_WORK_TREE");
@@ -83,12 +100,19 @@ char *find_toplevel(void)
 			return NULL;
 		}
 		dir[n - 1] = '\0';
+		if (is_ceiling(dir)) {	/* git does not look in a ceiling either */
+			free(dir);
+			return NULL;
+		}
 	}
 }
 
 static void read_git_config(struct raxx_config *c)
 {
-	const char *argv[] = { "git", "config", "-z", "--get-regexp", "^raxx\\.",
+	/* user.* and the extension too: get's author upkeep (author.h) needs
+	 * them, and a second spawn would cost the warm path */
+	const char *argv[] = { "git", "config", "-z", "--get-regexp",
+			       "^(raxx\\.|user\\.(name|email)$|extensions\\.worktreeconfig$)",
 			       NULL };
 	struct strbuf out = STRBUF_INIT;
 	const char *p, *end;
@@ -97,7 +121,7 @@ static void read_git_config(struct raxx_config *c)
 		return;
 	c->git_read = 1;
 	run_capture(argv, &out);	/* exit 1: none set */
-	trace("git config: read raxx.* (%zu bytes)", out.len);
+	trace("git config: read raxx.*, user.name/email (%zu bytes)", out.len);
 	p = out.buf;
 	end = out.buf + out.len;
 	while (p && p < end) {

@@ -37,7 +37,8 @@ struct raxx_config {
 	struct agent_map map;
 	const struct agent_map_bot *map_bot;	/* the bot's map entry */
 
-	/* git config raxx.* as read (lower-cased keys) */
+	/* git config raxx.*, user.name, user.email and
+	 * extensions.worktreeConfig as read (lower-cased keys) */
 	char **git_keys;
 	char **git_values;
 	size_t git_nr;
@@ -51,7 +52,8 @@ int config_load(struct raxx_config *c);
  * RAXX_EUSAGE for a broken agent map or an agent no bot lists.
  */
 int config_resolve_bot(struct raxx_config *c);
-/* A raxx.* git config value (key lower-case, e.g. "raxx.botmap"). */
+/* A git config value of those read (key lower-case, e.g. "raxx.botmap",
+ * "user.email"); the last one wins, as in git. */
 const char *config_git(struct raxx_config *c, const char *key);
 void config_release(struct raxx_config *c);
 

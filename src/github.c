@@ -321,6 +321,22 @@ int github_app_get(struct github *gh, struct jwt_key *key, const char *app_id,
 	return ret;
 }
 
+int github_token_get(struct github *gh, const char *token, const char *path,
+		     long *status, char **json)
+{
+	struct http_response r = HTTP_RESPONSE_INIT;
+	char *auth = xstrfmt("Authorization: Bearer %s", token);
+	int ret = request(gh, "GET", path, auth, NULL, &r);
+
+	free_secret(auth);
+	if (!ret) {
+		*status = r.status;
+		*json = xstrndup(r.body.buf ? r.body.buf : "", r.body.len);
+	}
+	http_response_release(&r);
+	return ret;
+}
+
 int github_find_installation(struct github *gh, struct jwt_key *key,
 			     const char *app_id, const char *owner_repo,
 			     char **installation_id)

@@ -72,6 +72,11 @@ int github_parse_token(const char *body, size_t len, long offset,
  * 1 when GitHub no longer knew it (401), else an error code. */
 int github_revoke_token(struct github *gh, const char *token);
 
+/* GET {path} with an installation token (e.g. "/installation/repositories
+ * ?per_page=100"); body into *json (fresh). 0 and *status for any answer. */
+int github_token_get(struct github *gh, const char *token, const char *path,
+		     long *status, char **json);
+
 /* GET /repos/{owner_repo}/installation with the JWT: the id (fresh
  * string), or RAXX_ENOINST when the App is not installed there. */
 int github_find_installation(struct github *gh, struct jwt_key *key,

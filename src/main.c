@@ -4,11 +4,18 @@
  * line, hardens the process and dispatches; the work is in the modules.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "audit.h"
+#include "author.h"
 #include "config.h"
+#include "doctor.h"
+#include "ghexec.h"
+#include "handoff.h"
 #include "http.h"
 #include "log.h"
 #include "mint.h"
 #include "protocol.h"
+#include "revoke.h"
+#include "setup.h"
 #include "util.h"
 
 #include <errno.h>
@@ -32,6 +39,13 @@ static const char usage_text[] =
 "  token [--json | --export]\n"
 "                       print the bot's installation token\n"
 "  exec -- CMD [ARGS]   run CMD with GH_TOKEN set to the bot's token\n"
+"  revoke               revoke the bot's cached tokens at GitHub\n"
+"  setup [--dry-run] [--undo] [--handoff SLUG]\n"
+"                       make this worktree the bot's: helper, agent, author\n"
+"  doctor [--json] [--quiet] [--ops] [--max-time SECS]\n"
+"                       diagnose the whole chain, one line per check\n"
+"  handoff provision|verify|revoke|list|attach|detach\n"
+"                       least-privilege identities for unattended agents\n"
 "  help [ACTION]        this text, or an action's\n"
 "\n"
 "  --version            print the version\n"
@@ -52,26 +66,58 @@ static const struct action_help action_help[] = {
 	{ "store", "usage: git-credential-raxx store < REQUEST\n"
 	  "Does nothing: the helper mints tokens, it does not store them.\n" },
 	{ "erase", "usage: git-credential-raxx erase < REQUEST\n"
-	  "Forget a cached token git rejected.\n" },
+	  "Forget a cached token git rejected (the request's password).\n" },
+	{ "revoke", "usage: git-credential-raxx [OPTIONS] revoke\n"
+	  "Revoke the bot's live cached tokens at GitHub and drop them from\n"
+	  "the cache; exit 8 when the cache held none.\n" },
 	{ "token", "usage: git-credential-raxx [OPTIONS] token [--json | --export]\n"
 	  "Print the bot's installation token (minted or reused).\n"
 	  "  --json     token, expires_at, bot and source as JSON\n"
 	  "  --export   'export GH_TOKEN=...' lines for eval\n" },
+	{ "handoff", handoff_usage },
+	{ "doctor", doctor_usage },
+	{ "setup", "usage: git-credential-raxx [--agent NAME | --bot NAME] setup "
+	  "[--dry-run] [--undo] [--handoff SLUG]\n"
+	  "Make the current worktree the bot's, in its own config (git config\n"
+	  "--worktree): the credential helper for the host (inherited helpers\n"
+	  "cleared), raxx.agent or raxx.bot, and the commit author\n"
+	  "BOT[bot] <ID+BOT[bot]@users.noreply.github.com>. Changes are listed\n"
+	  "on stderr; running it again changes nothing.\n"
+	  "  --dry-run  show what would change, change nothing\n"
+	  "  --undo     remove what setup set, and only that\n"
+	  "  --handoff SLUG\n"
+	  "             also raxx.handoff=SLUG: a handoff worktree, minting only\n"
+	  "             what the handoff's manifest allows (help handoff)\n" },
 	{ "exec", "usage: git-credential-raxx [OPTIONS] exec -- CMD [ARGS...]\n"
+	  "       git-credential-raxx [OPTIONS] exec --gh [--shim PATH] -- [GH ARGS...]\n"
 	  "Run CMD with GH_TOKEN (and GH_ENTERPRISE_TOKEN for other hosts) set\n"
-	  "to the bot's token; exits with CMD's status (127: not found).\n" },
+	  "to the bot's token; exits with CMD's status (127: not found).\n"
+	  "  --gh         the command is the real gh: RAXX_GH, else the first gh\n"
+	  "               in PATH that is not the gh shim\n"
+	  "  --shim PATH  the gh shim's own path, never run (implies --gh)\n" },
 };
+
+/* The caller's settings, which `exec` gives back to the command it runs. */
+static struct exec_opts caller_settings;
 
 static void harden_process(void)
 {
 	struct rlimit rl = { 0, 0 };
 
-	/* a core dump would hold tokens and keys */
+	/*
+	 * A core dump would hold tokens and keys. Only the soft limit is
+	 * lowered when the hard one is known, so that `exec` can give the
+	 * command the caller's limit back (a lowered hard limit is for good).
+	 */
+	if (!getrlimit(RLIMIT_CORE, &caller_settings.core)) {
+		caller_settings.have_core = 1;
+		rl.rlim_max = caller_settings.core.rlim_max;
+	}
 	setrlimit(RLIMIT_CORE, &rl);
 #ifdef __linux__
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 #endif
-	umask(077);
+	caller_settings.umask = umask(077);
 	/* it would make libcurl write TLS session keys to disk */
 	unsetenv("SSLKEYLOGFILE");
 }
@@ -140,6 +186,8 @@ static const char *fallback(struct raxx_config *c, int code)
 	const char *pat = env_get("RAXX_OPERATOR_TOKEN");
 	const char *bot = c->bot ? c->bot : "(no bot)";
 
+	if (handoff_refuse_fallback(c, code, "answering git quit=1"))
+		return NULL;
 	switch (c->fallback) {
 	case FALLBACK_PAT:
 		if (pat) {
@@ -147,6 +195,8 @@ static const char *fallback(struct raxx_config *c, int code)
 				"the operator token RAXX_OPERATOR_TOKEN "
 				"(RAXX_FALLBACK=pat): this acts as you, not the bot",
 				bot, code, raxx_errmsg());
+			audit_record(c, "fallback", c->opt_repo, pat, 0,
+				     "RAXX_FALLBACK=pat: the operator token");
 			return pat;
 		}
 		warning("minting for %s failed (exit %d): %s; no operator token "
@@ -187,8 +237,9 @@ static int cmd_get(struct raxx_config *c)
 	}
 	if ((ret = config_resolve_bot(c)))
 		goto out;
-	if (!c->bot)
+	if (!c->bot && !handoff_slug(c))
 		goto out;	/* git asks its next helper */
+	author_keep(c);		/* the worktree's commits stay the bot's */
 	if (c->opt_repo) {
 		repo = xstrdup(c->opt_repo);
 	} else if (cred.path && credential_repo(cred.path, &repo)) {
@@ -208,7 +259,7 @@ static int cmd_get(struct raxx_config *c)
 	raxx_clear_error();
 	if (pat)
 		ret = credential_write(stdout, "x-access-token", pat, 0);
-	else if (c->fallback == FALLBACK_DENY)
+	else if (c->fallback == FALLBACK_DENY || handoff_slug(c))
 		credential_write_quit(stdout);
 out:
 	free(repo);
@@ -221,10 +272,13 @@ static int cmd_store_erase(struct raxx_config *c, int erase)
 	struct credential cred = CREDENTIAL_INIT;
 	int ret;
 
-	(void)c;
-	(void)erase;
 	/* read it all, so git never sees a closed pipe; nothing is stored */
 	ret = credential_read(&cred, stdin);
+	/* erase: git rejected this password; forget it if it is a cached token */
+	if (!ret && erase && cred.password && cred.protocol && cred.host &&
+	    !strcmp(cred.protocol, "https") && !(ret = config_load(c)) &&
+	    credential_host_matches(cred.host, c->host))
+		erase_token(c, cred.password);
 	credential_release(&cred);
 	return report(ret);
 }
@@ -267,7 +321,7 @@ static int cmd_token(struct raxx_config *c, int argc, char **argv)
 		return usage_error("token: --json and --export exclude each other");
 	if ((ret = config_load(c)) || (ret = config_resolve_bot(c)))
 		return report(ret);
-	if (!c->bot)
+	if (!c->bot && !handoff_slug(c))
 		return report(raxx_fail(RAXX_EVAULT, "no bot for this worktree: pass "
 					"--bot or --agent, or set raxx.bot or raxx.agent"));
 	if ((ret = mint_get_token(c, c->opt_repo, &res)))
@@ -300,41 +354,86 @@ static int cmd_token(struct raxx_config *c, int argc, char **argv)
 	return report(ret);
 }
 
-static int cmd_exec(struct raxx_config *c, int argc, char **argv)
+static int cmd_revoke(struct raxx_config *c, int argc, char **argv)
 {
-	struct mint_result res;
-	const char *tok = NULL;
-	int i = 1, ret;
+	int ret;
 
-	if (i < argc && !strcmp(argv[i], "--"))
-		i++;
-	if (i >= argc)
-		return usage_error("exec: no command given: exec -- CMD [ARGS]");
+	if (argc > 1) {
+		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
+			return cmd_help("revoke");
+		return usage_error("revoke: unexpected argument '%s'", argv[1]);
+	}
 	if ((ret = config_load(c)) || (ret = config_resolve_bot(c)))
 		return report(ret);
-	ret = c->bot ? mint_get_token(c, c->opt_repo, &res) :
-		raxx_fail(RAXX_EVAULT, "no bot for this worktree: pass --bot or "
-			  "--agent, or set raxx.bot or raxx.agent");
-	if (!ret) {
-		tok = res.token;
-	} else {
-		tok = fallback(c, ret);
-		if (!tok && c->fallback == FALLBACK_DENY)
-			return ret;
-		raxx_clear_error();
+	if (!c->bot)
+		return report(raxx_fail(RAXX_EVAULT, "no bot for this worktree: pass "
+					"--bot or --agent, or set raxx.bot or raxx.agent"));
+	return report(revoke_tokens(c));
+}
+
+static int cmd_setup(struct raxx_config *c, int argc, char **argv)
+{
+	struct setup_opts o = { 0 };
+	int i, ret;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--dry-run") || !strcmp(argv[i], "-n"))
+			o.dry_run = 1;
+		else if (!strcmp(argv[i], "--undo"))
+			o.undo = 1;
+		else if (!strcmp(argv[i], "--handoff") && i + 1 < argc)
+			o.handoff = argv[++i];
+		else if (!strncmp(argv[i], "--handoff=", 10))
+			o.handoff = argv[i] + 10;
+		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return cmd_help("setup");
+		else
+			return usage_error("setup: unknown option '%s'", argv[i]);
 	}
-	if (tok) {
-		setenv("GH_TOKEN", tok, 1);
-		if (!is_github_com(c->host))
-			setenv("GH_ENTERPRISE_TOKEN", tok, 1);
+	if (o.handoff && !handoff_slug_ok(o.handoff))
+		return usage_error("setup: --handoff needs a slug: letters, digits, "
+				   "'-' and '_', at most %d", HANDOFF_SLUG_MAX);
+	if (o.handoff && o.undo)
+		return usage_error("setup: --handoff and --undo exclude each other");
+	if ((ret = config_load(c)))
+		return report(ret);
+	return report(setup_worktree(c, &o));
+}
+
+static int cmd_exec(struct raxx_config *c, int argc, char **argv)
+{
+	struct exec_opts o = caller_settings;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		} else if (!strcmp(a, "--gh")) {
+			o.gh = 1;
+		} else if (!strcmp(a, "--shim")) {
+			if (i + 1 >= argc)
+				return usage_error("exec: option '--shim' needs a value");
+			o.shim = argv[++i];
+			o.gh = 1;
+		} else if (!strncmp(a, "--shim=", 7)) {
+			o.shim = a + 7;
+			o.gh = 1;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			return cmd_help("exec");
+		} else if (a[0] == '-') {
+			return usage_error("exec: unknown option '%s' (the command goes "
+					   "after '--')", a);
+		} else {
+			break;
+		}
 	}
-	if (!ret)
-		mint_result_release(&res);
-	fflush(NULL);
-	execvp(argv[i], argv + i);
-	ret = errno == ENOENT ? 127 : 126;
-	error_msg("exec: cannot run '%s': %s", argv[i], strerror(errno));
-	return ret;
+	if (i >= argc && !o.gh)
+		return usage_error("exec: no command given: exec -- CMD [ARGS]");
+	/* returns only when nothing ran; it has said why */
+	return exec_with_token(c, argv + i, argc - i, &o);
 }
 
 int main(int argc, char **argv)
@@ -407,6 +506,14 @@ int main(int argc, char **argv)
 		ret = cmd_token(&cfg, argc, argv);
 	else if (!strcmp(action, "exec"))
 		ret = cmd_exec(&cfg, argc, argv);
+	else if (!strcmp(action, "doctor"))
+		ret = doctor_main(&cfg, argc, argv);
+	else if (!strcmp(action, "handoff"))
+		ret = handoff_main(&cfg, argc, argv);
+	else if (!strcmp(action, "revoke"))
+		ret = cmd_revoke(&cfg, argc, argv);
+	else if (!strcmp(action, "setup"))
+		ret = cmd_setup(&cfg, argc, argv);
 	else if (!strcmp(action, "help"))
 		ret = cmd_help(argc > 1 ? argv[1] : NULL);
 	else if (!isatty(0))

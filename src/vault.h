@@ -85,4 +85,41 @@ void vault_secrets_release(struct vault_secrets *s);
 int vault_requests(const struct vault *v);
 int vault_connections(const struct vault *v);
 
+/*
+ * Single secrets and folders (handoff.c): reads through v4, writes through
+ * v3 raw (as Infisical's CLI does: older self-hosted servers have them),
+ * folders through v2. Each logs in when there is no session and once more
+ * when the vault refuses the session, as vault_get_secrets does. path is
+ * a folder ("/MooseQuest/handoffs/fix-login"); values are never traced.
+ */
+
+/* GET /v4/secrets/{name}: 0 with *value (fresh, wipe with free_secret),
+ * 1 when the vault has no such secret or folder (404), else RAXX_EVAULT. */
+int vault_get_secret(struct vault *v, const char *path, const char *name,
+		     char **value);
+
+/* POST /v3/secrets/raw/{name}: 0 when written, 1 when it exists already
+ * (400), else RAXX_EVAULT (a missing folder, a secret-approval policy
+ * that holds the write back, a refusal). */
+int vault_create_secret(struct vault *v, const char *path, const char *name,
+			const char *value);
+/* PATCH /v3/secrets/raw/{name}: 0 when written, 1 when there is none. */
+int vault_update_secret(struct vault *v, const char *path, const char *name,
+			const char *value);
+/* DELETE /v3/secrets/raw/{name} (parameters in a JSON body): 0 when
+ * deleted, 1 when there was none (404), else RAXX_EVAULT. */
+int vault_delete_secret(struct vault *v, const char *path, const char *name);
+
+/* POST /v2/folders {path: parent, name}: 0 when created, 1 when it
+ * existed already (400 "already exists"), else RAXX_EVAULT. The vault
+ * makes missing parents itself. name: letters, digits, '-', '_'. */
+int vault_create_folder(struct vault *v, const char *parent, const char *name);
+
+/* GET /v2/folders?path=: the names of the folders directly in path
+ * (*names: an array of *nr fresh strings, free with vault_names_free).
+ * 0, 1 when path does not exist (404; an empty list is 0), or RAXX_EVAULT. */
+int vault_list_folders(struct vault *v, const char *path, char ***names,
+		       size_t *nr);
+void vault_names_free(char **names, size_t nr);
+
 #endif

@@ -185,7 +185,7 @@ test_expect_success 'credential.useHttpPath narrows the token to the repository 
 
 test_expect_success 'a narrowed token cannot push to another repository' '
 	tok=$(sed -n "s/^password=//p" out.scoped) &&
-	test_must_fail git -c credential.helper= push -q \
+	test_must_fail git -C demo -c credential.helper= push -q \
 		"https://x-access-token:$tok@$HOSTPORT/raxx-app/other.git" HEAD:refs/heads/x 2>err &&
 	log_notes github | grep "denied-\(push\|fetch\):raxx-dev-bot"
 '

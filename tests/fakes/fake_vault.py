@@ -3,7 +3,7 @@
 
 Behaviour follows /work/shared/API-NOTES.md section A (Infisical's own server
 code): Universal Auth login, v4 / v3-raw secret reads, v3-raw secret writes,
-v1/v2 folder creation; error bodies {"reqId","statusCode","message","error"}.
+v1/v2 folder creation and listing; error bodies {"reqId","statusCode","message","error"}.
 
 Config (JSON, re-read on every request):
   client_id, client_secret, project_id     the machine identity and project
@@ -11,7 +11,8 @@ Config (JSON, re-read on every request):
   cf                 {"id","secret","reject":"302"|"403"} or null: Cloudflare
                      Access service token required on every request
   secrets            {"/Path/bot": {"KEY": "value", ...}, ...}
-  folders            ["/Path", ...] extra folders (written by folder creation)
+  folders            ["/Path", ...] extra folders (written by folder creation,
+                     listed by GET /api/v{1,2}/folders?path=)
   token_ttl          access token lifetime in s (default 2592000; 0 = never)
   behavior           {"login": ok|401|403|429|500|badjson|html403,
                       "secrets": ok|403|429|500|badjson|expire-token,
@@ -257,6 +258,8 @@ class VaultHandler(fakelib.FakeHandler):
                 return self.write_secret(cfg, pkey, name, m)
         if p in ("/api/v1/folders", "/api/v2/folders") and m == "POST":
             return self.create_folder(cfg, "workspaceId" if "/v1/" in p else "projectId")
+        if p in ("/api/v1/folders", "/api/v2/folders") and m == "GET":
+            return self.list_folders(cfg, "workspaceId" if "/v1/" in p else "projectId")
         return self.err(404, "Route %s:%s not found" % (m, p), "Not Found", note="no-route")
 
     # -- login
@@ -502,6 +505,33 @@ class VaultHandler(fakelib.FakeHandler):
                                               "parentId": None, "version": 1, "isReserved": False,
                                               "createdAt": now, "updatedAt": now, "path": full}},
                              note="folder-created:%s" % full)
+
+    # -- folder listing (added for `handoff list`)
+
+    def list_folders(self, cfg, pkey):
+        """GET /api/v{1,2}/folders?...&path= : the folders directly in path.
+
+        Like Infisical's getFolders, a path that does not exist lists nothing
+        (an empty array, not a 404). v1 also takes `directory` for path.
+        """
+        r = self.forced_read(cfg)
+        if r:
+            return r
+        args = dict(self.query)
+        args["secretPath"] = args.get("path") or args.get("directory") or "/"
+        r, env, parent = self.check_scope(cfg, args, pkey)
+        if r:
+            return r
+        out = []
+        for f in sorted(known_folders(cfg)):
+            if f != "/" and f.rsplit("/", 1)[0] == ("" if parent == "/" else parent):
+                fid = str(uuid.uuid5(uuid.NAMESPACE_URL, "raxx-fake-folder:" + f))
+                out.append({"id": fid, "name": f.rsplit("/", 1)[1], "envId": "env-" + env,
+                            "parentId": None, "version": 1, "isReserved": False,
+                            "createdAt": iso_ms(CREATED), "updatedAt": iso_ms(CREATED),
+                            "path": f})
+        return json_response(200, {"folders": out}, note="folders:%s" % parent,
+                             log={"count": len(out)})
 
 
 def main():

@@ -31,6 +31,8 @@ export XDG_CONFIG_HOME="$HOME/.config" XDG_CACHE_HOME="$HOME/.cache"
 export XDG_STATE_HOME="$HOME/.local/state"
 unset XDG_RUNTIME_DIR
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL="$HOME/.gitconfig"
+# never find the project's own repository above the trash directory
+export GIT_CEILING_DIRECTORIES="$TEST_DIR"
 export GIT_TERMINAL_PROMPT=0 GIT_ASKPASS=/bin/false SSH_ASKPASS=/bin/false
 export GIT_AUTHOR_NAME="Operator" GIT_AUTHOR_EMAIL="operator@example.com"
 export GIT_COMMITTER_NAME="Operator" GIT_COMMITTER_EMAIL="operator@example.com"

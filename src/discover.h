@@ -1,0 +1,93 @@
+#ifndef RAXX_DISCOVER_H
+#define RAXX_DISCOVER_H
+
+/*
+ * Healing a stale installation id. GitHub App installations are per
+ * account: after an organization is renamed or the App reinstalled, the
+ * vault's INSTALLATION_ID answers 404 for good. When that happens (or
+ * INSTALLATION_ID is absent) and a repository is known, the installation
+ * is found again with GET /repos/{owner}/{repo}/installation (App JWT),
+ * the token is minted with it, a warning names the stale id, the new id
+ * and the vault path to update, and the new id is remembered in the
+ * state directory until the vault's value changes, so that later cold
+ * mints go straight to it.
+ *
+ * The repository, first match wins: the request's (the credential path,
+ * --repo), else the worktree's origin (`git remote get-url origin`) when
+ * it points at the configured git host. The origin is read only in this
+ * failure path, never when the stored installation works.
+ *
+ * State directory: RAXX_STATE_DIR, else $XDG_STATE_HOME/git-credential-raxx,
+ * else ~/.local/state/git-credential-raxx (cache.h state_dir_path); created
+ * 0700 and refused when it is a symlink, not ours, or open to group or
+ * others (cache.h private_dir_open); files 0600 written by temp file +
+ * fsync + rename. Failing to remember is a warning, never a failure.
+ */
+
+#include "github.h"
+#include "jwt.h"
+
+struct heal_request {
+	const char *bot;
+	const char *api;	/* RAXX_GITHUB_API: memories are per API */
+	const char *host;	/* configured git host, to judge the origin */
+	const char *app_id;
+	const char *vault_inst;	/* the vault's INSTALLATION_ID, NULL: absent */
+	const char *vault_path;	/* "/MooseQuest/raxx-dev-bot", for messages */
+	const char *vault_env;	/* INFISICAL_ENV, for messages */
+	const char *repo;	/* "OWNER/REPO" of this request, or NULL */
+};
+
+/*
+ * Mint through the remembered installation, the vault's, or a discovered
+ * one, in that order. Returns 0 with out filled, or the error of the step
+ * that failed: RAXX_ENOINST when the vault's installation is gone and none
+ * could be discovered (the message says why and what to do).
+ * *used (may be NULL) gets the installation id minted with (fresh).
+ */
+int discover_create_token(struct github *gh, struct jwt_key *key,
+			  const struct heal_request *h,
+			  const struct token_scope *scope, struct gh_token *out,
+			  char **used);
+
+/*
+ * Find the installation for repo (or, when repo is NULL, the origin on
+ * h->host). Returns 0 with *inst and *from (the repository used) fresh;
+ * RAXX_ENOINST when there is no repository or the App is not installed
+ * there (message set); another code on a transport failure.
+ */
+int discover_find(struct github *gh, struct jwt_key *key,
+		  const struct heal_request *h, char **inst, char **from);
+
+/* "OWNER/REPO" of the worktree's origin when it is on host, else -1. */
+int discover_origin_repo(const char *host, char **owner_repo);
+/*
+ * The same for one remote URL: https://[user@]HOST/OWNER/REPO[.git][/]
+ * (host and port must equal host, as credential_host_matches says),
+ * ssh://[user@]HOST[:port]/OWNER/REPO[.git] and [user@]HOST:OWNER/REPO[.git]
+ * (the host name alone must match: their port is SSH's). 0 with
+ * *owner_repo fresh, else -1 and NULL.
+ */
+int discover_repo_of_url(const char *url, const char *host, char **owner_repo);
+
+/*
+ * The remembered installation id for h (bot, API, App), valid while the
+ * vault still holds h->vault_inst; a memory made for another vault value
+ * is forgotten. NULL when none. *file (may be NULL) gets its path.
+ */
+char *discover_recall(const struct heal_request *h, char **file);
+int discover_remember(const struct heal_request *h, const char *inst,
+		      const char *repo);
+void discover_forget(const struct heal_request *h);
+
+/* The state directory's path (fresh), NULL without HOME. */
+char *discover_state_dir(void);
+/* mkdir -p dir 0700 and check it as private_dir_open does; 0, or -1 with
+ * the reason in why. */
+int discover_private_dir(const char *dir, char *why, size_t n);
+/* Write data to dir/name, 0600, temp file + fsync + rename; 0 or -1. */
+int discover_write_file(const char *dir, const char *name, const char *data);
+/* Read dir/name (ours, regular, 0600, <= 64 KiB) into a fresh string. */
+char *discover_read_file(const char *dir, const char *name);
+
+#endif

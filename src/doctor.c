@@ -1,0 +1,1319 @@
+#define _POSIX_C_SOURCE 200809L
+#include "doctor.h"
+#include "author.h"
+#include "cache.h"
+#include "discover.h"
+#include "github.h"
+#include "http.h"
+#include "json.h"
+#include "jwt.h"
+#include "log.h"
+#include "protocol.h"
+#include "util.h"
+#include "vault.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char doctor_usage[] =
+"usage: git-credential-raxx [OPTIONS] doctor [--json] [--quiet] [--ops]\n"
+"                                           [--max-time SECS]\n"
+"Check the whole chain, one line per check: [PASS], [WARN] (never changes\n"
+"the exit status), [FAIL] (with its fix; exit 1) or [SKIP].\n"
+"  --json           one JSON object on stdout instead of lines\n"
+"  --quiet          print only the FAIL lines (for cron)\n"
+"  --ops            also verify the operator's Cloudflare, Heroku and\n"
+"                   GitHub credentials (environment, else the OS keychain)\n"
+"  --max-time SECS  network deadline of each check (default 10)\n";
+
+static const char *const status_names[] = { "PASS", "WARN", "FAIL", "SKIP" };
+
+struct doctor {
+	struct raxx_config *c;
+	int json, quiet, ops;
+	long max_time;
+	struct json_object *root, *checks;
+	int counts[4];
+
+	/* what later checks need from earlier ones */
+	int env_ok;
+	struct vault_settings vs;
+	int have_vs;
+	struct vault *v;
+	int vault_ok, cf_refused;
+	char *login_err;
+	int bot_err;
+	char *bot_err_msg;
+	char *path;
+	struct vault_secrets secrets;
+	const char *app_id, *pem, *vault_inst;
+	int app_id_ok;
+	struct jwt_key *key;
+	struct github *gh;
+	int github_answered;
+	int app_ok;
+	char *inst;
+	long long bot_user_id;
+};
+
+/* ---------------------------------------------------------------- output */
+
+long doctor_max_time(const struct doctor *d)
+{
+	return d->max_time;
+}
+
+void doctor_begin_check(struct doctor *d)
+{
+	http_set_deadline(now_ms() + d->max_time * 1000);
+	raxx_clear_error();
+}
+
+int doctor_chatty(const struct doctor *d)
+{
+	return !d->json && !d->quiet;
+}
+
+void doctor_json_add(struct doctor *d, const char *key, struct json_object *o)
+{
+	if (d->root)
+		json_object_object_add(d->root, key, o);
+	else
+		json_object_put(o);
+}
+
+int doctor_pass_count(const struct doctor *d)
+{
+	return d->counts[DOCTOR_PASS];
+}
+
+void doctor_report(struct doctor *d, const char *name, enum doctor_status st,
+		   const char *fix, const char *fmt, ...)
+{
+	char detail[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	d->counts[st]++;
+	if (d->json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(name));
+		json_object_object_add(o, "status",
+				       json_object_new_string(status_names[st]));
+		json_object_object_add(o, "detail", json_object_new_string(detail));
+		json_object_object_add(o, "fix", fix && (st == DOCTOR_FAIL ||
+							 st == DOCTOR_WARN) ?
+				       json_object_new_string(fix) : NULL);
+		json_object_array_add(d->checks, o);
+		return;
+	}
+	if (d->quiet && st != DOCTOR_FAIL)
+		return;
+	printf("[%s] %-16s %s\n", status_names[st], name, detail);
+	if (fix && (st == DOCTOR_FAIL || st == DOCTOR_WARN))
+		printf("       fix: %s\n", fix);
+	fflush(stdout);
+}
+
+char *doctor_redact(const char *secret)
+{
+	size_t n = strlen(secret), i;
+	char head[5], tail[5];
+
+	if (n < 12)
+		return xstrfmt("(%zu chars)", n);
+	for (i = 0; i < 4; i++) {
+		head[i] = isprint((unsigned char)secret[i]) ? secret[i] : '?';
+		tail[i] = isprint((unsigned char)secret[n - 4 + i]) ?
+			secret[n - 4 + i] : '?';
+	}
+	head[4] = tail[4] = '\0';
+	return xstrfmt("%s\xe2\x80\xa6%s", head, tail);
+}
+
+/* The last error message, for a detail (never holds a secret). */
+static const char *errmsg(void)
+{
+	return *raxx_errmsg() ? raxx_errmsg() : "failed";
+}
+
+/* ---------------------------------------------------------------- vault */
+
+static void check_env(struct doctor *d)
+{
+	const char *names[] = { "INFISICAL_CLIENT_ID", "INFISICAL_CLIENT_SECRET",
+				"INFISICAL_PROJECT_ID" };
+	struct strbuf missing = STRBUF_INIT;
+	const char *prefix = env_get("INFISICAL_PATH_PREFIX");
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if (!env_get(names[i]))
+			sb_addf(&missing, "%s%s", missing.len ? ", " : "", names[i]);
+	if (missing.len) {
+		doctor_report(d, "infisical-env", DOCTOR_FAIL,
+			      "export the Universal Auth machine identity "
+			      "(INFISICAL_CLIENT_ID, INFISICAL_CLIENT_SECRET, "
+			      "INFISICAL_PROJECT_ID) in the agents' shell; see "
+			      "git-credential-raxx(1), ENVIRONMENT",
+			      "%s not set", missing.buf);
+		sb_release(&missing);
+		return;
+	}
+	sb_release(&missing);
+	if (vault_settings_from_env(&d->vs)) {
+		doctor_report(d, "infisical-env", DOCTOR_FAIL, NULL, "%s", errmsg());
+		return;
+	}
+	d->have_vs = 1;
+	d->env_ok = 1;
+	doctor_report(d, "infisical-env", DOCTOR_PASS, NULL,
+		      "INFISICAL_CLIENT_ID, INFISICAL_CLIENT_SECRET, "
+		      "INFISICAL_PROJECT_ID set; vault %s, environment %s, bot "
+		      "folders under %s (%s)", d->vs.base, d->vs.environment,
+		      d->vs.path_prefix, prefix ? "INFISICAL_PATH_PREFIX" : "default");
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+static void check_vault(struct doctor *d)
+{
+	const char *id = env_get("CF_ACCESS_CLIENT_ID");
+	const char *sec = env_get("CF_ACCESS_CLIENT_SECRET");
+	char *rid;
+
+	doctor_begin_check(d);
+	if (d->env_ok) {
+		if (!(d->v = vault_new(&d->vs)) || vault_login(d->v)) {
+			d->login_err = xstrdup(errmsg());
+			d->cf_refused = strstr(d->login_err, "Cloudflare") != NULL;
+		} else {
+			d->vault_ok = 1;
+		}
+	}
+
+	/* Cloudflare Access: the first gate in front of a self-hosted vault */
+	if (id && sec) {
+		rid = doctor_redact(id);
+		if (d->cf_refused)
+			doctor_report(d, "cf-access", DOCTOR_FAIL,
+				      "give the Access application a Service Auth "
+				      "policy that includes this service token, or "
+				      "set CF_ACCESS_CLIENT_ID/CF_ACCESS_CLIENT_SECRET "
+				      "to a current one",
+				      "Cloudflare Access refused service token %s: %s",
+				      rid, d->login_err);
+		else if (!ends_with(id, ".access"))
+			doctor_report(d, "cf-access", DOCTOR_WARN,
+				      "use the Client ID exactly as Cloudflare shows "
+				      "it (NAME.access)",
+				      "CF_ACCESS_CLIENT_ID %s does not end in '.access'",
+				      rid);
+		else
+			doctor_report(d, "cf-access", DOCTOR_PASS, NULL,
+				      "service token %s set: sent on every vault "
+				      "request%s", rid, d->vault_ok ?
+				      ", and the vault let it through" : "");
+		free(rid);
+	} else if (id || sec) {
+		const char *have = id ? "CF_ACCESS_CLIENT_ID" : "CF_ACCESS_CLIENT_SECRET";
+
+		doctor_report(d, "cf-access", d->cf_refused ? DOCTOR_FAIL : DOCTOR_WARN,
+			      "set both CF_ACCESS_CLIENT_ID and "
+			      "CF_ACCESS_CLIENT_SECRET, or neither",
+			      "only %s is set, so it is ignored%s", have,
+			      d->cf_refused ? ", and Cloudflare Access stopped "
+			      "the vault login" : "");
+	} else if (d->cf_refused) {
+		doctor_report(d, "cf-access", DOCTOR_FAIL,
+			      "set CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET "
+			      "to a Cloudflare Access service token",
+			      "the vault is behind Cloudflare Access and no service "
+			      "token is set: %s", d->login_err);
+	} else {
+		doctor_report(d, "cf-access", DOCTOR_SKIP, NULL,
+			      "CF_ACCESS_CLIENT_ID/SECRET not set (needed only when "
+			      "the vault is behind Cloudflare Access)");
+	}
+
+	if (!d->env_ok) {
+		doctor_report(d, "vault-login", DOCTOR_SKIP, NULL,
+			      "INFISICAL_* missing (see infisical-env)");
+	} else if (d->vault_ok) {
+		time_t exp = 0;
+
+		long left;
+
+		vault_session(d->v, &exp);
+		left = (long)(exp - now_seconds());
+		rid = doctor_redact(d->vs.client_id);
+		doctor_report(d, "vault-login", DOCTOR_PASS, NULL,
+			      "logged in to %s as identity %s (session valid %ld %s)",
+			      d->vs.base, rid, left >= 2 * 86400 ? left / 86400 :
+			      left >= 7200 ? left / 3600 : left / 60,
+			      left >= 2 * 86400 ? "days" : left >= 7200 ? "h" : "min");
+		free(rid);
+	} else {
+		doctor_report(d, "vault-login", DOCTOR_FAIL, d->cf_refused ?
+			      "see cf-access above" :
+			      "check INFISICAL_HOST, and INFISICAL_CLIENT_ID / "
+			      "INFISICAL_CLIENT_SECRET against the identity's "
+			      "Universal Auth page in Infisical (rotate the client "
+			      "secret there if it expired)", "%s", d->login_err);
+	}
+}
+
+/* ---------------------------------------------------------------- bot */
+
+static void check_bot(struct doctor *d)
+{
+	struct raxx_config *c = d->c;
+
+	if (d->bot_err)
+		doctor_report(d, "bot", DOCTOR_FAIL,
+			      "fix the agent map, or pass --bot NAME",
+			      "%s", d->bot_err_msg);
+	else if (c->bot)
+		doctor_report(d, "bot", DOCTOR_PASS, NULL, "%s (from %s)", c->bot,
+			      c->bot_source);
+	else
+		doctor_report(d, "bot", DOCTOR_SKIP, NULL,
+			      "no bot here, so the bot checks are skipped (pass "
+			      "--bot or --agent, or run git-credential-raxx setup "
+			      "in the worktree)");
+}
+
+/* "app-id", "App_Id" ... look like APP_ID: upper-case, '-' as '_'. */
+static int looks_like(const char *have, const char *want)
+{
+	size_t i;
+
+	for (i = 0; have[i] && want[i]; i++) {
+		char ch = have[i] == '-' ? '_' : (char)toupper((unsigned char)have[i]);
+		if (ch != want[i])
+			return 0;
+	}
+	return !have[i] && !want[i] && strcmp(have, want);
+}
+
+static int numeric(const char *s)
+{
+	return s && *s && strlen(s) <= 20 && strspn(s, "0123456789") == strlen(s);
+}
+
+static void check_secrets(struct doctor *d)
+{
+	static const char *const keys[] = { "APP_ID", "INSTALLATION_ID",
+					    "PRIVATE_KEY_PEM" };
+	struct strbuf missing = STRBUF_INIT, alike = STRBUF_INIT;
+	int miss[3] = { 0 }, alike_of[3] = { 0 };
+	size_t i, j;
+	char safe[128], *fix;
+
+	if (!d->c->bot || !d->vault_ok) {
+		doctor_report(d, "bot-secrets", DOCTOR_SKIP, NULL, "%s",
+			      !d->c->bot ? "no bot" : "no vault session (see vault-login)");
+		return;
+	}
+	doctor_begin_check(d);
+	d->path = vault_secret_path(d->vs.path_prefix, d->c->bot);
+	if (vault_get_secrets(d->v, d->path, &d->secrets)) {
+		fix = xstrfmt("create %s in environment %s holding APP_ID, "
+			      "INSTALLATION_ID and PRIVATE_KEY_PEM, or point "
+			      "INFISICAL_PATH_PREFIX (now %s) at the folder that "
+			      "holds the bots", d->path, d->vs.environment,
+			      d->vs.path_prefix);
+		doctor_report(d, "bot-secrets", DOCTOR_FAIL, fix, "%s", errmsg());
+		free(fix);
+		return;
+	}
+	for (i = 0; i < 3; i++) {
+		const char *v = vault_secrets_get(&d->secrets, keys[i]);
+
+		miss[i] = !v || !*v;
+		if (miss[i])
+			sb_addf(&missing, "%s%s", missing.len ? ", " : "", keys[i]);
+		for (j = 0; j < d->secrets.nr; j++)
+			if (looks_like(d->secrets.items[j].key, keys[i])) {
+				alike_of[i] = 1;
+				sb_addf(&alike, "%s'%s' should be named %s",
+					alike.len ? ", " : "",
+					sanitize(safe, sizeof(safe), d->secrets.items[j].key),
+					keys[i]);
+			}
+	}
+	d->app_id = vault_secrets_get(&d->secrets, "APP_ID");
+	d->pem = vault_secrets_get(&d->secrets, "PRIVATE_KEY_PEM");
+	d->vault_inst = vault_secrets_get(&d->secrets, "INSTALLATION_ID");
+	if (d->vault_inst && !*d->vault_inst)
+		d->vault_inst = NULL;
+	d->app_id_ok = !miss[0] && numeric(d->app_id);
+
+	if (miss[0] || miss[2] || (miss[1] && alike_of[1])) {
+		doctor_report(d, "bot-secrets", DOCTOR_FAIL, alike.len ?
+			      "rename the look-alike keys in the vault to these "
+			      "exact upper-case names" :
+			      "add them in the vault with these exact names "
+			      "(APP_ID, INSTALLATION_ID, PRIVATE_KEY_PEM)",
+			      "%s (environment %s) lacks %s%s%s%s", d->path,
+			      d->vs.environment, missing.buf, alike.len ? " (" : "",
+			      sb_str(&alike), alike.len ? ")" : "");
+		d->app_id = d->pem = NULL;
+	} else if (!d->app_id_ok) {
+		doctor_report(d, "bot-secrets", DOCTOR_FAIL,
+			      "store the App's numeric App ID (the App's settings "
+			      "page, 'App ID') in APP_ID",
+			      "APP_ID at %s is not a number", d->path);
+	} else if (miss[1]) {
+		doctor_report(d, "bot-secrets", DOCTOR_WARN,
+			      "add INSTALLATION_ID (the installation check names it)",
+			      "INSTALLATION_ID missing at %s (environment %s): raxx "
+			      "looks the installation up by repository on every "
+			      "cold mint", d->path, d->vs.environment);
+	} else if (alike.len) {
+		doctor_report(d, "bot-secrets", DOCTOR_WARN,
+			      "delete the look-alike keys: raxx reads only the "
+			      "upper-case names",
+			      "APP_ID, INSTALLATION_ID, PRIVATE_KEY_PEM at %s, but "
+			      "also look-alikes: %s", d->path, alike.buf);
+	} else {
+		doctor_report(d, "bot-secrets", DOCTOR_PASS, NULL,
+			      "APP_ID, INSTALLATION_ID, PRIVATE_KEY_PEM at %s "
+			      "(environment %s)", d->path, d->vs.environment);
+	}
+	sb_release(&missing);
+	sb_release(&alike);
+}
+
+/* ---------------------------------------------------------------- GitHub */
+
+static void check_app(struct doctor *d)
+{
+	long status = 0;
+	char *json = NULL, msg[300], *fix;
+	struct json_object *o;
+	long long id = 0;
+	const char *slug;
+
+	if (!d->app_id_ok || !d->pem) {
+		doctor_report(d, "app-key", DOCTOR_SKIP, NULL, "%s", !d->c->bot ?
+			      "no bot" : "no usable APP_ID and PRIVATE_KEY_PEM "
+			      "(see bot-secrets)");
+		return;
+	}
+	doctor_begin_check(d);
+	if (!(d->key = jwt_key_load(d->pem, d->path))) {
+		fix = xstrfmt("store the App's private key (the .pem from the App's "
+			      "settings, PKCS#1 or PKCS#8) in PRIVATE_KEY_PEM at %s",
+			      d->path);
+		doctor_report(d, "app-key", DOCTOR_FAIL, fix, "%s", errmsg());
+		free(fix);
+		return;
+	}
+	if (!(d->gh = github_new(d->c->api))) {
+		doctor_report(d, "app-key", DOCTOR_FAIL,
+			      "set RAXX_GITHUB_API (or raxx.githubApi) to GitHub's "
+			      "https:// REST base", "%s", errmsg());
+		return;
+	}
+	if (github_app_get(d->gh, d->key, d->app_id, "/app", &status, &json)) {
+		doctor_report(d, "app-key", DOCTOR_FAIL,
+			      "check RAXX_GITHUB_API and the network, then retry",
+			      "%s", errmsg());
+		return;
+	}
+	d->github_answered = 1;
+	json_message(json, strlen(json), msg, sizeof(msg));
+	o = json_parse(json, strlen(json));
+	slug = json_str(o, "slug");
+	if (status == 200 && !json_int(o, "id", &id) &&
+	    id == strtoll(d->app_id, NULL, 10)) {
+		char safe[128];
+
+		d->app_ok = 1;
+		sanitize(safe, sizeof(safe), slug ? slug : "?");
+		if (slug && strcmp(slug, d->c->bot)) {
+			fix = xstrfmt("name the bot after the App's slug (%s), or "
+				      "store this bot's own App in %s", safe, d->path);
+			doctor_report(d, "app-key", DOCTOR_WARN, fix,
+				      "PRIVATE_KEY_PEM signs for App %s, whose slug "
+				      "is '%s', not '%s': GitHub shows its work as "
+				      "%s[bot]", d->app_id, safe, d->c->bot, safe);
+			free(fix);
+		} else {
+			doctor_report(d, "app-key", DOCTOR_PASS, NULL,
+				      "PRIVATE_KEY_PEM signs for App %s (%s)",
+				      d->app_id, safe);
+		}
+	} else if (status == 200) {
+		doctor_report(d, "app-key", DOCTOR_FAIL,
+			      "check that APP_ID and PRIVATE_KEY_PEM are the same "
+			      "App's", "GitHub's /app answer does not name App %s",
+			      d->app_id);
+	} else if (status == 401 || status == 403) {
+		fix = xstrfmt("APP_ID and PRIVATE_KEY_PEM must belong to the same "
+			      "App: generate a private key in App %s's settings "
+			      "and store it in PRIVATE_KEY_PEM at %s", d->app_id,
+			      d->path);
+		doctor_report(d, "app-key", DOCTOR_FAIL, fix,
+			      "GitHub refused the App JWT for App %s (HTTP %ld: %s)",
+			      d->app_id, status, *msg ? msg : "no message");
+		free(fix);
+	} else {
+		doctor_report(d, "app-key", DOCTOR_FAIL,
+			      "check RAXX_GITHUB_API, then retry",
+			      "GET /app answered HTTP %ld%s%s", status,
+			      *msg ? ": " : "", msg);
+	}
+	json_object_put(o);
+	free(json);
+}
+
+/* "4711 (raxx-app), 4712 (other-org)" from GET /app/installations. */
+static char *list_installations(struct doctor *d, int *count, char **only)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct json_object *arr;
+	char *json = NULL, safe[100];
+	long status = 0;
+	size_t i;
+
+	*count = 0;
+	*only = NULL;
+	if (github_app_get(d->gh, d->key, d->app_id, "/app/installations?per_page=100",
+			   &status, &json) || status != 200) {
+		free(json);
+		return NULL;
+	}
+	arr = json_parse(json, strlen(json));
+	if (arr && json_object_is_type(arr, json_type_array)) {
+		for (i = 0; i < json_object_array_length(arr); i++) {
+			struct json_object *in = json_object_array_get_idx(arr, i), *acct;
+			long long id;
+
+			if (json_int(in, "id", &id))
+				continue;
+			json_object_object_get_ex(in, "account", &acct);
+			sb_addf(&sb, "%s%lld (%s)", sb.len ? ", " : "", id,
+				sanitize(safe, sizeof(safe),
+					 json_str(acct, "login") ? json_str(acct, "login") : "?"));
+			if (!*count)
+				*only = xstrfmt("%lld", id);
+			(*count)++;
+		}
+	}
+	json_object_put(arr);
+	free(json);
+	if (*count != 1) {
+		free(*only);
+		*only = NULL;
+	}
+	return sb_detach(&sb);
+}
+
+static void check_installation(struct doctor *d)
+{
+	struct heal_request h = {
+		.bot = d->c->bot, .api = d->c->api, .host = d->c->host,
+		.app_id = d->app_id, .vault_inst = d->vault_inst,
+		.vault_path = d->path, .vault_env = d->vs.environment,
+		.repo = d->c->opt_repo,
+	};
+	char *json = NULL, *found = NULL, *from = NULL, *why = NULL, *fix;
+	char *stale, *list, *only;
+	long status = 0;
+	int count;
+
+	if (!d->app_ok) {
+		doctor_report(d, "installation", DOCTOR_SKIP, NULL, "%s",
+			      !d->c->bot ? "no bot" : "the App key is not usable "
+			      "(see app-key)");
+		return;
+	}
+	doctor_begin_check(d);
+	if (d->vault_inst && !numeric(d->vault_inst)) {
+		doctor_report(d, "installation", DOCTOR_FAIL,
+			      "store the numeric installation id in INSTALLATION_ID",
+			      "INSTALLATION_ID at %s is not a number", d->path);
+		return;
+	}
+	if (d->vault_inst) {
+		char *p = xstrfmt("/app/installations/%s", d->vault_inst);
+		struct json_object *o;
+		char msg[300];
+		int r = github_app_get(d->gh, d->key, d->app_id, p, &status, &json);
+
+		free(p);
+		if (r) {
+			doctor_report(d, "installation", DOCTOR_FAIL,
+				      "check RAXX_GITHUB_API and the network, then "
+				      "retry", "%s", errmsg());
+			return;
+		}
+		o = json_parse(json, strlen(json));
+		json_message(json, strlen(json), msg, sizeof(msg));
+		if (status == 200) {
+			struct json_object *acct = NULL, *susp = NULL;
+			char who[100], sel[20];
+
+			json_object_object_get_ex(o, "account", &acct);
+			json_object_object_get_ex(o, "suspended_at", &susp);
+			sanitize(who, sizeof(who), json_str(acct, "login") ?
+				 json_str(acct, "login") : "?");
+			sanitize(sel, sizeof(sel), json_str(o, "repository_selection") ?
+				 json_str(o, "repository_selection") : "?");
+			if (susp && !json_object_is_type(susp, json_type_null))
+				doctor_report(d, "installation", DOCTOR_FAIL,
+					      "unsuspend the App in the account's "
+					      "settings (Settings > GitHub Apps)",
+					      "installation %s on %s is suspended",
+					      d->vault_inst, who);
+			else
+				doctor_report(d, "installation", DOCTOR_PASS, NULL,
+					      "installation %s on %s (repositories: %s)",
+					      d->vault_inst, who, sel);
+			d->inst = xstrdup(d->vault_inst);
+		} else if (status != 404) {
+			doctor_report(d, "installation", DOCTOR_FAIL,
+				      "check RAXX_GITHUB_API, then retry",
+				      "GET /app/installations/%s answered HTTP %ld%s%s",
+				      d->vault_inst, status, *msg ? ": " : "", msg);
+		}
+		json_object_put(o);
+		free(json);
+		if (status != 404)
+			return;
+	}
+
+	/* gone (404) or absent: what would the self-heal find? */
+	stale = d->vault_inst ?
+		xstrfmt("installation %s of App %s not found (HTTP 404: the App "
+			"was reinstalled or the organization renamed)",
+			d->vault_inst, d->app_id) :
+		xstrfmt("INSTALLATION_ID missing at %s", d->path);
+	if (discover_find(d->gh, d->key, &h, &found, &from)) {
+		char *mem_file = NULL, *mem = discover_recall(&h, &mem_file);
+
+		why = xstrdup(errmsg());
+		if (mem) {
+			found = mem;
+			from = xstrfmt("remembered in %s", mem_file);
+		}
+		free(mem_file);
+	} else {
+		char *t = xstrfmt("found through %s", from);
+
+		free(from);
+		from = t;
+	}
+	if (found) {
+		fix = xstrfmt("set INSTALLATION_ID at %s (environment %s) to %s; "
+			      "until then raxx mints with %s and warns", d->path,
+			      d->vs.environment, found, found);
+		doctor_report(d, "installation", DOCTOR_FAIL, fix,
+			      "%s; the App's installation is now %s (%s)", stale,
+			      found, from);
+		free(fix);
+		d->inst = found;
+		found = NULL;
+	} else {
+		list = list_installations(d, &count, &only);
+		if (only)
+			fix = xstrfmt("set INSTALLATION_ID at %s (environment %s) to "
+				      "%s, the App's only installation", d->path,
+				      d->vs.environment, only);
+		else
+			fix = xstrfmt("install the App on the organization, then set "
+				      "INSTALLATION_ID at %s (environment %s) to its "
+				      "id; or rerun with --repo OWNER/REPO to find it",
+				      d->path, d->vs.environment);
+		doctor_report(d, "installation", DOCTOR_FAIL, fix,
+			      "%s, and %s; the App's installations: %s", stale,
+			      why ? why : "none found",
+			      list && *list ? list : count ? "?" : "none");
+		free(fix);
+		free(list);
+		free(only);
+	}
+	free(stale);
+	free(found);
+	free(from);
+	free(why);
+}
+
+static void check_mint(struct doctor *d)
+{
+	struct gh_token tok = { 0 };
+	const char *fix;
+	char *login;
+	size_t len;
+	long mins;
+	int ret, rv;
+
+	if (!d->inst) {
+		doctor_report(d, "mint", DOCTOR_SKIP, NULL, "%s", !d->c->bot ?
+			      "no bot" : "no usable installation (see above)");
+		return;
+	}
+	doctor_begin_check(d);
+	ret = github_create_token(d->gh, d->key, d->app_id, d->inst, NULL,
+				  d->c->bot, &tok);
+	if (ret) {
+		fix = ret == RAXX_EAPPCRED ? "check the installation (not suspended) "
+			"and the App's permissions on GitHub" :
+			ret == RAXX_ENOINST ? "see installation above" :
+			"check RAXX_GITHUB_API and the network, then retry";
+		doctor_report(d, "mint", DOCTOR_FAIL, fix, "%s", errmsg());
+		return;
+	}
+	len = strlen(tok.token);
+	mins = (long)(tok.expires_at - now_seconds()) / 60;
+	if (strncmp(tok.token, "ghs_", 4)) {
+		doctor_report(d, "mint", DOCTOR_FAIL,
+			      "check that RAXX_GITHUB_API is GitHub's REST API",
+			      "GitHub answered a token that does not start with "
+			      "ghs_ (%zu characters)", len);
+		github_revoke_token(d->gh, tok.token);
+		gh_token_release(&tok);
+		return;
+	}
+	/* the bot's user id, for the author check, while the token lives */
+	login = xstrfmt("%s[bot]", d->c->bot);
+	if (!author_recall_id(d->c->api, d->c->bot, &d->bot_user_id) &&
+	    github_user_id(d->gh, login, tok.token, &d->bot_user_id))
+		d->bot_user_id = 0;
+	free(login);
+	rv = github_revoke_token(d->gh, tok.token);
+	gh_token_release(&tok);
+	doctor_report(d, "mint", DOCTOR_PASS, NULL,
+		      "minted a ghs_ token for installation %s (%zu characters, "
+		      "valid %ld min)%s", d->inst, len, mins,
+		      rv == 0 ? " and revoked it" : "; could not revoke it");
+	raxx_clear_error();
+}
+
+static void check_fallback(struct doctor *d, int load_err, const char *load_msg)
+{
+	struct raxx_config *c = d->c;
+
+	if (load_err)
+		doctor_report(d, "fallback", DOCTOR_FAIL,
+			      "set RAXX_FALLBACK / raxx.fallback to pat, pass or deny",
+			      "%s", load_msg);
+	else if (c->fallback == FALLBACK_PAT && env_get("RAXX_OPERATOR_TOKEN"))
+		doctor_report(d, "fallback", DOCTOR_WARN,
+			      "set RAXX_FALLBACK=deny (or pass) so that a failed "
+			      "mint stops the agent instead of acting as you",
+			      "pat with RAXX_OPERATOR_TOKEN set: when a mint fails, "
+			      "git and gh act as the operator, not the bot");
+	else
+		doctor_report(d, "fallback", DOCTOR_PASS, NULL, "%s",
+			      c->fallback == FALLBACK_DENY ? "deny: a failed mint "
+			      "stops git (quit=1)" : c->fallback == FALLBACK_PASS ?
+			      "pass: a failed mint answers nothing" :
+			      "pat, but RAXX_OPERATOR_TOKEN is unset: a failed mint "
+			      "answers nothing");
+}
+
+/* ---------------------------------------------------------------- local */
+
+static char *cache_dir_path(void)
+{
+	const char *v;
+
+	/* DESIGN.md's order, as cache.c reads it */
+	if ((v = env_get("RAXX_CACHE_DIR")))
+		return xstrdup(v);
+	if ((v = env_get("XDG_RUNTIME_DIR")) && v[0] == '/')
+		return xstrfmt("%s/git-credential-raxx", v);
+	if ((v = env_get("XDG_CACHE_HOME")) && v[0] == '/')
+		return xstrfmt("%s/git-credential-raxx", v);
+	if ((v = env_get("HOME")))
+		return xstrfmt("%s/.cache/git-credential-raxx", v);
+	return NULL;
+}
+
+static void check_dir(struct doctor *d, const char *name, char *dir,
+		      const char *var)
+{
+	struct stat st;
+	DIR *dh;
+	struct dirent *e;
+	char *fix, *bad = NULL;
+	int entries = 0;
+
+	if (!dir) {
+		doctor_report(d, name, DOCTOR_SKIP, NULL, "no %s and no HOME", var);
+		return;
+	}
+	if (lstat(dir, &st)) {
+		if (errno == ENOENT)
+			doctor_report(d, name, DOCTOR_PASS, NULL,
+				      "%s does not exist yet (made 0700 when first "
+				      "needed)", dir);
+		else
+			doctor_report(d, name, DOCTOR_FAIL, "fix or remove it",
+				      "cannot inspect %s: %s", dir, strerror(errno));
+		free(dir);
+		return;
+	}
+	if (S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode)) {
+		fix = xstrfmt("remove %s (it is made again, 0700), or set %s", dir, var);
+		doctor_report(d, name, DOCTOR_FAIL, fix, "%s is %s, not a directory",
+			      dir, S_ISLNK(st.st_mode) ? "a symlink" : "a file");
+	} else if (st.st_uid != geteuid()) {
+		fix = xstrfmt("remove %s, or set %s to a directory of yours", dir, var);
+		doctor_report(d, name, DOCTOR_FAIL, fix, "%s belongs to uid %ld, not "
+			      "to you (uid %ld)", dir, (long)st.st_uid, (long)geteuid());
+	} else if (st.st_mode & 077) {
+		fix = xstrfmt("chmod 700 %s", dir);
+		doctor_report(d, name, DOCTOR_FAIL, fix, "%s is mode %04o: group or "
+			      "others can reach it (must be 0700)", dir,
+			      (unsigned)(st.st_mode & 07777));
+	} else {
+		fix = NULL;
+		if ((dh = opendir(dir))) {
+			while ((e = readdir(dh))) {
+				char *p;
+				struct stat fs;
+
+				if (e->d_name[0] == '.' && (!e->d_name[1] ||
+				    (e->d_name[1] == '.' && !e->d_name[2])))
+					continue;
+				entries++;
+				p = xstrfmt("%s/%s", dir, e->d_name);
+				if (!bad && !lstat(p, &fs) &&
+				    ((fs.st_mode & 077) || fs.st_uid != geteuid()))
+					bad = xstrdup(p);
+				free(p);
+			}
+			closedir(dh);
+		}
+		if (bad) {
+			fix = xstrfmt("chmod 600 %s (or remove it)", bad);
+			doctor_report(d, name, DOCTOR_FAIL, fix, "%s is not private "
+				      "(0600, yours)", bad);
+		} else {
+			doctor_report(d, name, DOCTOR_PASS, NULL, "%s: 0700, yours "
+				      "(%d entries)", dir, entries);
+		}
+	}
+	free(fix);
+	free(bad);
+	free(dir);
+}
+
+/* GitHub's Date against ours, without credentials when no App check ran. */
+static int clock_offset(struct doctor *d, long *offset)
+{
+	struct http_client *http;
+	struct http_response r = HTTP_RESPONSE_INIT;
+	const char *headers[] = { "Accept: application/vnd.github+json",
+				  "X-GitHub-Api-Version: 2022-11-28", NULL };
+	char *url;
+	time_t server;
+	int ret = -1;
+
+	if (d->github_answered) {
+		*offset = github_clock_offset(d->gh);
+		return 0;
+	}
+	if (http_check_url(d->c->api, "RAXX_GITHUB_API", RAXX_EGITHUB) ||
+	    !(http = http_client_new("GitHub", RAXX_EGITHUB)))
+		return -1;
+	url = xstrfmt("%s/rate_limit", d->c->api);
+	if (!http_request(http, "GET", url, headers, NULL, &r) && r.date &&
+	    !parse_http_date(r.date, &server)) {
+		*offset = (long)(server + 1 - r.sent_at);	/* as github.c */
+		ret = 0;
+	}
+	free(url);
+	http_response_release(&r);
+	http_client_free(http);
+	return ret;
+}
+
+static void check_clock(struct doctor *d)
+{
+	static const char fix[] = "set the clock from the network (Linux: "
+		"timedatectl set-ntp true; macOS: sudo sntp -sS time.apple.com)";
+	long off = 0, a;
+
+	doctor_begin_check(d);
+	if (clock_offset(d, &off)) {
+		doctor_report(d, "clock", DOCTOR_SKIP, NULL,
+			      "GitHub did not answer with a Date header: %s", errmsg());
+		return;
+	}
+	a = off < 0 ? -off : off;
+	if (a <= 30)
+		doctor_report(d, "clock", DOCTOR_PASS, NULL,
+			      "within %ld s of GitHub's clock (its Date header)",
+			      a < 2 ? 2 : a);
+	else
+		doctor_report(d, "clock", a > 300 ? DOCTOR_FAIL : DOCTOR_WARN, fix,
+			      "this clock is %ld s %s GitHub's (its Date header): "
+			      "raxx corrects App JWTs for it, other tools do not",
+			      a, off < 0 ? "ahead of" : "behind");
+}
+
+/* "Name <email> 1700000000 +0000" -> name, email */
+static int split_ident(const char *ident, char **name, char **email)
+{
+	const char *lt = strchr(ident, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+	size_t n;
+
+	if (!lt || !gt)
+		return -1;
+	n = (size_t)(lt - ident);
+	while (n > 0 && ident[n - 1] == ' ')
+		n--;
+	*name = xstrndup(ident, n);
+	*email = xstrndup(lt + 1, (size_t)(gt - lt - 1));
+	return 0;
+}
+
+static void check_author(struct doctor *d)
+{
+	const char *argv[] = { "git", "var", "GIT_AUTHOR_IDENT", NULL };
+	struct raxx_config *c = d->c;
+	struct strbuf out = STRBUF_INIT;
+	char *want_name = NULL, *want_email = NULL, *name = NULL, *email = NULL;
+	char *domain = NULL, sn[200], se[300];
+	long long id = d->bot_user_id;
+	int ok, env;
+
+	if (!c->toplevel || !c->bot || c->author_off) {
+		doctor_report(d, "author", DOCTOR_SKIP, NULL, "%s", !c->toplevel ?
+			      "not in a worktree" : !c->bot ? "no bot" :
+			      "raxx.author is off");
+		return;
+	}
+	if (run_capture(argv, &out) || split_ident(sb_str(&out), &name, &email)) {
+		doctor_report(d, "author", DOCTOR_FAIL,
+			      "set user.name and user.email: git-credential-raxx setup",
+			      "git has no author identity here (git var "
+			      "GIT_AUTHOR_IDENT failed)");
+		goto out;
+	}
+	want_name = author_name(c->bot);
+	if (!id)
+		author_recall_id(c->api, c->bot, &id);
+	if (id && !author_noreply_domain(c, &domain))
+		want_email = author_email(c->bot, id, domain);
+	ok = !strcmp(name, want_name) && (want_email ? !strcmp(email, want_email) :
+					  author_is_bot_email(email, want_name));
+	sanitize(sn, sizeof(sn), name);
+	sanitize(se, sizeof(se), email);
+	env = env_get("GIT_AUTHOR_NAME") || env_get("GIT_AUTHOR_EMAIL");
+	if (ok)
+		doctor_report(d, "author", DOCTOR_PASS, NULL,
+			      "commits here are authored by %s <%s>", sn, se);
+	else
+		doctor_report(d, "author", DOCTOR_FAIL, env ?
+			      "unset GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL in the "
+			      "agent's environment: they override git config" :
+			      "run git-credential-raxx setup in this worktree (sets "
+			      "user.name and user.email in its own config)",
+			      "commits here are authored by %s <%s>, not %s <%s>%s",
+			      sn, se, want_name,
+			      want_email ? want_email : "ID+BOT[bot]@...",
+			      env ? " (GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL are set in "
+			      "the environment)" : "");
+out:
+	raxx_clear_error();
+	sb_release(&out);
+	free(want_name);
+	free(want_email);
+	free(name);
+	free(email);
+	free(domain);
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+struct helper {
+	char *value;
+	char *origin;
+};
+
+/* Does a credential.<url>.helper subsection apply to https://host? */
+static int url_applies(const char *sub, const char *host)
+{
+	const char *rest = sub, *slash, *at;
+	char *hp, *lh, *lc;
+	int ok;
+
+	if (strstr(sub, "://")) {
+		if (strncasecmp(sub, "https://", 8))
+			return 0;
+		rest = sub + 8;
+	}
+	slash = strchr(rest, '/');
+	at = memchr(rest, '@', slash ? (size_t)(slash - rest) : strlen(rest));
+	if (at)
+		rest = at + 1;
+	hp = slash ? xstrndup(rest, (size_t)(slash - rest)) : xstrdup(rest);
+	/* a path-scoped entry applies to some repositories: counted */
+	ok = credential_host_matches(hp, host);
+	if (!ok && strchr(hp, '*')) {
+		lh = xstrdup(hp);
+		lc = xstrdup(host);
+		for (char *p = lh; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		for (char *p = lc; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		ok = !fnmatch(lh, lc, FNM_PERIOD);
+		free(lh);
+		free(lc);
+	}
+	free(hp);
+	return ok;
+}
+
+/* The program a helper value names: "store", "raxx", "cache", ... */
+static char *helper_word(const char *value)
+{
+	const char *p = value, *end, *base;
+
+	if (*p == '!')
+		p++;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	end = p + strcspn(p, " \t");
+	base = p;
+	for (const char *q = p; q < end; q++)
+		if (*q == '/')
+			base = q + 1;
+	if (end - base > 15 && !strncmp(base, "git-credential-", 15))
+		base += 15;
+	else if (value[0] == '!' && end - base == 3 && !strncmp(base, "git", 3) &&
+		 !strncmp(end, " credential-", 12))
+		return xstrndup(end + 12, strcspn(end + 12, " \t"));
+	return xstrndup(base, (size_t)(end - base));
+}
+
+static int helper_is(const char *value, const char *what)
+{
+	char *w = helper_word(value);
+	int is = !strcmp(w, what);
+
+	if (!is && value[0] == '!' && !strcmp(what, "raxx"))
+		is = strstr(value, "git-credential-raxx") != NULL;
+	free(w);
+	return is;
+}
+
+static void helpers_release(struct helper *h, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++) {
+		free(h[i].value);
+		free(h[i].origin);
+	}
+	free(h);
+}
+
+static void check_helper_chain(struct doctor *d)
+{
+	const char *argv[] = { "git", "config", "-z", "--show-origin",
+			       "--get-regexp", "^credential\\..*helper$", NULL };
+	struct raxx_config *c = d->c;
+	struct strbuf out = STRBUF_INIT, chain = STRBUF_INIT;
+	struct strbuf problems = STRBUF_INIT, fixes = STRBUF_INIT;
+	struct helper *h = NULL;
+	size_t nr = 0, i;
+	char *dropped_by = NULL, safe[300], *p, *end;
+	int raxx_at = -1, st = DOCTOR_PASS;
+
+	if (!c->toplevel) {
+		doctor_report(d, "helper-chain", DOCTOR_SKIP, NULL,
+			      "not in a worktree");
+		return;
+	}
+	run_capture(argv, &out);	/* exit 1: no helper at all */
+	p = out.buf;
+	end = out.buf ? out.buf + out.len : NULL;
+	while (p && p < end) {
+		char *origin = p, *key, *nl, *value;
+
+		key = memchr(p, '\0', (size_t)(end - p));
+		if (!key++ || key >= end)
+			break;
+		p = memchr(key, '\0', (size_t)(end - key));
+		if (!p)
+			break;
+		p++;
+		nl = strchr(key, '\n');
+		value = nl ? nl + 1 : "";
+		if (nl)
+			*nl = '\0';
+		if (strcasecmp(key, "credential.helper")) {
+			/* credential.<url>.helper */
+			char *sub = xstrndup(key + 11, strlen(key) - 11 - 7);
+			int applies = url_applies(sub, c->host);
+
+			free(sub);
+			if (!applies)
+				continue;
+		}
+		if (!strncmp(origin, "file:", 5))
+			origin += 5;
+		if (!*value) {
+			/* an empty entry resets the list */
+			for (i = 0; i < nr; i++)
+				if (helper_is(h[i].value, "raxx")) {
+					free(dropped_by);
+					dropped_by = xstrfmt("%s (%s)", key, origin);
+				}
+			helpers_release(h, nr);
+			h = NULL;
+			nr = 0;
+			continue;
+		}
+		h = xrealloc(h, (nr + 1) * sizeof(*h));
+		h[nr].value = xstrdup(value);
+		h[nr].origin = xstrdup(origin);
+		nr++;
+	}
+	for (i = 0; i < nr; i++) {
+		sb_addf(&chain, "%s'%s' (%s)", chain.len ? ", " : "",
+			sanitize(safe, sizeof(safe), h[i].value), h[i].origin);
+		if (raxx_at < 0 && helper_is(h[i].value, "raxx"))
+			raxx_at = (int)i;
+	}
+	for (i = 0; i < nr; i++) {
+		sanitize(safe, sizeof(safe), h[i].value);
+		if (helper_is(h[i].value, "store")) {
+			st = DOCTOR_FAIL;
+			sb_addf(&problems, "; helper '%s' from %s keeps every "
+				"credential git approves, the bot's token too, in "
+				"plain text (~/.git-credentials)", safe, h[i].origin);
+			sb_addf(&fixes, "%sremove the store helper for this host, or "
+				"run git-credential-raxx setup here (it drops "
+				"inherited helpers in the worktree)",
+				fixes.len ? "; " : "");
+		} else if (helper_is(h[i].value, "cache")) {
+			if (st < DOCTOR_WARN)
+				st = DOCTOR_WARN;
+			sb_addf(&problems, "; helper '%s' from %s keeps the bot's "
+				"token in memory", safe, h[i].origin);
+		} else if (raxx_at >= 0 && (int)i < raxx_at) {
+			if (st < DOCTOR_WARN)
+				st = DOCTOR_WARN;
+			sb_addf(&problems, "; '%s' from %s comes before raxx: when "
+				"it holds a credential for %s, git uses it and "
+				"never asks raxx", safe, h[i].origin, c->host);
+			if (!fixes.len)
+				sb_adds(&fixes, "run git-credential-raxx setup here (it "
+					"drops inherited helpers in the worktree)");
+		}
+	}
+	if (raxx_at < 0 && c->bot) {
+		st = DOCTOR_FAIL;
+		if (dropped_by)
+			sb_addf(&problems, "; an empty %s (as `gh auth setup-git` "
+				"writes) clears raxx from the chain", dropped_by);
+		else
+			sb_adds(&problems, "; raxx is not in the chain, so git never "
+				"asks for the bot's token");
+		sb_addf(&fixes, "%srun git-credential-raxx setup here (or git "
+			"config credential.helper 'raxx --bot %s')",
+			fixes.len ? "; " : "", c->bot);
+	} else if (raxx_at >= 0 && !c->bot) {
+		if (st < DOCTOR_WARN)
+			st = DOCTOR_WARN;
+		sb_adds(&problems, "; raxx is in the chain but no bot resolves "
+			"here: it answers nothing and git asks the next helper");
+		if (!fixes.len)
+			sb_adds(&fixes, "set raxx.bot or raxx.agent (git-credential-raxx "
+				"setup --bot NAME)");
+	} else if (raxx_at < 0 && !c->bot && st == DOCTOR_PASS) {
+		doctor_report(d, "helper-chain", DOCTOR_SKIP, NULL,
+			      "no bot and no raxx helper here; git asks: %s",
+			      chain.len ? chain.buf : "nothing");
+		goto out;
+	}
+	doctor_report(d, "helper-chain", st, fixes.len ? fixes.buf : NULL,
+		      "for https://%s git asks: %s%s", c->host,
+		      chain.len ? chain.buf : "nothing", sb_str(&problems));
+out:
+	helpers_release(h, nr);
+	free(dropped_by);
+	sb_release(&out);
+	sb_release(&chain);
+	sb_release(&problems);
+	sb_release(&fixes);
+}
+
+static void check_git_version(struct doctor *d)
+{
+	const char *argv[] = { "git", "--version", NULL };
+	struct strbuf out = STRBUF_INIT;
+	long major = 0, minor = 0;
+	char ver[64] = "", *e;
+	const char *p;
+
+	if (run_capture(argv, &out) ||
+	    !(p = strstr(sb_str(&out), "git version "))) {
+		doctor_report(d, "git-version", DOCTOR_FAIL,
+			      "install git 2.41 or later", "git not found in PATH");
+		sb_release(&out);
+		return;
+	}
+	p += 12;
+	snprintf(ver, sizeof(ver), "%.*s", (int)strcspn(p, " \n"), p);
+	major = strtol(ver, &e, 10);
+	if (*e == '.')
+		minor = strtol(e + 1, NULL, 10);
+	if (major < 2 || (major == 2 && minor < 41))
+		doctor_report(d, "git-version", DOCTOR_WARN,
+			      "upgrade git to 2.41 or later",
+			      "git %s ignores password_expiry_utc: a helper that "
+			      "keeps credentials (cache, osxkeychain) may hand git an "
+			      "expired bot token", ver);
+	else
+		doctor_report(d, "git-version", DOCTOR_PASS, NULL,
+			      "git %s honours password_expiry_utc", ver);
+	sb_release(&out);
+}
+
+/* ---------------------------------------------------------------- main */
+
+static int usage(const char *fmt, ...) RAXX_PRINTF(1, 2);
+static int usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "raxx: doctor: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(see 'git-credential-raxx help doctor')\n");
+	return RAXX_EUSAGE;
+}
+
+static void doctor_release(struct doctor *d)
+{
+	free(d->login_err);
+	free(d->bot_err_msg);
+	free(d->path);
+	free(d->inst);
+	vault_secrets_release(&d->secrets);
+	jwt_key_free(d->key);
+	github_free(d->gh);
+	vault_free(d->v);
+	if (d->have_vs)
+		vault_settings_release(&d->vs);
+	json_object_put(d->root);
+}
+
+int doctor_main(struct raxx_config *c, int argc, char **argv)
+{
+	struct doctor d;
+	char *load_msg = NULL;
+	int i, load_err, ret;
+
+	memset(&d, 0, sizeof(d));
+	d.c = c;
+	d.max_time = 10;
+	d.quiet = log_verbosity < 0;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = NULL;
+
+		if (!strcmp(a, "--json"))
+			d.json = 1;
+		else if (!strcmp(a, "--quiet") || !strcmp(a, "-q"))
+			d.quiet = 1;
+		else if (!strcmp(a, "--ops"))
+			d.ops = 1;
+		else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(doctor_usage, stdout);
+			return 0;
+		} else if (!strcmp(a, "--max-time")) {
+			if (i + 1 >= argc)
+				return usage("option '%s' needs a value", a);
+			v = argv[++i];
+		} else if (!strncmp(a, "--max-time=", 11)) {
+			v = a + 11;
+		} else {
+			return usage("unknown option '%s'", a);
+		}
+		if (v && parse_long(v, 1, 600, &d.max_time))
+			return usage("--max-time '%s' is not a number of seconds "
+				     "(1-600)", v);
+	}
+	if (d.json) {
+		d.root = json_object_new_object();
+		d.checks = json_object_new_array();
+		json_object_object_add(d.root, "checks", d.checks);
+	}
+
+	load_err = config_load(c);
+	if (load_err)
+		load_msg = xstrdup(errmsg());
+	if (config_resolve_bot(c)) {
+		d.bot_err = 1;
+		d.bot_err_msg = xstrdup(errmsg());
+	}
+	raxx_clear_error();
+
+	check_env(&d);
+	check_vault(&d);
+	check_bot(&d);
+	check_secrets(&d);
+	check_app(&d);
+	check_installation(&d);
+	check_mint(&d);
+	check_fallback(&d, load_err, load_msg);
+	check_dir(&d, "cache-dir", cache_dir_path(), "RAXX_CACHE_DIR");
+	check_dir(&d, "state-dir", state_dir_path(), "RAXX_STATE_DIR");
+	check_clock(&d);
+	check_author(&d);
+	check_helper_chain(&d);
+	check_git_version(&d);
+	if (d.ops)
+		doctor_ops(&d, c);
+
+	ret = d.counts[DOCTOR_FAIL] ? 1 : 0;
+	if (d.json) {
+		json_object_object_add(d.root, "bot", c->bot ?
+				       json_object_new_string(c->bot) : NULL);
+		json_object_object_add(d.root, "host", json_object_new_string(c->host ?
+								      c->host : ""));
+		for (i = 0; i < 4; i++) {
+			char key[8];
+
+			snprintf(key, sizeof(key), "%s", status_names[i]);
+			for (char *k = key; *k; k++)
+				*k = (char)tolower((unsigned char)*k);
+			json_object_object_add(d.root, key,
+					       json_object_new_int(d.counts[i]));
+		}
+		json_object_object_add(d.root, "exit", json_object_new_int(ret));
+		printf("%s\n", json_object_to_json_string_ext(d.root,
+				JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+				JSON_C_TO_STRING_NOSLASHESCAPE));
+	} else if (!d.quiet) {
+		printf("doctor: %d PASS, %d WARN, %d FAIL, %d SKIP\n",
+		       d.counts[DOCTOR_PASS], d.counts[DOCTOR_WARN],
+		       d.counts[DOCTOR_FAIL], d.counts[DOCTOR_SKIP]);
+	}
+	fflush(stdout);
+	free(load_msg);
+	doctor_release(&d);
+	return ret;
+}

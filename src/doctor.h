@@ -1,0 +1,75 @@
+#ifndef RAXX_DOCTOR_H
+#define RAXX_DOCTOR_H
+
+/*
+ * `doctor`: diagnose the whole chain, one line per check, in the order a
+ * mint walks it:
+ *
+ *   infisical-env  cf-access  vault-login  bot  bot-secrets  app-key
+ *   installation  mint  fallback  cache-dir  state-dir  clock  author
+ *   helper-chain  git-version
+ *   with --ops:    CLOUDFLARE_ACCESS_MGMT_TOKEN  CF_WORKER_DEPLOY
+ *                  HEROKU_API_KEY  GITHUB_API_SECRETS_TOKEN
+ *
+ * Each check ends as [PASS], [WARN] (worth knowing, never changes the
+ * exit status), [FAIL] (with a "fix:" line) or [SKIP] (does not apply
+ * here, or an earlier check it needs failed). Exit status: 1 when any
+ * check failed, else 0; 64 on a usage error.
+ *
+ * No bot (no --bot/--agent/RAXX_BOT/raxx.bot/raxx.agent): the bot-specific
+ * checks SKIP rather than FAIL, because a worktree without a bot is a
+ * valid setup (`get` answers nothing and git asks its next helper); a bot
+ * that was asked for and does not resolve (an agent missing from the map,
+ * a broken map) is a FAIL. The helper chain then still flags raxx being
+ * configured without a bot.
+ *
+ * Every network step runs under its own deadline (--max-time, default
+ * 10 s a check). No secret is ever printed: operator credentials appear
+ * as their first and last 4 characters, the mint check's token not at all
+ * (it is revoked again at once).
+ */
+
+#include "config.h"
+#include "util.h"
+
+extern const char doctor_usage[];
+
+/* argv[0] is "doctor". Returns 0, 1 (a check failed) or RAXX_EUSAGE. */
+int doctor_main(struct raxx_config *c, int argc, char **argv);
+
+/* ---- shared by doctor.c and doctor_ops.c ---- */
+
+enum doctor_status { DOCTOR_PASS, DOCTOR_WARN, DOCTOR_FAIL, DOCTOR_SKIP };
+
+struct doctor;
+struct json_object;
+
+/*
+ * Record (and, in text mode, print) one check. fix: the operator's next
+ * step (shown with FAIL and WARN), or NULL. detail must hold no secret
+ * and nothing unsanitized from a server.
+ */
+void doctor_report(struct doctor *d, const char *name, enum doctor_status st,
+		   const char *fix, const char *fmt, ...) RAXX_PRINTF(5, 6);
+
+/* Start a check's own network deadline (--max-time). */
+void doctor_begin_check(struct doctor *d);
+long doctor_max_time(const struct doctor *d);
+
+/* "abcd…wxyz" for a value of 12 characters or more, else "(N chars)";
+ * control characters shown as '?'. Fresh string. */
+char *doctor_redact(const char *secret);
+
+/*
+ * The --ops checks (doctor_ops.c). Returns 1 when every one passed; the
+ * time of the last such run is kept in the state directory and shown.
+ */
+int doctor_ops(struct doctor *d, struct raxx_config *c);
+/* Text mode and not quiet: where extra lines may be printed. */
+int doctor_chatty(const struct doctor *d);
+/* PASS lines so far. */
+int doctor_pass_count(const struct doctor *d);
+/* Add a top-level member to the --json answer (takes o). */
+void doctor_json_add(struct doctor *d, const char *key, struct json_object *o);
+
+#endif

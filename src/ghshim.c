@@ -1,0 +1,254 @@
+/*
+ * gh: the gh shim, built as helper/gh and installed as
+ * PREFIX/libexec/git-credential-raxx/gh. With its directory first in an
+ * agent's PATH, every `gh` runs as the worktree's bot.
+ *
+ * Why a program of its own: git-credential-raxx links libcurl and OpenSSL,
+ * and on Debian loading them (libcurl brings some thirty libraries) costs
+ * about 3 ms before main() runs, more than half the shim's 5 ms budget.
+ * This program links only libsodium and libyaml and serves the common
+ * case itself, a live token in the cache:
+ *
+ *   work out the bot (config.c) -> find the real gh (ghfind.c) ->
+ *   the cached token (cache.c) -> GH_TOKEN [+ GH_ENTERPRISE_TOKEN] -> exec gh
+ *
+ * Everything else (no bot, a handoff worktree, no cache, a miss, a broken
+ * setting, no real gh) is handed whole to the full program,
+ *
+ *   git-credential-raxx exec --gh --shim SELF -- ARGS...
+ *
+ * which mints, applies the fallback policy and says what went wrong, with
+ * the same messages as `exec`. The program is RAXX_PROGRAM, else
+ * PREFIX/bin/git-credential-raxx beside this PREFIX/libexec (the same
+ * install), else ../git-credential-raxx (a build tree), else the one in
+ * PATH.
+ *
+ * The cache branch below mirrors mint_get_token()'s (mint.c): same entry
+ * (RAXX_GITHUB_API, bot, cache_scope_key(no repo, the map's permissions)),
+ * same RAXX_MIN_TTL, the same "reuse" audit event. Keep the two in step.
+ */
+#define _XOPEN_SOURCE 700	/* realpath() */
+#ifdef __APPLE__
+#define _DARWIN_C_SOURCE	/* what <mach-o/dyld.h> needs */
+#endif
+#include "audit.h"
+#include "cache.h"
+#include "config.h"
+#include "ghexec.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+#ifdef __APPLE__
+#include <mach-o/dyld.h>
+#include <stdint.h>
+#endif
+
+#include <sodium.h>
+
+#define PROG "git-credential-raxx"
+
+static struct exec_opts caller_settings;
+
+/* As git-credential-raxx's main() does, keeping what exec gives back. */
+static void harden_process(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	if (!getrlimit(RLIMIT_CORE, &caller_settings.core)) {
+		caller_settings.have_core = 1;
+		rl.rlim_max = caller_settings.core.rlim_max;
+	}
+	setrlimit(RLIMIT_CORE, &rl);
+#ifdef __linux__
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+	caller_settings.umask = umask(077);
+	unsetenv("SSLKEYLOGFILE");
+}
+
+static int is_executable_file(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISREG(st.st_mode) && !access(path, X_OK);
+}
+
+/*
+ * This program's own path, symlinks resolved: the directory PATH must not
+ * give back as the real gh, and where PREFIX/bin is. A shell passes
+ * argv[0] as typed ("gh"), so ask the system first.
+ */
+static char *self_path(const char *argv0)
+{
+	const char *path = env_get("PATH"), *p, *q;
+	char *real;
+
+#if defined(__linux__)
+	if ((real = realpath("/proc/self/exe", NULL)))
+		return real;
+#elif defined(__APPLE__)
+	{
+		uint32_t n = 0;
+		char *buf;
+
+		_NSGetExecutablePath(NULL, &n);
+		buf = xmalloc(n + 1);
+		real = !_NSGetExecutablePath(buf, &n) ? realpath(buf, NULL) : NULL;
+		free(buf);
+		if (real)
+			return real;
+	}
+#endif
+	if (strchr(argv0, '/'))
+		return realpath(argv0, NULL);
+	/* run by name: the shell took the first gh in PATH, as we do */
+	for (p = path; p; p = *q ? q + 1 : NULL) {
+		char *cand;
+
+		q = strchr(p, ':');
+		if (!q)
+			q = p + strlen(p);
+		cand = q == p ? xstrdup("./gh") : xstrfmt("%.*s/gh", (int)(q - p), p);
+		real = is_executable_file(cand) ? realpath(cand, NULL) : NULL;
+		free(cand);
+		if (real)
+			return real;
+	}
+	return NULL;
+}
+
+/* RAXX_PROGRAM, PREFIX/bin beside PREFIX/libexec, a build tree, PATH. */
+static char *program_path(const char *self)
+{
+	const char *set = env_get("RAXX_PROGRAM");
+	char *dir, *cand;
+	const char *rel[] = { "../../bin/" PROG, "../" PROG };
+	size_t i;
+
+	if (set)
+		return xstrdup(set);
+	if (self && strrchr(self, '/')) {
+		dir = xstrndup(self, (size_t)(strrchr(self, '/') - self));
+		for (i = 0; i < sizeof(rel) / sizeof(*rel); i++) {
+			cand = xstrfmt("%s/%s", dir, rel[i]);
+			if (is_executable_file(cand)) {
+				free(dir);
+				return cand;
+			}
+			free(cand);
+		}
+		free(dir);
+	}
+	return xstrdup(PROG);	/* execvp searches PATH */
+}
+
+/*
+ * The warm path: exec gh with the cached token. Returns only when it
+ * cannot (the full program takes over, and says why if anything is wrong).
+ */
+static void fast_path(const char *self, int argc, char **argv)
+{
+	struct raxx_config c = { 0 };
+	struct cache *cache = NULL;
+	struct cache_entry e;
+	char *scope = NULL, *gh = NULL, *chain = NULL, **cmd;
+	int i, hit = 0;
+
+	if (config_load(&c) || config_resolve_bot(&c) || !c.bot)
+		goto out;
+	/* a handoff worktree's tokens are narrowed by its manifest (handoff.c) */
+	if (env_get("RAXX_HANDOFF") || config_git(&c, "raxx.handoff"))
+		goto out;
+	if (!(cache = cache_open()))
+		goto out;
+	scope = cache_scope_key(NULL, c.map_bot);
+	if (!cache_get_token(cache, c.api, c.bot, scope, cache_min_ttl(), &e))
+		goto out;
+	hit = 1;
+	if (!(gh = find_real_gh(self, env_get(GH_CHAIN_ENV), &chain)))
+		goto out;
+	trace("gh shim: %s with %s's token (from cache)", gh, c.bot);
+	audit_record(&c, "reuse", NULL, e.secret, e.expires_at, NULL);
+	gh_set_token_env(&c, e.secret);
+	cache_entry_release(&e);
+	hit = 0;
+	cache_close(cache);
+	cache = NULL;
+	setenv(GH_CHAIN_ENV, chain, 1);
+	cmd = xcalloc((size_t)argc + 1, sizeof(*cmd));
+	cmd[0] = gh;
+	for (i = 1; i < argc; i++)
+		cmd[i] = argv[i];
+	gh_restore_process(&caller_settings);
+	execv(gh, cmd);
+	/* the full program will report it */
+	harden_process();
+	unsetenv("GH_TOKEN");
+	unsetenv("GH_ENTERPRISE_TOKEN");
+	free(cmd);
+out:
+	if (hit)
+		cache_entry_release(&e);
+	cache_close(cache);
+	free(scope);
+	free(gh);
+	free(chain);
+	raxx_clear_error();
+	config_release(&c);
+}
+
+int main(int argc, char **argv)
+{
+	char *self, *prog, **cmd;
+	int i, n = 0, err;
+
+	harden_process();
+	self = self_path(argc > 0 ? argv[0] : "gh");
+	if (!self) {
+		error_msg("gh shim: cannot tell where it is installed: run it by its "
+			  "path, or set RAXX_GH and run git-credential-raxx exec --gh "
+			  "-- ARGS");
+		return RAXX_ENOTFOUND;
+	}
+	if (sodium_init() >= 0) {
+		log_init();
+		fast_path(self, argc, argv);
+	}
+
+	prog = program_path(self);
+	cmd = xcalloc((size_t)argc + 7, sizeof(*cmd));
+	cmd[n++] = prog;
+	cmd[n++] = "exec";
+	cmd[n++] = "--gh";
+	cmd[n++] = "--shim";
+	cmd[n++] = self;
+	cmd[n++] = "--";
+	for (i = 1; i < argc; i++)
+		cmd[n++] = argv[i];
+	fflush(NULL);
+	/* the program hardens itself and gives gh these settings back */
+	umask(caller_settings.umask);
+	if (caller_settings.have_core)
+		setrlimit(RLIMIT_CORE, &caller_settings.core);
+	execvp(prog, cmd);
+	err = errno;
+	if (err == ENOENT || err == ENOTDIR)
+		error_msg("gh shim: %s not found (RAXX_PROGRAM, PREFIX/bin beside "
+			  "the shim, PATH): install it, or set RAXX_PROGRAM to its "
+			  "path", prog);
+	else
+		error_msg("gh shim: cannot run %s: %s", prog, strerror(err));
+	free(cmd);
+	free(prog);
+	free(self);
+	return err == ENOENT || err == ENOTDIR ? RAXX_ENOTFOUND : RAXX_ECANNOTRUN;
+}

@@ -1,0 +1,170 @@
+/*
+ * libcurl and OpenSSL, loaded on first use.
+ *
+ * Most calls of the program are warm: the token comes from the cache and
+ * no HTTP or RSA happens. Linked the usual way, libcurl alone brings in
+ * some thirty shared libraries (GnuTLS, Kerberos, LDAP, SSH...) that the
+ * loader maps and relocates before main(): about 3 ms and 6 MiB on every
+ * call. So the program is linked without them, and this file defines
+ * each libcurl and OpenSSL function the modules use as a stub that
+ * dlopen()s the library the build found (src/lazyload-probe.sh, the
+ * RAXX_LAZY_* names) and calls the real function. The modules' code is
+ * unchanged and the compiler checks every stub against the library's own
+ * header.
+ *
+ * Only the program links this file (the Makefile's LAZY=1, the default
+ * when the probe works); libraxx.a and the tests link the libraries as
+ * usual. A module that starts using another libcurl or OpenSSL function
+ * gets "undefined reference" when the program links: add its stub here
+ * (or build with LAZY=0).
+ */
+#define _POSIX_C_SOURCE 200809L
+#define CURL_DISABLE_TYPECHECK	/* the stubs take what the callers pass */
+#include "util.h"
+
+#include <dlfcn.h>
+#include <stdarg.h>
+
+#include <curl/curl.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#if !defined(RAXX_LAZY_CURL) || !defined(RAXX_LAZY_SSL) || !defined(RAXX_LAZY_CRYPTO)
+#error "build with RAXX_LAZY_CURL, RAXX_LAZY_SSL and RAXX_LAZY_CRYPTO (see the Makefile)"
+#endif
+
+struct lib {
+	void *handle;
+	const char *file;
+};
+
+static struct lib curl_lib = { NULL, RAXX_LAZY_CURL };
+static struct lib ssl_lib = { NULL, RAXX_LAZY_SSL };
+static struct lib crypto_lib = { NULL, RAXX_LAZY_CRYPTO };
+
+static void *resolve(struct lib *l, const char *name)
+{
+	void *p;
+
+	if (!l->handle && !(l->handle = dlopen(l->file, RTLD_NOW | RTLD_LOCAL)))
+		die("cannot load %s (%s): reinstall it, or rebuild with 'make LAZY=0'",
+		    l->file, dlerror());
+	if (!(p = dlsym(l->handle, name)))
+		die("%s has no %s: rebuild git-credential-raxx against the "
+		    "installed version", l->file, name);
+	return p;
+}
+
+/* A stub: the real function, looked up once. */
+#define STUB(lib, ret, name, params, args) \
+ret name params \
+{ \
+	static ret (*real) params; \
+	if (!real) \
+		real = (ret (*) params)resolve(&lib, #name); \
+	return real args; \
+}
+#define STUB_VOID(lib, name, params, args) \
+void name params \
+{ \
+	static void (*real) params; \
+	if (!real) \
+		real = (void (*) params)resolve(&lib, #name); \
+	real args; \
+}
+
+/* ---- libcurl */
+
+STUB(curl_lib, CURLcode, curl_global_init, (long flags), (flags))
+STUB(curl_lib, CURL *, curl_easy_init, (void), ())
+STUB_VOID(curl_lib, curl_easy_cleanup, (CURL *h), (h))
+STUB(curl_lib, CURLcode, curl_easy_perform, (CURL *h), (h))
+STUB(curl_lib, const char *, curl_easy_strerror, (CURLcode c), (c))
+STUB_VOID(curl_lib, curl_free, (void *p), (p))
+STUB(curl_lib, struct curl_slist *, curl_slist_append,
+     (struct curl_slist *l, const char *s), (l, s))
+STUB_VOID(curl_lib, curl_slist_free_all, (struct curl_slist *l), (l))
+STUB(curl_lib, CURLU *, curl_url, (void), ())
+STUB_VOID(curl_lib, curl_url_cleanup, (CURLU *u), (u))
+STUB(curl_lib, CURLUcode, curl_url_get,
+     (const CURLU *u, CURLUPart what, char **part, unsigned int flags),
+     (u, what, part, flags))
+STUB(curl_lib, CURLUcode, curl_url_set,
+     (CURLU *u, CURLUPart what, const char *part, unsigned int flags),
+     (u, what, part, flags))
+STUB(curl_lib, curl_version_info_data *, curl_version_info, (CURLversion v), (v))
+
+/* The variadic two: the option's number says what its argument is. */
+CURLcode curl_easy_setopt(CURL *h, CURLoption opt, ...)
+{
+	static CURLcode (*real)(CURL *, CURLoption, ...);
+	CURLcode rc;
+	va_list ap;
+
+	if (!real)
+		real = (CURLcode (*)(CURL *, CURLoption, ...))
+			resolve(&curl_lib, "curl_easy_setopt");
+	va_start(ap, opt);
+	if (opt < CURLOPTTYPE_OBJECTPOINT) {
+		long v = va_arg(ap, long);
+
+		rc = real(h, opt, v);
+	} else if (opt >= CURLOPTTYPE_OFF_T && opt < CURLOPTTYPE_BLOB) {
+		curl_off_t v = va_arg(ap, curl_off_t);
+
+		rc = real(h, opt, v);
+	} else {
+		/* object, string, list, callback, blob: all pointer-sized */
+		void *v = va_arg(ap, void *);
+
+		rc = real(h, opt, v);
+	}
+	va_end(ap);
+	return rc;
+}
+
+CURLcode curl_easy_getinfo(CURL *h, CURLINFO info, ...)
+{
+	static CURLcode (*real)(CURL *, CURLINFO, ...);
+	CURLcode rc;
+	va_list ap;
+	void *out;
+
+	if (!real)
+		real = (CURLcode (*)(CURL *, CURLINFO, ...))
+			resolve(&curl_lib, "curl_easy_getinfo");
+	va_start(ap, info);
+	out = va_arg(ap, void *);	/* always a pointer to the answer */
+	rc = real(h, info, out);
+	va_end(ap);
+	return rc;
+}
+
+/* ---- OpenSSL: libssl */
+
+STUB(ssl_lib, X509_STORE *, SSL_CTX_get_cert_store, (const SSL_CTX *ctx), (ctx))
+
+/* ---- OpenSSL: libcrypto */
+
+STUB(crypto_lib, int, X509_STORE_load_locations,
+     (X509_STORE *s, const char *file, const char *dir), (s, file, dir))
+STUB(crypto_lib, BIO *, BIO_new_mem_buf, (const void *buf, int len), (buf, len))
+STUB(crypto_lib, int, BIO_free, (BIO *b), (b))
+STUB_VOID(crypto_lib, ERR_clear_error, (void), ())
+STUB(crypto_lib, EVP_PKEY *, PEM_read_bio_PrivateKey,
+     (BIO *b, EVP_PKEY **x, pem_password_cb *cb, void *u), (b, x, cb, u))
+STUB_VOID(crypto_lib, EVP_PKEY_free, (EVP_PKEY *k), (k))
+STUB(crypto_lib, int, EVP_PKEY_get_base_id, (const EVP_PKEY *k), (k))
+STUB(crypto_lib, const EVP_MD *, EVP_sha256, (void), ())
+STUB(crypto_lib, EVP_MD_CTX *, EVP_MD_CTX_new, (void), ())
+STUB_VOID(crypto_lib, EVP_MD_CTX_free, (EVP_MD_CTX *c), (c))
+STUB(crypto_lib, int, EVP_DigestSignInit,
+     (EVP_MD_CTX *c, EVP_PKEY_CTX **pc, const EVP_MD *md, ENGINE *e, EVP_PKEY *k),
+     (c, pc, md, e, k))
+STUB(crypto_lib, int, EVP_DigestSign,
+     (EVP_MD_CTX *c, unsigned char *sig, size_t *siglen, const unsigned char *tbs,
+      size_t tbslen), (c, sig, siglen, tbs, tbslen))

@@ -1,0 +1,779 @@
+#define _POSIX_C_SOURCE 200809L
+#include "setup.h"
+#include "agentmap.h"
+#include "author.h"
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define MAX_ARGS 16
+#define MAX_CMDS 8
+
+/* One config entry as git prints it (section and variable lower-cased). */
+struct entry {
+	char *key;
+	char *value;	/* NULL: a key with no '=' (boolean true) */
+};
+
+struct run {
+	struct raxx_config *c;
+	const struct setup_opts *o;
+	char *top, *gitdir, *commondir;
+	int ext_on;
+	struct entry *wt;	/* this worktree's own config */
+	size_t wt_nr;
+	int changes;
+};
+
+/* ------------------------------------------------------------ running git */
+
+/*
+ * Run "git ARGS..." in the current directory, stdin from /dev/null, stdout
+ * into out (capped at 1 MiB); stderr into out too when merge is set (to
+ * quote git's complaint), else to /dev/null. The exit status, or -1.
+ */
+static int run_git(const char *const *args, struct strbuf *out, int merge)
+{
+	const char *argv[MAX_ARGS + 2];
+	posix_spawn_file_actions_t fa;
+	int fds[2], status;
+	size_t i;
+	pid_t pid;
+	char buf[4096];
+	ssize_t n;
+
+	argv[0] = "git";
+	for (i = 0; args[i]; i++) {
+		if (i >= MAX_ARGS)
+			die("setup: too many arguments for git");
+		argv[i + 1] = args[i];
+	}
+	argv[i + 1] = NULL;
+	if (pipe(fds))
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+	if (merge)
+		posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+	else
+		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addclose(&fa, fds[0]);
+	posix_spawn_file_actions_addclose(&fa, fds[1]);
+	if (posix_spawnp(&pid, "git", &fa, NULL, (char *const *)argv, environ)) {
+		posix_spawn_file_actions_destroy(&fa);
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	if (!out->cap)
+		out->cap = 1024 * 1024;
+	while ((n = read(fds[0], buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		sb_add(out, buf, (size_t)n);	/* past the cap: dropped */
+	}
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The first line of git's output, made safe to print. */
+static const char *first_line(const struct strbuf *out, char *safe, size_t n)
+{
+	char *line = xstrndup(out->buf ? out->buf : "",
+			      out->buf ? strcspn(out->buf, "\n") : 0);
+
+	sanitize(safe, n, line);
+	free(line);
+	return safe;
+}
+
+/* One value of a query (trailing newline dropped), or NULL: fresh. */
+static char *git_get(const char *const *args)
+{
+	struct strbuf out = STRBUF_INIT;
+	char *v = NULL;
+
+	if (!run_git(args, &out, 0)) {
+		while (out.len && out.buf[out.len - 1] == '\n')
+			out.buf[--out.len] = '\0';
+		v = sb_detach(&out);
+	}
+	sb_release(&out);
+	return v;
+}
+
+/* ------------------------------------------------------------ config read */
+
+static void free_entries(struct entry *e, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		free(e[i].key);
+		free(e[i].value);
+	}
+	free(e);
+}
+
+/* Parse `git config -z --list` output: "key\nvalue\0" or "key\0". */
+static void parse_z_list(const struct strbuf *out, struct entry **e, size_t *nr)
+{
+	const char *p = out->buf, *end = out->buf + out->len;
+
+	while (p && p < end) {
+		const char *rec_end = memchr(p, '\0', (size_t)(end - p));
+		const char *nl;
+
+		if (!rec_end)
+			break;
+		nl = memchr(p, '\n', (size_t)(rec_end - p));
+		*e = xrealloc(*e, (*nr + 1) * sizeof(**e));
+		(*e)[*nr].key = xstrndup(p, nl ? (size_t)(nl - p) : (size_t)(rec_end - p));
+		(*e)[*nr].value = nl ? xstrndup(nl + 1, (size_t)(rec_end - nl - 1)) : NULL;
+		(*nr)++;
+		p = rec_end + 1;
+	}
+}
+
+static int read_worktree_config(struct run *r)
+{
+	char *file = xstrfmt("%s/config.worktree", r->gitdir);
+	const char *args[] = { "config", "--file", file, "-z", "--list", NULL };
+	struct strbuf out = STRBUF_INIT;
+	int rc, ret = 0;
+
+	free_entries(r->wt, r->wt_nr);
+	r->wt = NULL;
+	r->wt_nr = 0;
+	/* without the extension git reads no config.worktree: none */
+	if (!r->ext_on || access(file, F_OK))
+		goto out;
+	if ((rc = run_git(args, &out, 0))) {
+		ret = raxx_fail(RAXX_EINTERNAL, "setup: cannot read %s (git config "
+				"--list: exit %d): fix or remove it", file, rc);
+		goto out;
+	}
+	parse_z_list(&out, &r->wt, &r->wt_nr);
+out:
+	sb_release(&out);
+	free(file);
+	return ret;
+}
+
+/* This worktree's values of key, in order (pointers into r->wt). */
+static size_t wt_get_all(const struct run *r, const char *key,
+			 const char **vals, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->wt_nr; i++)
+		if (!strcmp(r->wt[i].key, key) && n < max)
+			vals[n++] = r->wt[i].value ? r->wt[i].value : "";
+	return n;
+}
+
+static const char *wt_get(const struct run *r, const char *key, size_t *count)
+{
+	const char *vals[64];
+	size_t n = wt_get_all(r, key, vals, 64);
+
+	if (count)
+		*count = n;
+	return n ? vals[n - 1] : NULL;
+}
+
+/* ------------------------------------------------------------ changing */
+
+/*
+ * One change: desc says what ("set user.name=..."), then up to MAX_CMDS
+ * git argument lists (NULL-terminated list of them) carry it out. With
+ * --dry-run only desc is printed.
+ */
+static int step(struct run *r, const char *desc, const char *const *const *cmds)
+{
+	size_t i;
+
+	r->changes++;
+	if (r->o->dry_run) {
+		notice("setup: would %s", desc);
+		return 0;
+	}
+	for (i = 0; cmds[i]; i++) {
+		struct strbuf out = STRBUF_INIT;
+		char safe[256];
+		int rc = run_git(cmds[i], &out, 1);
+
+		if (rc) {
+			raxx_fail(RAXX_EINTERNAL, "setup: cannot %s: git %s %s failed "
+				  "(exit %d: %s)", desc, cmds[i][0], cmds[i][1], rc,
+				  first_line(&out, safe, sizeof(safe)));
+			sb_release(&out);
+			return RAXX_EINTERNAL;
+		}
+		sb_release(&out);
+	}
+	notice("setup: %s", desc);
+	return 0;
+}
+
+static char *quoted(const char *v)
+{
+	char safe[256];
+
+	return xstrfmt("'%s'", sanitize(safe, sizeof(safe), v));
+}
+
+/* "'a', 'b'" for messages. */
+static char *quote_list(const char **vals, size_t n)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char *q = quoted(vals[i]);
+
+		sb_addf(&sb, "%s%s", i ? ", " : "", q);
+		free(q);
+	}
+	return sb_detach(&sb);
+}
+
+/* Set one worktree key to value (replacing every value it had). */
+static int set_key(struct run *r, const char *key, const char *value)
+{
+	const char *args[] = { "config", "--worktree", "--replace-all", key, value,
+			       NULL };
+	const char *const *cmds[] = { args, NULL };
+	size_t count;
+	const char *cur = wt_get(r, key, &count);
+	char *desc, *was;
+	int ret;
+
+	if (count == 1 && !strcmp(cur, value))
+		return 0;
+	was = cur ? quoted(cur) : NULL;
+	desc = xstrfmt("set %s=%s%s%s%s", key, value, was ? " (was " : "",
+		       was ? was : "", was ? ")" : "");
+	ret = step(r, desc, cmds);
+	free(desc);
+	free(was);
+	return ret;
+}
+
+static int unset_key(struct run *r, const char *key, const char *why)
+{
+	const char *args[] = { "config", "--worktree", "--unset-all", key, NULL };
+	const char *const *cmds[] = { args, NULL };
+	const char *cur = wt_get(r, key, NULL);
+	char *desc, *was;
+	int ret;
+
+	if (!cur)
+		return 0;
+	was = quoted(cur);
+	desc = xstrfmt("unset %s (was %s%s%s)", key, was, why ? "; " : "",
+		       why ? why : "");
+	ret = step(r, desc, cmds);
+	free(desc);
+	free(was);
+	return ret;
+}
+
+/* ------------------------------------------------------------ the worktree */
+
+static int find_worktree(struct run *r)
+{
+	const char *args[] = { "rev-parse", "--path-format=absolute",
+			       "--show-toplevel", "--git-dir", "--git-common-dir",
+			       NULL };
+	struct strbuf out = STRBUF_INIT;
+	char *lines[3] = { NULL, NULL, NULL }, *p;
+	int rc = run_git(args, &out, 0), i;
+
+	p = out.buf;
+	for (i = 0; !rc && p && i < 3; i++) {
+		char *nl = strchr(p, '\n');
+
+		if (!nl)
+			break;
+		lines[i] = xstrndup(p, (size_t)(nl - p));
+		p = nl + 1;
+	}
+	sb_release(&out);
+	if (rc || i < 3 || !*lines[0]) {
+		for (i = 0; i < 3; i++)
+			free(lines[i]);
+		return raxx_fail(RAXX_EUSAGE, "setup: not inside a git worktree "
+				 "(git rev-parse --show-toplevel failed): cd into "
+				 "the worktree to set up");
+	}
+	r->top = lines[0];
+	r->gitdir = lines[1];
+	r->commondir = lines[2];
+	return 0;
+}
+
+static int repo_bool(struct run *r, const char *key)
+{
+	char *file = xstrfmt("%s/config", r->commondir);
+	const char *args[] = { "config", "--file", file, "--bool", "--get", key,
+			       NULL };
+	char *v = git_get(args);
+	int on = v && !strcmp(v, "true");
+
+	free(v);
+	free(file);
+	return on;
+}
+
+/*
+ * Turn on extensions.worktreeConfig as git's own init_worktree_config()
+ * does: set it, then move core.bare=true and core.worktree from the
+ * shared config to the main worktree's config.worktree, where they keep
+ * applying to the main worktree only.
+ */
+static int enable_worktree_config(struct run *r)
+{
+	char *common = xstrfmt("%s/config", r->commondir);
+	char *main_wt = xstrfmt("%s/config.worktree", r->commondir);
+	const char *get_wt[] = { "config", "--file", common, "--get", "core.worktree",
+				 NULL };
+	char *core_wt = git_get(get_wt), *desc;
+	int ret;
+
+	{
+		const char *set[] = { "config", "--file", common,
+				      "extensions.worktreeConfig", "true", NULL };
+		const char *const *cmds[] = { set, NULL };
+
+		if ((ret = step(r, "set extensions.worktreeConfig=true in the "
+				"repository config (per-worktree config needs it; "
+				"it is shared by every worktree)", cmds)))
+			goto out;
+	}
+	if (repo_bool(r, "core.bare")) {
+		const char *set[] = { "config", "--file", main_wt, "core.bare", "true",
+				      NULL };
+		const char *unset[] = { "config", "--file", common, "--unset",
+					"core.bare", NULL };
+		const char *const *cmds[] = { set, unset, NULL };
+
+		desc = xstrfmt("move core.bare=true from %s to %s, as git does when "
+			       "it turns on per-worktree config", common, main_wt);
+		ret = step(r, desc, cmds);
+		free(desc);
+		if (ret)
+			goto out;
+	}
+	if (core_wt) {
+		const char *set[] = { "config", "--file", main_wt, "core.worktree",
+				      core_wt, NULL };
+		const char *unset[] = { "config", "--file", common, "--unset",
+					"core.worktree", NULL };
+		const char *const *cmds[] = { set, unset, NULL };
+
+		desc = xstrfmt("move core.worktree from %s to %s, as git does when "
+			       "it turns on per-worktree config", common, main_wt);
+		ret = step(r, desc, cmds);
+		free(desc);
+	}
+out:
+	free(core_wt);
+	free(main_wt);
+	free(common);
+	return ret;
+}
+
+/* ------------------------------------------------------------ identity */
+
+static int name_ok(const char *s)
+{
+	return *s && strlen(s) <= 100 &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		      "0123456789._-") == strlen(s) && s[0] != '.' && s[0] != '-';
+}
+
+/* --agent A: its bot from the agent map, as `get` will find it. */
+static int bot_of_agent(struct run *r, const char *agent)
+{
+	struct raxx_config *c = r->c;
+	const char *file = env_get("RAXX_BOT_MAP");
+	int ret;
+
+	if (!file)
+		file = config_git(c, "raxx.botmap");
+	c->map_file = file ? xstrdup(file) :
+		xstrfmt("%s/scripts/agents/agent_bot_map.yaml", r->top);
+	if (!file && access(c->map_file, F_OK))
+		return raxx_fail(RAXX_EUSAGE, "setup: agent '%s' but no agent map: "
+				 "set RAXX_BOT_MAP or raxx.botMap, add %s, or use "
+				 "--bot", agent, c->map_file);
+	if ((ret = agent_map_load(&c->map, c->map_file)))
+		return ret;
+	if (!(c->map_bot = agent_map_bot_of_agent(&c->map, agent)))
+		return raxx_fail(RAXX_EUSAGE, "setup: agent '%s' is not listed in %s: "
+				 "add it under one bot", agent, c->map_file);
+	c->agent = xstrdup(agent);
+	c->bot = xstrdup(c->map_bot->name);
+	c->bot_source = xstrfmt("agent '%s' in %s", agent, c->map_file);
+	return 0;
+}
+
+/*
+ * raxx.bot set outside this worktree's config wins over raxx.agent (and
+ * over the helper's --agent): setting up an agent would be a lie.
+ */
+static int check_inherited_bot(struct run *r)
+{
+	const char *args[] = { "config", "--show-scope", "-z", "--get-all",
+			       "raxx.bot", NULL };
+	struct strbuf out = STRBUF_INIT;
+	const char *p, *end, *scope = NULL, *val = NULL;
+	char safe[128];
+	int ret = 0;
+
+	run_git(args, &out, 0);	/* exit 1: not set anywhere */
+	p = out.buf;
+	end = out.buf + out.len;
+	while (p && p < end) {
+		const char *s = p, *v = s + strlen(s) + 1;
+
+		if (v >= end)
+			break;
+		if (strcmp(s, "worktree") && *v) {
+			scope = s;
+			val = v;
+		}
+		p = v + strlen(v) + 1;
+	}
+	if (scope)
+		ret = raxx_fail(RAXX_EUSAGE, "setup: raxx.bot=%s in the %s config wins "
+				"over an agent, so this worktree would act as that bot, "
+				"not as %s: remove it there (git config --unset "
+				"raxx.bot) or run setup --bot",
+				sanitize(safe, sizeof(safe), val), scope, r->c->bot);
+	sb_release(&out);
+	if (!ret && env_get("RAXX_BOT"))
+		warning("RAXX_BOT is set here, and wherever it is set it wins over "
+			"the helper's --agent %s", r->c->agent);
+	return ret;
+}
+
+/* The identity to set up: *by_agent and the name the helper carries. */
+static int resolve_identity(struct run *r, int *by_agent, const char **name)
+{
+	struct raxx_config *c = r->c;
+	char safe[128];
+	int ret;
+
+	if (c->opt_bot && c->opt_agent)
+		return raxx_fail(RAXX_EUSAGE, "setup: --bot and --agent exclude each "
+				 "other: a worktree acts as one bot");
+	if (c->opt_agent) {
+		if (!name_ok(c->opt_agent))
+			return raxx_fail(RAXX_EUSAGE, "setup: agent name '%s' is not "
+					 "valid: letters, digits, '.', '_' and '-' only",
+					 sanitize(safe, sizeof(safe), c->opt_agent));
+		if ((ret = bot_of_agent(r, c->opt_agent)) ||
+		    (ret = check_inherited_bot(r)))
+			return ret;
+	} else {
+		/* --bot, or whatever `get` would find: RAXX_BOT, raxx.bot, an agent */
+		if ((ret = config_resolve_bot(c)))
+			return ret;
+		if (!c->bot)
+			return raxx_fail(RAXX_EUSAGE, "setup: which bot? pass --bot NAME "
+					 "or --agent NAME");
+	}
+	*by_agent = c->agent != NULL;
+	*name = c->agent ? c->agent : c->bot;
+	if (!name_ok(*name))
+		return raxx_fail(RAXX_EUSAGE, "setup: name '%s' is not valid: "
+				 "letters, digits, '.', '_' and '-' only",
+				 sanitize(safe, sizeof(safe), *name));
+	return 0;
+}
+
+/* ------------------------------------------------------------ setup */
+
+static char *helper_key(const char *host)
+{
+	char *key = xstrfmt("credential.https://%s.helper", host);
+	size_t i;
+
+	/* git matches hosts case-insensitively; write them one way */
+	for (i = strlen("credential.https://"); key[i]; i++)
+		key[i] = (char)tolower((unsigned char)key[i]);
+	return key;
+}
+
+static int set_helper(struct run *r, const char *want)
+{
+	char *key = helper_key(r->c->host), *desc, *was = NULL;
+	const char *vals[64];
+	size_t n = wt_get_all(r, key, vals, 64);
+	const char *unset[] = { "config", "--worktree", "--unset-all", key, NULL };
+	const char *reset[] = { "config", "--worktree", "--add", key, "", NULL };
+	const char *add[] = { "config", "--worktree", "--add", key, want, NULL };
+	const char *const *cmds[] = { unset, reset, add, NULL };
+	int ret;
+
+	if (n == 2 && !*vals[0] && !strcmp(vals[1], want)) {
+		free(key);
+		return 0;
+	}
+	if (n)
+		was = quote_list(vals, n);
+	desc = xstrfmt("set %s to '' then '%s' (the empty entry drops the helpers "
+		       "inherited for this host, so no other credential answers "
+		       "first)%s%s%s", key, want, was ? " (was " : "",
+		       was ? was : "", was ? ")" : "");
+	ret = step(r, desc, n ? cmds : cmds + 1);
+	free(desc);
+	free(was);
+	free(key);
+	return ret;
+}
+
+static int do_setup(struct run *r)
+{
+	struct raxx_config *c = r->c;
+	char *helper = NULL, *uname = NULL, *email = NULL, *domain = NULL;
+	const char *name = NULL;
+	long long id = 0;
+	int by_agent = 0, fetched, ret;
+
+	if ((ret = resolve_identity(r, &by_agent, &name)))
+		return ret;
+	helper = xstrfmt("raxx %s %s", by_agent ? "--agent" : "--bot", name);
+	/* everything that can fail on its own comes before the first change */
+	if (!c->author_off) {
+		if ((ret = author_noreply_domain(c, &domain)) ||
+		    (ret = author_user_id(c, !r->o->dry_run, &id, &fetched)))
+			goto out;
+		uname = author_name(c->bot);
+		email = author_email(c->bot, id, domain);
+	}
+	r->ext_on = repo_bool(r, "extensions.worktreeConfig");
+	if (!r->ext_on) {
+		if ((ret = enable_worktree_config(r)))
+			goto out;
+		r->ext_on = !r->o->dry_run;
+	}
+	if ((ret = read_worktree_config(r)) ||
+	    (ret = set_helper(r, helper)) ||
+	    (ret = set_key(r, by_agent ? "raxx.agent" : "raxx.bot", name)) ||
+	    (r->o->handoff &&
+	     (ret = set_key(r, "raxx.handoff", r->o->handoff))) ||
+	    (ret = unset_key(r, by_agent ? "raxx.bot" : "raxx.agent",
+			     by_agent ? "it would win over raxx.agent" :
+			     "raxx.bot decides")))
+		goto out;
+	if (c->author_off)
+		notice("setup: raxx.author is off: user.name and user.email left "
+		       "alone");
+	else if ((ret = set_key(r, "user.name", uname)) ||
+		 (ret = set_key(r, "user.email", email)))
+		goto out;
+	if (r->o->dry_run)
+		notice("setup: dry run: %d change%s would be made to %s, none made",
+		       r->changes, r->changes == 1 ? "" : "s", r->top);
+	else if (r->changes)
+		notice("setup: %s now acts as %s (%d change%s)", r->top, c->bot,
+		       r->changes, r->changes == 1 ? "" : "s");
+	else
+		notice("setup: %s already acts as %s: nothing changed", r->top, c->bot);
+out:
+	free(helper);
+	free(uname);
+	free(email);
+	free(domain);
+	return ret;
+}
+
+/* ------------------------------------------------------------ undo */
+
+/* "raxx --agent NAME" or "raxx --bot NAME", as setup writes them. */
+static int is_our_helper(const char *v)
+{
+	const char *rest;
+
+	if (!strncmp(v, "raxx --agent ", 13))
+		rest = v + 13;
+	else if (!strncmp(v, "raxx --bot ", 11))
+		rest = v + 11;
+	else
+		return 0;
+	return name_ok(rest);
+}
+
+static int undo_helper(struct run *r, const char *key)
+{
+	const char *vals[64], *keep[64];
+	const char *unset[] = { "config", "--worktree", "--unset-all", key, NULL };
+	const char *adds[MAX_CMDS][6];
+	const char *const *cmds[MAX_CMDS + 1];
+	size_t n = wt_get_all(r, key, vals, 64), i, nk = 0, nc = 0;
+	int ours = 0, ret;
+	char *desc, *kept = NULL;
+
+	for (i = 0; i < n; i++) {
+		if (is_our_helper(vals[i]))
+			ours = 1;
+		else if (*vals[i])
+			keep[nk++] = vals[i];
+	}
+	if (!ours)
+		return 0;	/* not setup's list: leave it whole */
+	if (nk >= MAX_CMDS)
+		return raxx_fail(RAXX_EUSAGE, "setup --undo: %s has too many entries "
+				 "to rewrite: remove the raxx ones by hand", key);
+	cmds[nc++] = unset;
+	for (i = 0; i < nk; i++) {
+		adds[i][0] = "config";
+		adds[i][1] = "--worktree";
+		adds[i][2] = "--add";
+		adds[i][3] = key;
+		adds[i][4] = keep[i];
+		adds[i][5] = NULL;
+		cmds[nc++] = adds[i];
+	}
+	cmds[nc] = NULL;
+	if (nk)
+		kept = quote_list(keep, nk);
+	desc = xstrfmt("remove the raxx entries of %s%s%s%s", key,
+		       kept ? " (keeping " : "", kept ? kept : "", kept ? ")" : "");
+	ret = step(r, desc, cmds);
+	free(desc);
+	free(kept);
+	return ret;
+}
+
+/* A config file with no setting left (only section headers, blanks). */
+static int only_headers(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	int empty = 1;
+
+	if (!f)
+		return 0;
+	while (empty && fgets(line, sizeof(line), f)) {
+		char *s = line, *e;
+
+		while (isspace((unsigned char)*s))
+			s++;
+		e = s + strlen(s);
+		while (e > s && isspace((unsigned char)e[-1]))
+			*--e = '\0';
+		if (*s && !(s[0] == '[' && e[-1] == ']'))
+			empty = 0;
+	}
+	fclose(f);
+	return empty;
+}
+
+static int do_undo(struct run *r)
+{
+	char **helpers = NULL;
+	size_t i, j, nh = 0;
+	const char *name, *email;
+	int ret = 0;
+
+	r->ext_on = repo_bool(r, "extensions.worktreeConfig");
+	if (!r->ext_on) {
+		notice("setup --undo: nothing to undo: extensions.worktreeConfig is "
+		       "off, so this worktree has no config of its own");
+		return 0;
+	}
+	if ((ret = read_worktree_config(r)))
+		return ret;
+	/* every credential.*.helper list, once each */
+	for (i = 0; i < r->wt_nr; i++) {
+		const char *k = r->wt[i].key;
+		size_t kl = strlen(k);
+
+		if (strncmp(k, "credential.", 11) || kl < 18 ||
+		    strcmp(k + kl - 7, ".helper"))
+			continue;
+		for (j = 0; j < nh && strcmp(helpers[j], k); j++)
+			;
+		if (j == nh) {
+			helpers = xrealloc(helpers, (nh + 1) * sizeof(*helpers));
+			helpers[nh++] = xstrdup(k);
+		}
+	}
+	for (i = 0; !ret && i < nh; i++)
+		ret = undo_helper(r, helpers[i]);
+	for (i = 0; i < nh; i++)
+		free(helpers[i]);
+	free(helpers);
+	if (ret || (ret = unset_key(r, "raxx.agent", NULL)) ||
+	    (ret = unset_key(r, "raxx.bot", NULL)) ||
+	    (ret = unset_key(r, "raxx.handoff", NULL)))
+		return ret;
+	name = wt_get(r, "user.name", NULL);
+	email = wt_get(r, "user.email", NULL);
+	if (email && author_is_bot_email(email, NULL) &&
+	    (ret = unset_key(r, "user.email", "a bot's address")))
+		return ret;
+	if (name && author_is_bot_name(name) &&
+	    (ret = unset_key(r, "user.name", "a bot's name")))
+		return ret;
+	if (!r->o->dry_run && r->changes) {
+		char *file = xstrfmt("%s/config.worktree", r->gitdir);
+
+		if ((ret = read_worktree_config(r)) == 0 && !r->wt_nr &&
+		    only_headers(file) && !unlink(file))
+			notice("setup --undo: removed %s, left with no setting", file);
+		free(file);
+	}
+	if (ret)
+		return ret;
+	if (r->o->dry_run)
+		notice("setup --undo: dry run: %d change%s would be made to %s, none "
+		       "made", r->changes, r->changes == 1 ? "" : "s", r->top);
+	else if (r->changes)
+		notice("setup --undo: %s no longer acts as a bot (%d change%s)",
+		       r->top, r->changes, r->changes == 1 ? "" : "s");
+	else
+		notice("setup --undo: nothing to undo in %s", r->top);
+	return 0;
+}
+
+int setup_worktree(struct raxx_config *c, const struct setup_opts *o)
+{
+	struct run r = { 0 };
+	int ret;
+
+	r.c = c;
+	r.o = o;
+	if (!(ret = find_worktree(&r)))
+		ret = o->undo ? do_undo(&r) : do_setup(&r);
+	free_entries(r.wt, r.wt_nr);
+	free(r.top);
+	free(r.gitdir);
+	free(r.commondir);
+	return ret;
+}

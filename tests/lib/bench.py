@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+"""The measurements of `make bench` (tests/bench.sh sets up the fakes).
+
+usage: bench.py FAKES TRASH GIT_URL BUILD_DIR
+
+Runs in the environment start_stack made (INFISICAL_*, RAXX_GITHUB_*,
+RAXX_CA_BUNDLE, GIT_SSL_CAINFO, private HOME). Prints one Markdown table.
+Timings are wall-clock from spawning the command to its exit, as a caller
+sees them; warm runs are interleaved round by round so that drift in the
+machine's load hits every contender alike.
+"""
+
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+FAKES, TRASH, GIT_URL, BUILD = sys.argv[1:5]
+RAXX = os.path.join(BUILD, "git-credential-raxx")
+HOST = os.environ["RAXX_GITHUB_HOST"]
+CACHE = os.environ["RAXX_CACHE_DIR"]
+RUNS = int(os.environ.get("BENCH_RUNS", "200"))
+LATENCY = int(os.environ.get("BENCH_LATENCY_MS", "50"))
+CONCURRENT = int(os.environ.get("BENCH_CONCURRENT", "32"))
+BOT = "raxx-dev-bot"
+REQUEST = ("protocol=https\nhost=%s\n\n" % HOST).encode()
+WT = os.path.join(TRASH, "wt")
+DEVNULL = subprocess.DEVNULL
+
+
+def run(argv, inp=None, env=None, cwd=WT, out=DEVNULL):
+    return subprocess.run(argv, input=inp, stdout=out, stderr=subprocess.PIPE,
+                          env=env, cwd=cwd, check=True)
+
+
+def git_fill(helper):
+    return ["git", "-c", "credential.helper=", "-c", "credential.helper=" + helper,
+            "credential", "fill"]
+
+
+def fake_config(name, fn):
+    path = os.path.join(FAKES, name + ".json")
+    with open(path) as f:
+        c = json.load(f)
+    fn(c)
+    with open(path + ".tmp", "w") as f:
+        json.dump(c, f)
+    os.replace(path + ".tmp", path)
+
+
+def log_events(name):
+    with open(os.path.join(FAKES, name + ".log")) as f:
+        return [json.loads(line) for line in f]
+
+
+def counters():
+    """(vault requests, GitHub requests, connections, mints) so far."""
+    v, g = log_events("vault"), log_events("github")
+    req = lambda evs: sum(1 for e in evs if e.get("method"))
+    conn = lambda evs: sum(1 for e in evs if e.get("event") == "connect")
+    mints = sum(1 for e in g if e.get("method") == "POST" and e.get("status") == 201
+                and re.search(r"/access_tokens$", e.get("path", "")))
+    return req(v), req(g), conn(v) + conn(g), mints
+
+
+def delta(after, before):
+    return tuple(a - b for a, b in zip(after, before))
+
+
+def ms(ns):
+    return ns / 1e6
+
+
+def timed(argv, inp=None, env=None):
+    t0 = time.perf_counter_ns()
+    run(argv, inp, env)
+    return time.perf_counter_ns() - t0
+
+
+def wipe_cache(tokens_only=False):
+    if not os.path.isdir(CACHE):
+        return
+    for name in os.listdir(CACHE):
+        if not tokens_only or re.fullmatch(r"t-[0-9a-f]{32}", name):
+            os.unlink(os.path.join(CACHE, name))
+
+
+def pct(values, p):
+    s = sorted(values)
+    k = max(0, min(len(s) - 1, -(-p * len(s) // 100) - 1))   # nearest rank
+    return s[k]
+
+
+def peak_rss_kib(argv, inp, env=None):
+    """Peak RSS of one run: /usr/bin/time -v when it is GNU time, else
+    getrusage in a fresh wrapper process (only that child counted)."""
+    gnu = shutil.which("time") and os.path.exists("/usr/bin/time") and \
+        subprocess.run(["/usr/bin/time", "-v", "true"], stdout=DEVNULL,
+                       stderr=DEVNULL).returncode == 0
+    if gnu:
+        r = subprocess.run(["/usr/bin/time", "-v"] + argv, input=inp, stdout=DEVNULL,
+                           stderr=subprocess.PIPE, env=env, cwd=WT)
+        m = re.search(rb"Maximum resident set size \(kbytes\): (\d+)", r.stderr)
+        return int(m.group(1)), "/usr/bin/time -v"
+    wrapper = ("import resource, subprocess, sys\n"
+               "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+               "r = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+               "print(r // 1024 if sys.platform == 'darwin' else r)\n")
+    r = subprocess.run([sys.executable, "-c", wrapper] + argv, input=inp,
+                       stdout=subprocess.PIPE, env=env, cwd=WT, check=True)
+    return int(r.stdout), "getrusage"
+
+
+def version(argv):
+    try:
+        return subprocess.run(argv, stdout=subprocess.PIPE, stderr=DEVNULL,
+                              check=True).stdout.decode().splitlines()[0].strip()
+    except (OSError, subprocess.CalledProcessError, IndexError):
+        return None
+
+
+def main():
+    rows = []
+    # a worktree, as an agent has: git reads its config there too
+    run(git_fill("raxx --bot " + BOT)[:-2] + ["clone", "-q", GIT_URL + "/raxx-app/demo.git", WT],
+        cwd=TRASH)
+    warm = run(["git-credential-raxx", "--bot", BOT, "token"], out=subprocess.PIPE).stdout.strip()
+    token = warm.decode()
+
+    # the contenders, each primed with the same credential
+    cred = REQUEST[:-1] + b"username=x-access-token\npassword=" + warm + b"\n\n"
+    sock = os.path.join(TRASH, "cc", "socket")
+    store = os.path.join(TRASH, "store-file")
+    cache_helper = "cache --timeout 3600 --socket " + sock
+    store_helper = "store --file " + store
+    run(git_fill(cache_helper)[:-1] + ["approve"], cred)
+    run(git_fill(store_helper)[:-1] + ["approve"], cred)
+    gh_env = dict(os.environ, GH_HOST=HOST, GH_ENTERPRISE_TOKEN=token,
+                  GH_CONFIG_DIR=os.path.join(TRASH, "gh-config"), GH_NO_UPDATE_NOTIFIER="1")
+    contenders = [
+        ("raxx (`credential.helper=raxx --bot %s`)" % BOT,
+         git_fill("raxx --bot " + BOT), None),
+        ("raxx, helper by absolute path", git_fill(RAXX + " --bot " + BOT), None),
+        ("git credential-cache", git_fill(cache_helper), None),
+        ("git credential-store", git_fill(store_helper), None),
+    ]
+    have_gh = shutil.which("gh") is not None
+    if have_gh:
+        contenders.append(("gh auth git-credential", git_fill("!gh auth git-credential"),
+                           gh_env))
+    for name, argv, env in contenders:   # each answers the token
+        out = run(argv, REQUEST, env, out=subprocess.PIPE).stdout
+        assert b"password=" + warm in out, (name, out)
+    bare = [("bare `git version`", ["git", "version"], None),
+            ("raxx `get` alone, no git", [RAXX, "--bot", BOT, "get"], None)]
+
+    before = counters()
+    times = {name: [] for name, _, _ in contenders + bare}
+    for _ in range(5):   # warm-up
+        for name, argv, env in contenders + bare:
+            timed(argv, REQUEST, env)
+    for _ in range(RUNS):
+        for name, argv, env in contenders + bare:
+            times[name].append(timed(argv, REQUEST, env))
+    warm_requests = sum(delta(counters(), before)[:2])
+    med = {k: ms(statistics.median(v)) for k, v in times.items()}
+    cc = med["git credential-cache"]
+    for name, _, _ in contenders + bare:
+        extra = ""
+        if name.startswith("raxx") and "alone" not in name:
+            extra = " (%.2f x credential-cache)" % (med[name] / cc)
+        rows.append(("warm fill: " + name if not name.startswith("bare") and "alone" not in name
+                     else name, "%.1f ms median%s" % (med[name], extra)))
+    rows.append(("requests to the vault or GitHub during the warm runs", str(warm_requests)))
+
+    # cold: every fake request LATENCY ms late
+    for name in ("vault", "github"):
+        fake_config(name, lambda c: c.update(latency_ms=LATENCY))
+    for label, tokens_only in (("cold mint", False),
+                               ("re-mint with a live vault session", True)):
+        spent, shapes = [], set()
+        for _ in range(5):
+            if tokens_only:
+                run([RAXX, "--bot", BOT, "token"])   # a live session for the next
+            wipe_cache(tokens_only)
+            b = counters()
+            spent.append(timed([RAXX, "--bot", BOT, "token"]))
+            d = delta(counters(), b)
+            shapes.add("%d requests (vault %d, GitHub %d) over %d TLS connections"
+                       % (d[0] + d[1], d[0], d[1], d[2]))
+        rows.append(("%s, %d ms per request" % (label, LATENCY),
+                     "%.0f ms median; %s" % (ms(statistics.median(spent)),
+                                             "; ".join(sorted(shapes)))))
+
+    # a burst of cold calls
+    wipe_cache()
+    b = counters()
+    lat, errors = [], []
+    gate = threading.Barrier(CONCURRENT)
+
+    def one():
+        gate.wait()
+        t0 = time.perf_counter_ns()
+        r = subprocess.run([RAXX, "--bot", BOT, "token"], stdout=subprocess.PIPE,
+                           stderr=DEVNULL, cwd=WT)
+        lat.append(time.perf_counter_ns() - t0)
+        if r.returncode:
+            errors.append(r.returncode)
+        return r
+    threads = [threading.Thread(target=one) for _ in range(CONCURRENT)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    d = delta(counters(), b)
+    rows.append(("%d concurrent cold calls, %d ms per request" % (CONCURRENT, LATENCY),
+                 "%d mint%s, %d failures; p50 %.0f ms, p99 %.0f ms"
+                 % (d[3], "" if d[3] == 1 else "s", len(errors),
+                    ms(pct(lat, 50)), ms(pct(lat, 99)))))
+    for name in ("vault", "github"):
+        fake_config(name, lambda c: c.update(latency_ms=0))
+
+    # memory of a warm get, and of the others' clients for scale
+    run([RAXX, "--bot", BOT, "token"])
+    rss, how = peak_rss_kib([RAXX, "--bot", BOT, "get"], REQUEST)
+    rows.append(("peak RSS, warm `get` (%s)" % how, "%.1f MiB" % (rss / 1024)))
+    rss_cc, _ = peak_rss_kib(["git", "credential-cache", "--socket", sock, "get"], REQUEST)
+    rows.append(("peak RSS, `git credential-cache get` (for scale)", "%.1f MiB" % (rss_cc / 1024)))
+    if have_gh:
+        rss_gh, _ = peak_rss_kib(["gh", "auth", "git-credential", "get"], REQUEST, gh_env)
+        rows.append(("peak RSS, `gh auth git-credential get` (for scale)",
+                     "%.1f MiB" % (rss_gh / 1024)))
+    subprocess.run(["git", "credential-cache", "--socket", sock, "exit"], stdout=DEVNULL,
+                   stderr=DEVNULL, cwd=WT)
+
+    print("make bench: %s %s, %d CPUs; %s; %s; %s; %d warm runs each"
+          % (platform.system(), platform.machine(), os.cpu_count() or 0,
+             version([RAXX, "--version"]), version(["git", "--version"]),
+             version(["gh", "--version"]) or "no gh", RUNS))
+    print()
+    print("| measurement | result |")
+    print("|---|---|")
+    for k, v in rows:
+        print("| %s | %s |" % (k, v))
+
+
+if __name__ == "__main__":
+    main()
