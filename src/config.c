@@ -18,6 +18,12 @@ extern char **environ;
 
 int run_capture(const char *const *argv, struct strbuf *out)
 {
+	return run_capture_ex(argv, out, RUN_STDERR_INHERIT);
+}
+
+int run_capture_ex(const char *const *argv, struct strbuf *out,
+		   enum run_stderr err)
+{
 	posix_spawn_file_actions_t fa;
 	int fds[2], status;
 	pid_t pid;
@@ -29,6 +35,10 @@ int run_capture(const char *const *argv, struct strbuf *out)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+	if (err == RUN_STDERR_MERGE)
+		posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+	else if (err == RUN_STDERR_NULL)
+		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addclose(&fa, fds[0]);
 	posix_spawn_file_actions_addclose(&fa, fds[1]);
 	if (posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ)) {

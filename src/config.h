@@ -67,5 +67,9 @@ char *find_toplevel(void);
  */
 struct strbuf;
 int run_capture(const char *const *argv, struct strbuf *out);
+/* The same, with stderr inherited, sent to /dev/null, or merged into out. */
+enum run_stderr { RUN_STDERR_INHERIT, RUN_STDERR_NULL, RUN_STDERR_MERGE };
+int run_capture_ex(const char *const *argv, struct strbuf *out,
+		   enum run_stderr err);
 
 #endif

@@ -8,6 +8,7 @@
 #include "json.h"
 #include "jwt.h"
 #include "log.h"
+#include "mint.h"
 #include "protocol.h"
 #include "util.h"
 #include "vault.h"
@@ -297,18 +298,6 @@ static void check_bot(struct doctor *d)
 			      "in the worktree)");
 }
 
-/* "app-id", "App_Id" ... look like APP_ID: upper-case, '-' as '_'. */
-static int looks_like(const char *have, const char *want)
-{
-	size_t i;
-
-	for (i = 0; have[i] && want[i]; i++) {
-		char ch = have[i] == '-' ? '_' : (char)toupper((unsigned char)have[i]);
-		if (ch != want[i])
-			return 0;
-	}
-	return !have[i] && !want[i] && strcmp(have, want);
-}
 
 static int numeric(const char *s)
 {
@@ -348,7 +337,7 @@ static void check_secrets(struct doctor *d)
 		if (miss[i])
 			sb_addf(&missing, "%s%s", missing.len ? ", " : "", keys[i]);
 		for (j = 0; j < d->secrets.nr; j++)
-			if (looks_like(d->secrets.items[j].key, keys[i])) {
+			if (key_looks_like(d->secrets.items[j].key, keys[i])) {
 				alike_of[i] = 1;
 				sb_addf(&alike, "%s'%s' should be named %s",
 					alike.len ? ", " : "",

@@ -68,6 +68,12 @@ char *find_real_gh(const char *shim_path, const char *chain, char **chain_out);
 /* GH_TOKEN = tok, and GH_ENTERPRISE_TOKEN = tok unless c->host is github.com. */
 void gh_set_token_env(const struct raxx_config *c, const char *tok);
 /* Give the process the caller's umask and core-size limit back (o). */
+/*
+ * Harden this process (no core dumps, umask 077, no SSLKEYLOGFILE),
+ * keeping the caller's umask and core limit in saved so that
+ * gh_restore_process can give them back to a command before exec.
+ */
+void harden_process(struct exec_opts *saved);
 void gh_restore_process(const struct exec_opts *o);
 
 #endif

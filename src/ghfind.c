@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <unistd.h>
 
 /* Directories (real paths) never to take gh from. */
@@ -219,6 +222,28 @@ void gh_set_token_env(const struct raxx_config *c, const char *tok)
 	setenv("GH_TOKEN", tok, 1);
 	if (!is_github_com(c->host))
 		setenv("GH_ENTERPRISE_TOKEN", tok, 1);	/* gh's enterprise hosts */
+}
+
+void harden_process(struct exec_opts *saved)
+{
+	struct rlimit rl = { 0, 0 };
+
+	/*
+	 * A core dump would hold tokens and keys. Only the soft limit is
+	 * lowered when the hard one is known, so that `exec` can give the
+	 * command the caller's limit back (a lowered hard limit is for good).
+	 */
+	if (!getrlimit(RLIMIT_CORE, &saved->core)) {
+		saved->have_core = 1;
+		rl.rlim_max = saved->core.rlim_max;
+	}
+	setrlimit(RLIMIT_CORE, &rl);
+#ifdef __linux__
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+	saved->umask = umask(077);
+	/* it would make libcurl write TLS session keys to disk */
+	unsetenv("SSLKEYLOGFILE");
 }
 
 void gh_restore_process(const struct exec_opts *o)

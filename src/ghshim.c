@@ -44,9 +44,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 #ifdef __APPLE__
 #include <mach-o/dyld.h>
 #include <stdint.h>
@@ -58,22 +55,6 @@
 
 static struct exec_opts caller_settings;
 
-/* As git-credential-raxx's main() does, keeping what exec gives back. */
-static void harden_process(void)
-{
-	struct rlimit rl = { 0, 0 };
-
-	if (!getrlimit(RLIMIT_CORE, &caller_settings.core)) {
-		caller_settings.have_core = 1;
-		rl.rlim_max = caller_settings.core.rlim_max;
-	}
-	setrlimit(RLIMIT_CORE, &rl);
-#ifdef __linux__
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-#endif
-	caller_settings.umask = umask(077);
-	unsetenv("SSLKEYLOGFILE");
-}
 
 static int is_executable_file(const char *path)
 {
@@ -191,7 +172,7 @@ static void fast_path(const char *self, int argc, char **argv)
 	gh_restore_process(&caller_settings);
 	execv(gh, cmd);
 	/* the full program will report it */
-	harden_process();
+	harden_process(&caller_settings);
 	unsetenv("GH_TOKEN");
 	unsetenv("GH_ENTERPRISE_TOKEN");
 	free(cmd);
@@ -211,7 +192,7 @@ int main(int argc, char **argv)
 	char *self, *prog, **cmd;
 	int i, n = 0, err;
 
-	harden_process();
+	harden_process(&caller_settings);
 	self = self_path(argc > 0 ? argv[0] : "gh");
 	if (!self) {
 		error_msg("gh shim: cannot tell where it is installed: run it by its "

@@ -24,9 +24,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 #include <sodium.h>
 
@@ -100,27 +97,6 @@ static const struct action_help action_help[] = {
 /* The caller's settings, which `exec` gives back to the command it runs. */
 static struct exec_opts caller_settings;
 
-static void harden_process(void)
-{
-	struct rlimit rl = { 0, 0 };
-
-	/*
-	 * A core dump would hold tokens and keys. Only the soft limit is
-	 * lowered when the hard one is known, so that `exec` can give the
-	 * command the caller's limit back (a lowered hard limit is for good).
-	 */
-	if (!getrlimit(RLIMIT_CORE, &caller_settings.core)) {
-		caller_settings.have_core = 1;
-		rl.rlim_max = caller_settings.core.rlim_max;
-	}
-	setrlimit(RLIMIT_CORE, &rl);
-#ifdef __linux__
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-#endif
-	caller_settings.umask = umask(077);
-	/* it would make libcurl write TLS session keys to disk */
-	unsetenv("SSLKEYLOGFILE");
-}
 
 static void set_deadline(void)
 {
@@ -442,7 +418,7 @@ int main(int argc, char **argv)
 	const char *action;
 	int i, ret;
 
-	harden_process();
+	harden_process(&caller_settings);
 	if (sodium_init() < 0)
 		die("libsodium failed to initialise");
 	for (i = 1; i < argc; i++) {

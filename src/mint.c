@@ -18,8 +18,7 @@ static const char *const required_keys[] = {
 	"APP_ID", "INSTALLATION_ID", "PRIVATE_KEY_PEM"
 };
 
-/* "app-id", "App_Id" ... look like APP_ID: upper-case, '-' as '_'. */
-static int looks_like(const char *have, const char *want)
+int key_looks_like(const char *have, const char *want)
 {
 	size_t i;
 
@@ -28,7 +27,7 @@ static int looks_like(const char *have, const char *want)
 		if (ch != want[i])
 			return 0;
 	}
-	return !have[i] && !want[i];
+	return !have[i] && !want[i] && strcmp(have, want);
 }
 
 static int check_keys(const struct vault_secrets *s, const char *bot)
@@ -45,7 +44,7 @@ static int check_keys(const struct vault_secrets *s, const char *bot)
 		if (v && *v)
 			continue;
 		for (j = 0; j < s->nr; j++)
-			if (looks_like(s->items[j].key, required_keys[i]))
+			if (key_looks_like(s->items[j].key, required_keys[i]))
 				sb_addf(&hints, "%s'%s' should be named %s",
 					hints.len ? ", " : "", s->items[j].key,
 					required_keys[i]);

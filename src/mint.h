@@ -40,4 +40,8 @@ int mint_fresh_scoped(struct raxx_config *c, const struct token_scope *scope,
 		      struct mint_result *out);
 void mint_result_release(struct mint_result *r);
 
+/* A vault key that means want but is spelt otherwise ("app-id",
+ * "App_Id" for APP_ID: upper-cased, '-' as '_'); never want itself. */
+int key_looks_like(const char *have, const char *want);
+
 #endif

@@ -47,12 +47,7 @@ struct run {
 static int run_git(const char *const *args, struct strbuf *out, int merge)
 {
 	const char *argv[MAX_ARGS + 2];
-	posix_spawn_file_actions_t fa;
-	int fds[2], status;
 	size_t i;
-	pid_t pid;
-	char buf[4096];
-	ssize_t n;
 
 	argv[0] = "git";
 	for (i = 0; args[i]; i++) {
@@ -61,40 +56,7 @@ static int run_git(const char *const *args, struct strbuf *out, int merge)
 		argv[i + 1] = args[i];
 	}
 	argv[i + 1] = NULL;
-	if (pipe(fds))
-		return -1;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-	if (merge)
-		posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
-	else
-		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addclose(&fa, fds[0]);
-	posix_spawn_file_actions_addclose(&fa, fds[1]);
-	if (posix_spawnp(&pid, "git", &fa, NULL, (char *const *)argv, environ)) {
-		posix_spawn_file_actions_destroy(&fa);
-		close(fds[0]);
-		close(fds[1]);
-		return -1;
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[1]);
-	if (!out->cap)
-		out->cap = 1024 * 1024;
-	while ((n = read(fds[0], buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		sb_add(out, buf, (size_t)n);	/* past the cap: dropped */
-	}
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return run_capture_ex(argv, out, merge ? RUN_STDERR_MERGE : RUN_STDERR_NULL);
 }
 
 /* The first line of git's output, made safe to print. */
