@@ -419,6 +419,8 @@ static int load(struct cache *c, const char *file, int listing,
 	if (why)
 		goto bad;
 	out->file = xstrdup(file);
+	out->dev = (unsigned long long)st.st_dev;
+	out->ino = (unsigned long long)st.st_ino;
 	ret = 1;
 	goto out;
 bad:
@@ -678,6 +680,14 @@ void cache_unlock(int fd)
 
 int cache_drop(struct cache *c, const struct cache_entry *e)
 {
+	struct stat st;
+
+	if (fstatat(c->dfd, e->file, &st, AT_SYMLINK_NOFOLLOW) ||
+	    (unsigned long long)st.st_ino != e->ino ||
+	    (unsigned long long)st.st_dev != e->dev) {
+		trace("cache: %s/%s was replaced meanwhile: kept", c->dir, e->file);
+		return 0;
+	}
 	if (unlinkat(c->dfd, e->file, 0) && errno != ENOENT) {
 		trace("cache: cannot remove %s/%s: %s", c->dir, e->file,
 		      strerror(errno));

@@ -55,6 +55,7 @@ struct cache_entry {
 	time_t expires_at;	/* local clock */
 	char *secret;		/* the token or session: wiped on release */
 	char *file;		/* the entry's file name in the directory */
+	unsigned long long dev, ino;	/* the file it was read from */
 };
 
 /*
@@ -111,7 +112,8 @@ void cache_unlock(int fd);
  * and free the array); entries sealed with another key are skipped.
  */
 int cache_list_tokens(struct cache *c, struct cache_entry **out, size_t *nr);
-/* Remove the entry's file (its lock file stays: a waiter may hold it). */
+/* Remove the entry's file, unless it has been replaced since it was read
+ * (its lock file stays: a waiter may hold it). */
 int cache_drop(struct cache *c, const struct cache_entry *e);
 /* Lock / unlock by an entry read with cache_list_tokens. */
 int cache_lock_entry(struct cache *c, const struct cache_entry *e,

@@ -25,7 +25,10 @@
 #include <dlfcn.h>
 #include <stdarg.h>
 
+/* its first parameter became const in later libcurl: declared below */
+#define curl_url_get raxx_hidden_curl_url_get
 #include <curl/curl.h>
+#undef curl_url_get
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -90,8 +93,9 @@ STUB(curl_lib, struct curl_slist *, curl_slist_append,
 STUB_VOID(curl_lib, curl_slist_free_all, (struct curl_slist *l), (l))
 STUB(curl_lib, CURLU *, curl_url, (void), ())
 STUB_VOID(curl_lib, curl_url_cleanup, (CURLU *u), (u))
+CURLUcode curl_url_get(CURLU *u, CURLUPart what, char **part, unsigned int flags);
 STUB(curl_lib, CURLUcode, curl_url_get,
-     (const CURLU *u, CURLUPart what, char **part, unsigned int flags),
+     (CURLU *u, CURLUPart what, char **part, unsigned int flags),
      (u, what, part, flags))
 STUB(curl_lib, CURLUcode, curl_url_set,
      (CURLU *u, CURLUPart what, const char *part, unsigned int flags),

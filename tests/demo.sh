@@ -41,18 +41,24 @@ import json; d = json.load(open("token.json"))
 print("token:      %s... (%d characters)" % (d["token"][:8], len(d["token"])))
 print("expires_at: %s   bot: %s   source: %s" % (d["expires_at"], d["bot"], d["source"]))'
 
-step "4. Make a worktree the bot's: git uses raxx as its credential helper"
+step "4. Make the clone the bot's: setup sets the helper and the [bot] author"
 run git -c credential.helper= -c "credential.helper=raxx --bot raxx-dev-bot" \
 	clone -q "$GIT_URL/raxx-app/demo.git" demo || fail "clone"
 cd demo || exit 1
-run git config credential.helper "raxx --bot raxx-dev-bot"
-run git config user.name "raxx-dev-bot[bot]"
-run git config user.email "190001+raxx-dev-bot[bot]@users.noreply.github.com"
+run git-credential-raxx --bot raxx-dev-bot setup || fail "setup"
+run git config --worktree --list
 
 step "5. Commit and push: no prompt, the bot's token goes out"
 echo "pushed by the demo at $(date -u +%H:%M:%SZ)" >>README
 run git commit -qam "demo: a commit by raxx-dev-bot" || fail "commit"
 run git push origin main || fail "push"
+run git log -1 --format="%an <%ae>"
+
+step "5b. The next git call reuses the sealed cached token: no vault, no GitHub"
+before=$(count_requests github POST "/api/v3/app/installations/[0-9]+/access_tokens" 201)
+run git fetch -q origin || fail "fetch"
+after=$(count_requests github POST "/api/v3/app/installations/[0-9]+/access_tokens" 201)
+echo "mints during the fetch: $((after - before))"
 
 step "6. What the git server saw"
 log_notes github | grep -E "push-by|minted" | sed 's/^/  /'

@@ -325,6 +325,24 @@ test_expect_success 'the warm path asks neither the vault nor GitHub' '
 	test "$(count_requests github "[A-Z]+" ".*")" = "$g"
 '
 
+test_expect_success 'the warm path loads neither libcurl nor OpenSSL; a mint does' '
+	dev token >/dev/null &&
+	printf "protocol=https\nhost=%s\n\n" "$RAXX_GITHUB_HOST" |
+		LD_DEBUG=libs dev get >out.libs 2>err.libs &&
+	grep "^password=" out.libs &&
+	if ! grep -q "calling init" err.libs; then
+		echo "# no glibc LD_DEBUG here: skipped"; exit 0
+	fi
+	if ldd "$RAXX" 2>/dev/null | grep -q libcurl; then
+		echo "# built with LAZY=0: skipped"; exit 0
+	fi
+	test_grep ! "libcurl\|libssl\|libcrypto" err.libs &&
+	wipe_tokens &&
+	LD_DEBUG=libs dev token >out.libs2 2>err.libs2 &&
+	test_grep "calling init: .*libcurl" err.libs2 &&
+	test_grep "calling init: .*libcrypto" err.libs2
+'
+
 test_expect_success 'the warm path runs git at most once (one git config read)' '
 	dev token >out.warm &&
 	real_git=$(command -v git) &&
