@@ -139,7 +139,7 @@ deps:
 			build-essential pkg-config libcurl4-openssl-dev libssl-dev \
 			libsodium-dev libjson-c-dev libyaml-dev git gh python3 openssl \
 			perl mandoc curl ca-certificates clang libclang-rt-14-dev \
-			procps util-linux hyperfine; \
+			procps util-linux hyperfine zsh time; \
 	elif command -v brew >/dev/null 2>&1; then \
 		brew install pkg-config curl openssl@3 libsodium json-c libyaml gh \
 			python3 mandoc hyperfine; \
