@@ -117,6 +117,39 @@ char *find_toplevel(void)
 	}
 }
 
+void config_parse_z(const struct strbuf *out, struct config_entry **e,
+		    size_t *nr)
+{
+	const char *p = out->buf, *end = out->buf + out->len;
+
+	while (p && p < end) {
+		const char *rec_end = memchr(p, '\0', (size_t)(end - p));
+		const char *nl;
+
+		if (!rec_end)
+			break;
+		nl = memchr(p, '\n', (size_t)(rec_end - p));
+		*e = xrealloc(*e, (*nr + 1) * sizeof(**e));
+		(*e)[*nr].key = xstrndup(p, nl ? (size_t)(nl - p) :
+					 (size_t)(rec_end - p));
+		(*e)[*nr].value = nl ? xstrndup(nl + 1, (size_t)(rec_end - nl - 1))
+				     : NULL;
+		(*nr)++;
+		p = rec_end + 1;
+	}
+}
+
+void config_entries_free(struct config_entry *e, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		free(e[i].key);
+		free(e[i].value);
+	}
+	free(e);
+}
+
 static void read_git_config(struct raxx_config *c)
 {
 	/* user.* and the extension too: get's author upkeep (author.h) needs
@@ -125,31 +158,13 @@ static void read_git_config(struct raxx_config *c)
 			       "^(raxx\\.|user\\.(name|email)$|extensions\\.worktreeconfig$)",
 			       NULL };
 	struct strbuf out = STRBUF_INIT;
-	const char *p, *end;
 
 	if (c->git_read)
 		return;
 	c->git_read = 1;
 	run_capture(argv, &out);	/* exit 1: none set */
 	trace("git config: read raxx.*, user.name/email (%zu bytes)", out.len);
-	p = out.buf;
-	end = out.buf + out.len;
-	while (p && p < end) {
-		const char *rec_end = memchr(p, '\0', (size_t)(end - p));
-		const char *nl;
-
-		if (!rec_end)
-			break;
-		nl = memchr(p, '\n', (size_t)(rec_end - p));
-		c->git_keys = xrealloc(c->git_keys, (c->git_nr + 1) * sizeof(char *));
-		c->git_values = xrealloc(c->git_values, (c->git_nr + 1) * sizeof(char *));
-		c->git_keys[c->git_nr] = xstrndup(p, nl ? (size_t)(nl - p) :
-						   (size_t)(rec_end - p));
-		c->git_values[c->git_nr] = nl ? xstrndup(nl + 1, (size_t)(rec_end - nl - 1))
-					      : xstrdup("true");
-		c->git_nr++;
-		p = rec_end + 1;
-	}
+	config_parse_z(&out, &c->git, &c->git_nr);
 	sb_release(&out);
 }
 
@@ -161,8 +176,8 @@ const char *config_git(struct raxx_config *c, const char *key)
 	read_git_config(c);
 	/* the last one wins, as git says (worktree config comes last) */
 	for (i = 0; i < c->git_nr; i++)
-		if (!strcasecmp(c->git_keys[i], key))
-			v = c->git_values[i];
+		if (!strcasecmp(c->git[i].key, key))
+			v = c->git[i].value ? c->git[i].value : "true";
 	return (v && *v) ? v : NULL;
 }
 
@@ -305,8 +320,6 @@ int config_resolve_bot(struct raxx_config *c)
 
 void config_release(struct raxx_config *c)
 {
-	size_t i;
-
 	free(c->bot);
 	free(c->bot_source);
 	free(c->agent);
@@ -315,10 +328,5 @@ void config_release(struct raxx_config *c)
 	free(c->toplevel);
 	free(c->map_file);
 	agent_map_release(&c->map);
-	for (i = 0; i < c->git_nr; i++) {
-		free(c->git_keys[i]);
-		free(c->git_values[i]);
-	}
-	free(c->git_keys);
-	free(c->git_values);
+	config_entries_free(c->git, c->git_nr);
 }

@@ -18,6 +18,19 @@
 
 enum fallback { FALLBACK_PAT, FALLBACK_PASS, FALLBACK_DENY };
 
+/* One config entry as git prints it (section and variable lower-cased). */
+struct config_entry {
+	char *key;
+	char *value;	/* NULL: a key with no '=' (boolean true) */
+};
+
+struct strbuf;
+/* Append the entries of `git config -z` output ("key\nvalue\0" or
+ * "key\0") to *e / *nr; free them with config_entries_free. */
+void config_parse_z(const struct strbuf *out, struct config_entry **e,
+		    size_t *nr);
+void config_entries_free(struct config_entry *e, size_t nr);
+
 struct raxx_config {
 	/* from the command line */
 	const char *opt_bot;
@@ -39,8 +52,7 @@ struct raxx_config {
 
 	/* git config raxx.*, user.name, user.email and
 	 * extensions.worktreeConfig as read (lower-cased keys) */
-	char **git_keys;
-	char **git_values;
+	struct config_entry *git;
 	size_t git_nr;
 	int git_read;
 };
@@ -65,7 +77,6 @@ char *find_toplevel(void);
  * capture stdout (capped at 1 MiB) into out. Returns the exit status,
  * or -1 when it could not run.
  */
-struct strbuf;
 int run_capture(const char *const *argv, struct strbuf *out);
 /* The same, with stderr inherited, sent to /dev/null, or merged into out. */
 enum run_stderr { RUN_STDERR_INHERIT, RUN_STDERR_NULL, RUN_STDERR_MERGE };

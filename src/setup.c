@@ -21,18 +21,12 @@ extern char **environ;
 #define MAX_ARGS 16
 #define MAX_CMDS 8
 
-/* One config entry as git prints it (section and variable lower-cased). */
-struct entry {
-	char *key;
-	char *value;	/* NULL: a key with no '=' (boolean true) */
-};
-
 struct run {
 	struct raxx_config *c;
 	const struct setup_opts *o;
 	char *top, *gitdir, *commondir;
 	int ext_on;
-	struct entry *wt;	/* this worktree's own config */
+	struct config_entry *wt;	/* this worktree's own config */
 	size_t wt_nr;
 	int changes;
 };
@@ -87,37 +81,6 @@ static char *git_get(const char *const *args)
 
 /* ------------------------------------------------------------ config read */
 
-static void free_entries(struct entry *e, size_t nr)
-{
-	size_t i;
-
-	for (i = 0; i < nr; i++) {
-		free(e[i].key);
-		free(e[i].value);
-	}
-	free(e);
-}
-
-/* Parse `git config -z --list` output: "key\nvalue\0" or "key\0". */
-static void parse_z_list(const struct strbuf *out, struct entry **e, size_t *nr)
-{
-	const char *p = out->buf, *end = out->buf + out->len;
-
-	while (p && p < end) {
-		const char *rec_end = memchr(p, '\0', (size_t)(end - p));
-		const char *nl;
-
-		if (!rec_end)
-			break;
-		nl = memchr(p, '\n', (size_t)(rec_end - p));
-		*e = xrealloc(*e, (*nr + 1) * sizeof(**e));
-		(*e)[*nr].key = xstrndup(p, nl ? (size_t)(nl - p) : (size_t)(rec_end - p));
-		(*e)[*nr].value = nl ? xstrndup(nl + 1, (size_t)(rec_end - nl - 1)) : NULL;
-		(*nr)++;
-		p = rec_end + 1;
-	}
-}
-
 static int read_worktree_config(struct run *r)
 {
 	char *file = xstrfmt("%s/config.worktree", r->gitdir);
@@ -125,7 +88,7 @@ static int read_worktree_config(struct run *r)
 	struct strbuf out = STRBUF_INIT;
 	int rc, ret = 0;
 
-	free_entries(r->wt, r->wt_nr);
+	config_entries_free(r->wt, r->wt_nr);
 	r->wt = NULL;
 	r->wt_nr = 0;
 	/* without the extension git reads no config.worktree: none */
@@ -136,7 +99,7 @@ static int read_worktree_config(struct run *r)
 				"--list: exit %d): fix or remove it", file, rc);
 		goto out;
 	}
-	parse_z_list(&out, &r->wt, &r->wt_nr);
+	config_parse_z(&out, &r->wt, &r->wt_nr);
 out:
 	sb_release(&out);
 	free(file);
@@ -733,7 +696,7 @@ int setup_worktree(struct raxx_config *c, const struct setup_opts *o)
 	r.o = o;
 	if (!(ret = find_worktree(&r)))
 		ret = o->undo ? do_undo(&r) : do_setup(&r);
-	free_entries(r.wt, r.wt_nr);
+	config_entries_free(r.wt, r.wt_nr);
 	free(r.top);
 	free(r.gitdir);
 	free(r.commondir);
