@@ -15,6 +15,29 @@ FUZZ_SECONDS ?= 10
 
 PKGS = libcurl openssl libsodium json-c yaml-0.1
 
+# `make deps demo` in one go: what the build looks up (pkg-config, the
+# lazy-load probe) must not be looked up before `deps` has installed it.
+# So when `deps` comes with other goals, this make runs `make deps`, then
+# the other goals in a fresh make that sees the installed libraries.
+DEPS_FIRST :=
+ifneq ($(filter deps,$(MAKECMDGOALS)),)
+ifneq ($(filter-out deps,$(MAKECMDGOALS)),)
+DEPS_FIRST := 1
+endif
+endif
+
+ifeq ($(DEPS_FIRST),1)
+
+REST_GOALS := $(filter-out deps,$(MAKECMDGOALS))
+.PHONY: $(MAKECMDGOALS) deps-then-rest
+$(MAKECMDGOALS): deps-then-rest
+	@:
+deps-then-rest:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory $(REST_GOALS)
+
+else
+
 CFLAGS ?= -g -O2
 override CFLAGS += -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	-fstack-protector-strong -Isrc
@@ -26,10 +49,12 @@ else
 override CPPFLAGS += -D_FORTIFY_SOURCE=2
 endif
 
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# Looked up on first use, once: `make deps` alone runs no pkg-config.
+once = $(eval $(1) := $$(shell $(2)))$($(1))
+PKG_CFLAGS = $(call once,PKG_CFLAGS,$(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(call once,PKG_LIBS,$(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 # the gh shim serves a warm cache without libcurl and OpenSSL (src/ghshim.c)
-SHIM_LIBS := $(shell $(PKG_CONFIG) --libs libsodium yaml-0.1 2>/dev/null)
+SHIM_LIBS = $(call once,SHIM_LIBS,$(PKG_CONFIG) --libs libsodium yaml-0.1 2>/dev/null)
 override CFLAGS += $(PKG_CFLAGS)
 
 # The program loads libcurl and OpenSSL on first use (src/lazyload.c), so a
@@ -38,19 +63,15 @@ override CFLAGS += $(PKG_CFLAGS)
 # LAZY=0, the program links them as usual.
 LAZY ?= 1
 ifeq ($(LAZY),1)
-LAZY_OUT := $(shell CC="$(CC)" sh src/lazyload-probe.sh \
+LAZY_OUT = $(call once,LAZY_OUT,CC="$(CC)" sh src/lazyload-probe.sh \
 	$(shell $(PKG_CONFIG) --cflags libcurl openssl 2>/dev/null) -- \
 	$(shell $(PKG_CONFIG) --libs libcurl openssl 2>/dev/null))
 endif
-LAZY_DEFS := $(filter-out -ldl,$(LAZY_OUT))
-ifneq ($(LAZY_DEFS),)
+LAZY_DEFS = $(filter-out -ldl,$(LAZY_OUT))
+# without LAZY_DEFS, src/lazyload.c compiles to nothing
 PROG_OBJS = src/main.o src/lazyload.o
-PROG_LIBS := $(shell $(PKG_CONFIG) --libs libsodium json-c yaml-0.1 2>/dev/null) \
-	$(filter -ldl,$(LAZY_OUT))
-else
-PROG_OBJS = src/main.o
-PROG_LIBS = $(PKG_LIBS)
-endif
+PROG_LIBS = $(if $(LAZY_DEFS),$(call once,PROG_LAZY_LIBS,$(PKG_CONFIG) --libs \
+	libsodium json-c yaml-0.1 2>/dev/null) $(filter -ldl,$(LAZY_OUT)),$(PKG_LIBS))
 
 PROG = git-credential-raxx
 SHIM = helper/gh
@@ -62,34 +83,35 @@ UNIT_TESTS = $(UNIT_SRCS:.c=.t)
 SHELL_TESTS = $(sort $(wildcard tests/t[0-9]*.sh))
 HELPERS = $(sort $(wildcard helper/*) $(SHIM))
 
-# A sanitized build must not mix with a plain one: remember the flavour.
-FLAVOUR := $(if $(filter 1,$(SANITIZE)),sanitize,plain)$(if $(LAZY_DEFS),-lazy)
+# Objects built with other flags must not mix (a sanitized build with a
+# plain one, lazy with linked): the stamp changes when the flags do, and
+# everything built depends on it.
 FLAVOUR_STAMP = .build-flavour
+FLAVOUR = $(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) lazy=$(LAZY_DEFS)
+quote = '$(subst ','\'',$(1))'
 
 .PHONY: all check unit-check install uninstall deps demo bench fuzz clean \
-	check-deps flavour
+	check-deps FORCE
 
 all: $(PROG) $(SHIM)
 
-flavour:
-	@if [ "$$(cat $(FLAVOUR_STAMP) 2>/dev/null)" != "$(FLAVOUR)" ]; then \
-		rm -f src/*.o libraxx.a $(PROG) $(SHIM) tests/unit/*.t; \
-		echo "$(FLAVOUR)" > $(FLAVOUR_STAMP); \
-	fi
+$(FLAVOUR_STAMP): FORCE
+	@printf '%s\n' $(call quote,$(FLAVOUR)) | cmp -s - $@ || \
+		printf '%s\n' $(call quote,$(FLAVOUR)) >$@
 
 check-deps:
 	@$(PKG_CONFIG) --exists $(PKGS) || { \
 		echo "missing libraries ($(PKGS)): run 'make deps' first" >&2; \
 		exit 1; }
 
-src/%.o: src/%.c $(HEADERS) | flavour check-deps
+src/%.o: src/%.c $(HEADERS) $(FLAVOUR_STAMP) | check-deps
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 libraxx.a: $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-src/lazyload.o: src/lazyload.c $(HEADERS) | flavour check-deps
+src/lazyload.o: src/lazyload.c $(HEADERS) $(FLAVOUR_STAMP) | check-deps
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LAZY_DEFS) -c -o $@ $<
 
 $(PROG): $(PROG_OBJS) libraxx.a
@@ -101,7 +123,7 @@ $(SHIM): src/ghshim.o libraxx.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ src/ghshim.o libraxx.a $(SHIM_LIBS)
 
-tests/unit/%.t: tests/unit/%.c tests/unit/tap.h libraxx.a | flavour
+tests/unit/%.t: tests/unit/%.c tests/unit/tap.h libraxx.a $(FLAVOUR_STAMP)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< libraxx.a $(PKG_LIBS)
 
 # The shared test CA and App keys are made once, before the test files
@@ -160,3 +182,5 @@ fuzz:
 clean:
 	rm -f src/*.o libraxx.a $(PROG) $(SHIM) tests/unit/*.t $(FLAVOUR_STAMP)
 	rm -rf tests/trash.* tests/fuzz/build
+
+endif

@@ -19,6 +19,10 @@
  * (or build with LAZY=0).
  */
 #define _POSIX_C_SOURCE 200809L
+#if !defined(RAXX_LAZY_CURL) && !defined(RAXX_LAZY_SSL) && !defined(RAXX_LAZY_CRYPTO)
+/* LAZY=0, or the probe found no names: the libraries are linked as usual */
+typedef int raxx_lazyload_off;
+#else
 #define CURL_DISABLE_TYPECHECK	/* the stubs take what the callers pass */
 #include "util.h"
 
@@ -37,7 +41,7 @@
 #include <openssl/x509.h>
 
 #if !defined(RAXX_LAZY_CURL) || !defined(RAXX_LAZY_SSL) || !defined(RAXX_LAZY_CRYPTO)
-#error "build with RAXX_LAZY_CURL, RAXX_LAZY_SSL and RAXX_LAZY_CRYPTO (see the Makefile)"
+#error "build with all of RAXX_LAZY_CURL, RAXX_LAZY_SSL and RAXX_LAZY_CRYPTO (see the Makefile)"
 #endif
 
 struct lib {
@@ -172,3 +176,5 @@ STUB(crypto_lib, int, EVP_DigestSignInit,
 STUB(crypto_lib, int, EVP_DigestSign,
      (EVP_MD_CTX *c, unsigned char *sig, size_t *siglen, const unsigned char *tbs,
       size_t tbslen), (c, sig, siglen, tbs, tbslen))
+
+#endif /* RAXX_LAZY_* */

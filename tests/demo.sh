@@ -67,4 +67,6 @@ log_notes github | grep -q "git-receive-pack .*push-by:raxx-dev-bot" ||
 git -C "$FAKES/repos/raxx-app/demo.git" log -1 --format='  server head: %h %s (author %an)' main
 echo
 echo "demo ok: a real push as raxx-dev-bot[bot] over HTTPS, the token minted from the vault"
+# the fakes' pid file is in the trash: stop them before it goes
+stop_stack
 cd "$TEST_DIR" && rm -rf "$TRASH"
