@@ -167,12 +167,29 @@ PY
 	GIT_URL="https://127.0.0.1:$GITHUB_PORT"
 }
 
+# stop_stack: stop every fake this test started (the pids recorded at
+# start, and the ones the fakes wrote themselves), and wait until they are
+# gone; one that ignores SIGTERM for 5 s gets SIGKILL.
 stop_stack() {
-	[ -f "$FAKES/pids" ] || return 0
-	while read -r pid; do
-		kill "$pid" 2>/dev/null
-	done <"$FAKES/pids"
-	rm -f "$FAKES/pids"
+	_ss_pids=$(cat "$FAKES/pids" "$FAKES"/*.pid 2>/dev/null | sort -u)
+	rm -f "$FAKES/pids" "$FAKES"/*.pid
+	[ -n "$_ss_pids" ] || return 0
+	kill $_ss_pids 2>/dev/null
+	_ss_i=0
+	while :; do
+		_ss_left=
+		for _ss_p in $_ss_pids; do
+			kill -0 "$_ss_p" 2>/dev/null && _ss_left="$_ss_left $_ss_p"
+		done
+		[ -n "$_ss_left" ] || break
+		_ss_i=$((_ss_i + 1))
+		if [ $_ss_i -gt 100 ]; then
+			kill -9 $_ss_left 2>/dev/null
+			break
+		fi
+		sleep 0.05
+	done
+	return 0
 }
 
 # set_operator_pat VALUE: a PAT the GitHub fake accepts as "operator".
