@@ -559,13 +559,18 @@ int agent_map_parse(struct agent_map *m, const char *name,
 
 int agent_map_load(struct agent_map *m, const char *path)
 {
+	return agent_map_load_ex(m, path, 0);
+}
+
+int agent_map_load_ex(struct agent_map *m, const char *path, int nofollow)
+{
 	struct strbuf sb = STRBUF_INIT;
 	char chunk[8192];
 	struct stat st;
 	int fd, ret;
 
 	/* O_NONBLOCK: a FIFO must not hang us before fstat refuses it */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
 	if (fd < 0)
 		return raxx_fail(RAXX_EUSAGE, "%s: cannot open: %s", path,
 				 strerror(errno));

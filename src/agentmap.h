@@ -51,6 +51,9 @@ struct agent_map {
 /* Load path. Returns 0, or RAXX_EUSAGE with "FILE:LINE: ..." recorded
  * (a missing file: RAXX_EUSAGE "FILE: cannot open: ..."). */
 int agent_map_load(struct agent_map *m, const char *path);
+/* The same; with nofollow, a symbolic link is refused (content that an
+ * agent may have written is never followed elsewhere). */
+int agent_map_load_ex(struct agent_map *m, const char *path, int nofollow);
 /* Parse from memory; name is used in messages. */
 int agent_map_parse(struct agent_map *m, const char *name,
 		    const char *buf, size_t len);

@@ -2,7 +2,6 @@
 #define _DARWIN_C_SOURCE	/* flock(2) on macOS */
 #include "audit.h"
 #include "cache.h"
-#include "config.h"
 #include "log.h"
 #include "util.h"
 
@@ -100,9 +99,7 @@ static int open_log(int dfd, const char *dir)
 	return -1;
 }
 
-void audit_record(const struct raxx_config *c, const char *event,
-		  const char *repo, const char *token, time_t expires_at,
-		  const char *reason)
+void audit_write(const struct audit_event *e)
 {
 	struct strbuf line = STRBUF_INIT;
 	char when[32], fp[AUDIT_FP_LEN + 1], why[200], *dir;
@@ -117,19 +114,19 @@ void audit_record(const struct raxx_config *c, const char *event,
 	}
 	format_iso8601(now_seconds(), when, sizeof(when));
 	sb_addf(&line, "{\"time\":\"%s\"", when);
-	add_str(&line, "event", event);
-	add_str(&line, "bot", c ? c->bot : NULL);
-	add_str(&line, "agent", c ? c->agent : NULL);
-	add_str(&line, "host", c ? c->host : NULL);
-	add_str(&line, "repo", repo);
-	if (token)
-		audit_fingerprint(token, fp);
-	add_str(&line, "fingerprint", token ? fp : NULL);
-	if (expires_at > 0)
-		format_iso8601(expires_at, when, sizeof(when));
-	add_str(&line, "expires_at", expires_at > 0 ? when : NULL);
+	add_str(&line, "event", e->event);
+	add_str(&line, "bot", e->bot);
+	add_str(&line, "agent", e->agent);
+	add_str(&line, "host", e->host);
+	add_str(&line, "repo", e->repo);
+	if (e->token)
+		audit_fingerprint(e->token, fp);
+	add_str(&line, "fingerprint", e->token ? fp : NULL);
+	if (e->expires_at > 0)
+		format_iso8601(e->expires_at, when, sizeof(when));
+	add_str(&line, "expires_at", e->expires_at > 0 ? when : NULL);
 	sb_addf(&line, ",\"pid\":%ld", (long)getpid());
-	add_str(&line, "reason", reason);
+	add_str(&line, "reason", e->reason);
 	sb_adds(&line, "}\n");
 
 	fd = open_log(dfd, dir);

@@ -29,17 +29,19 @@
 #define AUDIT_MAX_SIZE (10L * 1024 * 1024)
 #define AUDIT_FP_LEN 12
 
-struct raxx_config;
+struct audit_event {
+	const char *event;	/* mint | reuse | fallback | erase | revoke | fail */
+	const char *bot;	/* may be NULL (and agent, host, repo, reason) */
+	const char *agent;
+	const char *host;
+	const char *repo;
+	const char *token;	/* only its fingerprint is written; may be NULL */
+	time_t expires_at;	/* 0: none */
+	const char *reason;
+};
 
-/*
- * Append one event. c gives bot, agent and host (may be NULL); repo,
- * token (only its fingerprint is written), reason may be NULL;
- * expires_at 0 means none.
- */
-void audit_record(const struct raxx_config *c, const char *event,
-		  const char *repo, const char *token, time_t expires_at,
-		  const char *reason);
-
+/* Append one event. */
+void audit_write(const struct audit_event *e);
 /* The fingerprint of token: AUDIT_FP_LEN hex digits into out. */
 void audit_fingerprint(const char *token, char out[AUDIT_FP_LEN + 1]);
 

@@ -5,7 +5,8 @@
 #include "github.h"
 #include "http.h"
 #include "log.h"
-#include "mint.h"
+#include "identity.h"
+#include "token.h"
 #include "protocol.h"
 #include "util.h"
 
@@ -228,10 +229,11 @@ out:
 
 /* ------------------------------------------------------------ the look-up */
 
-static int lookup(struct raxx_config *c, const char *token, long long *id)
+static int lookup(struct raxx_config *c, const char *bot, const char *token,
+		  long long *id)
 {
 	struct github *gh;
-	char *login = author_name(c->bot);
+	char *login = author_name(bot);
 	int ret;
 
 	if (!(gh = github_new(c->api))) {
@@ -247,23 +249,24 @@ static int lookup(struct raxx_config *c, const char *token, long long *id)
 	return ret;
 }
 
-int author_user_id(struct raxx_config *c, int remember, long long *id,
-		   int *fetched)
+int author_user_id(struct raxx_config *c, const char *bot, int remember,
+		   long long *id, int *fetched)
 {
-	struct mint_result res;
+	struct token_source *ts;
+	struct token tok;
 	int ret;
 
 	if (fetched)
 		*fetched = 0;
-	if (author_recall_id(c->api, c->bot, id)) {
-		trace("author: the id of %s[bot] is remembered: %lld", c->bot, *id);
+	if (author_recall_id(c->api, bot, id)) {
+		trace("author: the id of %s[bot] is remembered: %lld", bot, *id);
 		return 0;
 	}
 	if ((ret = http_check_url(c->api, "RAXX_GITHUB_API", RAXX_EGITHUB)))
 		return ret;
 	if (fetched)
 		*fetched = 1;
-	ret = lookup(c, NULL, id);
+	ret = lookup(c, bot, NULL, id);
 	/*
 	 * A 404 is a definite answer: no such bot. Anything else may be
 	 * GitHub refusing anonymous callers (GHES private mode, the anonymous
@@ -274,15 +277,17 @@ int author_user_id(struct raxx_config *c, int remember, long long *id,
 
 		snprintf(first, sizeof(first), "%s", raxx_errmsg());
 		info("unauthenticated look-up of %s[bot] failed (%s): asking again "
-		     "with the bot's token", c->bot, first);
+		     "with the bot's token", bot, first);
 		raxx_clear_error();
-		if (!(ret = mint_get_token(c, NULL, &res))) {
-			ret = lookup(c, res.token, id);
-			mint_result_release(&res);
+		ts = token_source_open(c);
+		if (!(ret = token_get_for_bot(ts, bot, &tok))) {
+			ret = lookup(c, bot, tok.value, id);
+			token_release(&tok);
 		}
+		token_source_close(ts);
 	}
 	if (!ret && remember)
-		author_remember_id(c->api, c->bot, *id);
+		author_remember_id(c->api, bot, *id);
 	return ret;
 }
 
@@ -317,7 +322,9 @@ void author_keep(struct raxx_config *c)
 	long long id;
 	int name_ok, email_ok;
 
-	if (!c->bot || c->author_off || !c->toplevel)
+	const char *bot = c->id ? c->id->bot : NULL;
+
+	if (!bot || c->author_off || !c->toplevel)
 		return;
 	/* without it, --worktree would write the config every worktree shares */
 	if (!is_true(config_git(c, "extensions.worktreeconfig"))) {
@@ -325,19 +332,19 @@ void author_keep(struct raxx_config *c)
 		      "alone (run setup)");
 		return;
 	}
-	name = author_name(c->bot);
+	name = author_name(bot);
 	if (author_noreply_domain(c, &domain)) {
 		warning("not setting this worktree's commit author: %s",
 			raxx_errmsg());
 		raxx_clear_error();
 		goto out;
 	}
-	if (!author_recall_id(c->api, c->bot, &id)) {
+	if (!author_recall_id(c->api, bot, &id)) {
 		trace("author: the user id of %s is not remembered yet: leaving the "
 		      "author alone (run 'git-credential-raxx setup')", name);
 		goto out;
 	}
-	email = author_email(c->bot, id, domain);
+	email = author_email(bot, id, domain);
 	cur_name = config_git(c, "user.name");
 	cur_email = config_git(c, "user.email");
 	name_ok = cur_name && !strcmp(cur_name, name);

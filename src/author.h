@@ -51,7 +51,7 @@ int author_recall_id(const char *api, const char *bot, long long *id);
 int author_remember_id(const char *api, const char *bot, long long id);
 
 /*
- * The id of c->bot's user on c->api: remembered, else looked up. The
+ * The id of bot's user on c->api: remembered, else looked up. The
  * look-up is unauthenticated first (the id is public, and setup then needs
  * no vault identity); when GitHub refuses that (GHES in private mode,
  * anonymous rate limit: anything but a 404) and a vault identity is
@@ -60,11 +60,11 @@ int author_remember_id(const char *api, const char *bot, long long id);
  * With remember set, a looked-up id is written to the state directory.
  * *fetched (may be NULL) is set to 1 when the network was used.
  */
-int author_user_id(struct raxx_config *c, int remember, long long *id,
-		   int *fetched);
+int author_user_id(struct raxx_config *c, const char *bot, int remember,
+		   long long *id, int *fetched);
 
 /*
- * get's upkeep, cheap enough for the warm path: when c->bot is set, the
+ * get's upkeep, cheap enough for the warm path: when c->id has a bot, the
  * author is not off, the repository has extensions.worktreeConfig, and
  * user.name/user.email (read in config.c's single git config spawn) are
  * not the bot's, set them in the worktree config (`git config --worktree`,

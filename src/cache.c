@@ -1,7 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #define _DARWIN_C_SOURCE	/* flock(2) on macOS */
 #include "cache.h"
-#include "agentmap.h"
 #include "log.h"
 #include "util.h"
 
@@ -229,21 +228,6 @@ long cache_min_ttl(void)
 		return CACHE_DEFAULT_MIN_TTL;
 	}
 	return ttl;
-}
-
-char *cache_scope_key(const char *repo, const struct agent_map_bot *b)
-{
-	struct strbuf sb = STRBUF_INIT;
-	size_t i;
-
-	if (!repo)
-		return xstrdup("");
-	sb_adds(&sb, repo);
-	/* the same rule as mint.c: permissions narrow only a repo token */
-	for (i = 0; b && i < b->nr_perms; i++)
-		sb_addf(&sb, "%c%s=%s", i ? ',' : ' ', b->perms[i].name,
-			b->perms[i].level);
-	return sb_detach(&sb);
 }
 
 static void entry_file(const struct cache *c, char kind, const char *api,
@@ -638,7 +622,7 @@ static int lock_file(struct cache *c, const char *file, const char *what,
 			      what);
 		if (now >= deadline) {
 			close(fd);
-			return raxx_fail(RAXX_EGITHUB, "gave up after %lld ms waiting "
+			return raxx_fail_outage(RAXX_EGITHUB, "gave up after %lld ms waiting "
 					 "for another git-credential-raxx process "
 					 "minting for %s (lock %s/%s): retry, or "
 					 "raise RAXX_TIMEOUT", (long long)(now - start),

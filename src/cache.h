@@ -44,7 +44,6 @@
 /* a vault session is reused while it has at least this long to live */
 #define CACHE_SESSION_MIN_TTL 60
 
-struct agent_map_bot;
 struct cache;
 
 struct cache_entry {
@@ -70,14 +69,6 @@ const char *cache_dir(const struct cache *c);
 /* RAXX_MIN_TTL in seconds (default CACHE_DEFAULT_MIN_TTL; a bad value
  * warns and uses the default). */
 long cache_min_ttl(void);
-
-/*
- * The scope part of a token entry's key: "" for no repository, else
- * "OWNER/REPO" followed by the map's permissions for the bot, so that a
- * change of permissions in the agent map is a different entry.
- * Fresh string.
- */
-char *cache_scope_key(const char *repo, const struct agent_map_bot *b);
 
 /*
  * A token for (api, bot, scope) living at least min_ttl more seconds:

@@ -117,25 +117,37 @@ char *find_toplevel(void)
 	}
 }
 
-void config_parse_z(const struct strbuf *out, struct config_entry **e,
-		    size_t *nr)
+/* The next NUL-terminated field in [*p, end), or NULL. */
+static const char *next_field(const char **p, const char *end)
+{
+	const char *f = *p, *nul;
+
+	if (f >= end || !(nul = memchr(f, '\0', (size_t)(end - f))))
+		return NULL;
+	*p = nul + 1;
+	return f;
+}
+
+void config_parse_z(const struct strbuf *out, int fields,
+		    struct config_entry **e, size_t *nr)
 {
 	const char *p = out->buf, *end = out->buf + out->len;
 
 	while (p && p < end) {
-		const char *rec_end = memchr(p, '\0', (size_t)(end - p));
-		const char *nl;
+		const char *scope = NULL, *origin = NULL, *rec, *nl;
+		struct config_entry *ce;
 
-		if (!rec_end)
+		if (((fields & CONFIG_Z_SCOPE) && !(scope = next_field(&p, end))) ||
+		    ((fields & CONFIG_Z_ORIGIN) && !(origin = next_field(&p, end))) ||
+		    !(rec = next_field(&p, end)))
 			break;
-		nl = memchr(p, '\n', (size_t)(rec_end - p));
+		nl = strchr(rec, '\n');
 		*e = xrealloc(*e, (*nr + 1) * sizeof(**e));
-		(*e)[*nr].key = xstrndup(p, nl ? (size_t)(nl - p) :
-					 (size_t)(rec_end - p));
-		(*e)[*nr].value = nl ? xstrndup(nl + 1, (size_t)(rec_end - nl - 1))
-				     : NULL;
-		(*nr)++;
-		p = rec_end + 1;
+		ce = &(*e)[(*nr)++];
+		ce->key = nl ? xstrndup(rec, (size_t)(nl - rec)) : xstrdup(rec);
+		ce->value = nl ? xstrdup(nl + 1) : NULL;
+		ce->scope = scope ? xstrdup(scope) : NULL;
+		ce->origin = origin ? xstrdup(origin) : NULL;
 	}
 }
 
@@ -146,6 +158,8 @@ void config_entries_free(struct config_entry *e, size_t nr)
 	for (i = 0; i < nr; i++) {
 		free(e[i].key);
 		free(e[i].value);
+		free(e[i].scope);
+		free(e[i].origin);
 	}
 	free(e);
 }
@@ -154,7 +168,8 @@ static void read_git_config(struct raxx_config *c)
 {
 	/* user.* and the extension too: get's author upkeep (author.h) needs
 	 * them, and a second spawn would cost the warm path */
-	const char *argv[] = { "git", "config", "-z", "--get-regexp",
+	const char *argv[] = { "git", "config", "-z", "--show-scope",
+			       "--show-origin", "--get-regexp",
 			       "^(raxx\\.|user\\.(name|email)$|extensions\\.worktreeconfig$)",
 			       NULL };
 	struct strbuf out = STRBUF_INIT;
@@ -162,9 +177,11 @@ static void read_git_config(struct raxx_config *c)
 	if (c->git_read)
 		return;
 	c->git_read = 1;
-	run_capture(argv, &out);	/* exit 1: none set */
+	/* exit 1: none set; outside a repository, or in one git refuses
+	 * (dubious ownership), git says so on stderr: not ours to repeat */
+	run_capture_ex(argv, &out, RUN_STDERR_NULL);
 	trace("git config: read raxx.*, user.name/email (%zu bytes)", out.len);
-	config_parse_z(&out, &c->git, &c->git_nr);
+	config_parse_z(&out, CONFIG_Z_SCOPE | CONFIG_Z_ORIGIN, &c->git, &c->git_nr);
 	sb_release(&out);
 }
 
@@ -181,6 +198,19 @@ const char *config_git(struct raxx_config *c, const char *key)
 	return (v && *v) ? v : NULL;
 }
 
+const struct config_entry *config_git_entries(struct raxx_config *c,
+					      size_t *nr)
+{
+	read_git_config(c);
+	*nr = c->git_nr;
+	return c->git;
+}
+
+const char *fallback_name(enum fallback f)
+{
+	return f == FALLBACK_PAT ? "pat" : f == FALLBACK_PASS ? "pass" : "deny";
+}
+
 /* env first, then git config, then the default */
 static char *setting(struct raxx_config *c, const char *env, const char *key,
 		     const char *def)
@@ -194,17 +224,15 @@ static char *setting(struct raxx_config *c, const char *env, const char *key,
 
 int config_load(struct raxx_config *c)
 {
-	char *fb, *author, *ca;
+	char *fb, *author;
 
+	if (c->host)
+		return 0;	/* loaded already */
 	c->toplevel = find_toplevel();
 	c->host = setting(c, "RAXX_GITHUB_HOST", "raxx.host", "github.com");
 	c->api = setting(c, "RAXX_GITHUB_API", "raxx.githubapi",
 			 "https://api.github.com");
-	if (!env_get("RAXX_CA_BUNDLE") && (ca = setting(c, "RAXX_CA_BUNDLE",
-							"raxx.cabundle", NULL))) {
-		setenv("RAXX_CA_BUNDLE", ca, 1);	/* http.c reads it there */
-		free(ca);
-	}
+	c->ca_bundle = setting(c, "RAXX_CA_BUNDLE", "raxx.cabundle", NULL);
 	fb = setting(c, "RAXX_FALLBACK", "raxx.fallback", "pat");
 	if (!strcasecmp(fb, "pat")) {
 		c->fallback = FALLBACK_PAT;
@@ -227,106 +255,12 @@ int config_load(struct raxx_config *c)
 	return 0;
 }
 
-static int name_ok(const char *s)
-{
-	return *s && strlen(s) <= 100 &&
-	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		      "0123456789._-") == strlen(s) && s[0] != '.' && s[0] != '-';
-}
-
-static int load_map(struct raxx_config *c, int required)
-{
-	const char *file = env_get("RAXX_BOT_MAP");
-	char *path;
-	int ret;
-
-	if (!file)
-		file = config_git(c, "raxx.botmap");
-	if (file) {
-		path = xstrdup(file);
-	} else if (c->toplevel) {
-		path = xstrfmt("%s/scripts/agents/agent_bot_map.yaml", c->toplevel);
-		if (!required && access(path, F_OK)) {
-			free(path);
-			return 0;
-		}
-	} else {
-		return 0;
-	}
-	ret = agent_map_load(&c->map, path);
-	if (!ret)
-		c->map_file = path;
-	else
-		free(path);
-	return ret;
-}
-
-int config_resolve_bot(struct raxx_config *c)
-{
-	const char *v, *src;
-	int ret;
-
-	if ((v = c->opt_bot))
-		src = "--bot";
-	else if ((v = env_get("RAXX_BOT")))
-		src = "RAXX_BOT";
-	else if ((v = config_git(c, "raxx.bot")))
-		src = "raxx.bot";
-	if (v) {
-		char safe[120];
-
-		if (!name_ok(v))
-			return raxx_fail(RAXX_EUSAGE, "bot name '%s' (from %s) is not "
-					 "valid: letters, digits, '.', '_' and '-' only",
-					 sanitize(safe, sizeof(safe), v), src);
-		c->bot = xstrdup(v);
-		c->bot_source = xstrdup(src);
-		/* the map, when there is one, still gives the bot's permissions */
-		if (load_map(c, 0))
-			return raxx_errcode();
-		c->map_bot = agent_map_find_bot(&c->map, c->bot);
-		trace("bot %s (from %s)", c->bot, src);
-		return 0;
-	}
-
-	if ((v = c->opt_agent))
-		src = "--agent";
-	else if ((v = env_get("RAXX_AGENT")))
-		src = "RAXX_AGENT";
-	else if ((v = config_git(c, "raxx.agent")))
-		src = "raxx.agent";
-	if (!v) {
-		trace("no bot: no --bot, RAXX_BOT, raxx.bot or agent");
-		return 0;
-	}
-	c->agent = xstrdup(v);
-	if ((ret = load_map(c, 1)))
-		return ret;
-	if (!c->map_file)
-		return raxx_fail(RAXX_EUSAGE, "agent '%s' (from %s) but no agent map: "
-				 "set RAXX_BOT_MAP or raxx.botMap, or run inside a "
-				 "worktree with scripts/agents/agent_bot_map.yaml",
-				 c->agent, src);
-	c->map_bot = agent_map_bot_of_agent(&c->map, c->agent);
-	if (!c->map_bot)
-		return raxx_fail(RAXX_EUSAGE, "agent '%s' (from %s) is not listed in "
-				 "%s: add it under one bot", c->agent, src,
-				 c->map_file);
-	c->bot = xstrdup(c->map_bot->name);
-	c->bot_source = xstrfmt("agent '%s' in %s", c->agent, c->map_file);
-	trace("bot %s (agent %s, from %s)", c->bot, c->agent, c->map_file);
-	return 0;
-}
-
 void config_release(struct raxx_config *c)
 {
-	free(c->bot);
-	free(c->bot_source);
-	free(c->agent);
 	free(c->host);
 	free(c->api);
+	free(c->ca_bundle);
 	free(c->toplevel);
-	free(c->map_file);
-	agent_map_release(&c->map);
 	config_entries_free(c->git, c->git_nr);
+	memset(c, 0, sizeof(*c));
 }

@@ -2,19 +2,17 @@
 #define RAXX_CONFIG_H
 
 /*
- * Settings from the command line, the environment and git config, and the
- * bot they name. git config is read with one `git config --get-regexp`
- * spawn, and only when a setting is not already given by an option or
- * the environment.
+ * The process context: the command line's options, the settings read once
+ * from the environment and git config, and (set once by identity.h) who
+ * this process acts as.
  *
- * Bot resolution, first match wins (DESIGN.md "Working out the bot"):
- *   --bot, RAXX_BOT, raxx.bot;
- *   an agent (--agent, RAXX_AGENT, raxx.agent) looked up in the agent map
- *   (RAXX_BOT_MAP, raxx.botMap, TOPLEVEL/scripts/agents/agent_bot_map.yaml);
- *   none.
+ * git config is read with one spawn, `git config -z --show-scope
+ * --show-origin --get-regexp` for raxx.*, user.name, user.email and
+ * extensions.worktreeConfig, every entry kept with its scope and origin
+ * (the handoff rule needs to see an empty value from any scope).
  */
 
-#include "agentmap.h"
+#include <stddef.h>
 
 enum fallback { FALLBACK_PAT, FALLBACK_PASS, FALLBACK_DENY };
 
@@ -22,14 +20,24 @@ enum fallback { FALLBACK_PAT, FALLBACK_PASS, FALLBACK_DENY };
 struct config_entry {
 	char *key;
 	char *value;	/* NULL: a key with no '=' (boolean true) */
+	char *scope;	/* "worktree", "local", "global", "system", "command";
+			   NULL when not asked for */
+	char *origin;	/* "file:.git/config", "command line:"...; or NULL */
 };
 
+/* What `git config -z` was asked to show before each key. */
+#define CONFIG_Z_SCOPE 1	/* --show-scope */
+#define CONFIG_Z_ORIGIN 2	/* --show-origin */
+
 struct strbuf;
-/* Append the entries of `git config -z` output ("key\nvalue\0" or
- * "key\0") to *e / *nr; free them with config_entries_free. */
-void config_parse_z(const struct strbuf *out, struct config_entry **e,
-		    size_t *nr);
+/* Append the entries of `git config -z` output (fields: CONFIG_Z_* that
+ * were given; then "key\nvalue" or "key") to *e / *nr; free them with
+ * config_entries_free. */
+void config_parse_z(const struct strbuf *out, int fields,
+		    struct config_entry **e, size_t *nr);
 void config_entries_free(struct config_entry *e, size_t nr);
+
+struct identity;
 
 struct raxx_config {
 	/* from the command line */
@@ -37,37 +45,38 @@ struct raxx_config {
 	const char *opt_agent;
 	const char *opt_repo;
 
-	/* resolved */
-	char *bot;		/* NULL: no bot */
-	char *bot_source;	/* "--bot", "RAXX_BOT", "raxx.bot", "agent map" */
-	char *agent;
+	/* settings (config_load) */
 	char *host;		/* git host the helper answers for */
 	char *api;		/* GitHub REST base */
+	char *ca_bundle;	/* RAXX_CA_BUNDLE / raxx.caBundle, or NULL */
 	enum fallback fallback;
 	int author_off;
 	char *toplevel;		/* worktree top, NULL outside one */
-	char *map_file;		/* agent map used, if any */
-	struct agent_map map;
-	const struct agent_map_bot *map_bot;	/* the bot's map entry */
 
 	/* git config raxx.*, user.name, user.email and
-	 * extensions.worktreeConfig as read (lower-cased keys) */
+	 * extensions.worktreeConfig as read (lower-cased keys), in git's
+	 * order: the last one wins */
 	struct config_entry *git;
 	size_t git_nr;
 	int git_read;
+
+	/* who this process acts as: set once (identity_settle), never
+	 * changed after; NULL before */
+	const struct identity *id;
 };
 
-/* Read everything but the bot. Returns 0 or an error code. */
+/* Read the settings. Returns 0 or an error code (a bad RAXX_FALLBACK). */
 int config_load(struct raxx_config *c);
-/*
- * Work out the bot. Returns 0 (c->bot may stay NULL: no bot), or
- * RAXX_EUSAGE for a broken agent map or an agent no bot lists.
- */
-int config_resolve_bot(struct raxx_config *c);
 /* A git config value of those read (key lower-case, e.g. "raxx.botmap",
- * "user.email"); the last one wins, as in git. */
+ * "user.email"); the last one wins, as in git; an empty value is none. */
 const char *config_git(struct raxx_config *c, const char *key);
+/* Every entry read, in git's order (for rules that must see them all). */
+const struct config_entry *config_git_entries(struct raxx_config *c,
+					      size_t *nr);
 void config_release(struct raxx_config *c);
+
+/* The name of a fallback policy ("pat", "pass", "deny"). */
+const char *fallback_name(enum fallback f);
 
 /* Walk up from the current directory to the worktree top (fresh). */
 char *find_toplevel(void);

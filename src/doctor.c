@@ -1,6 +1,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "doctor.h"
 #include "author.h"
+#include "cli.h"
+#include "identity.h"
 #include "cache.h"
 #include "discover.h"
 #include "github.h"
@@ -37,6 +39,7 @@ static const char *const status_names[] = { "PASS", "WARN", "FAIL", "SKIP" };
 
 struct doctor {
 	struct raxx_config *c;
+	const char *bot;	/* c->id's, or NULL */
 	int json, quiet, ops;
 	long max_time;
 	struct json_object *root, *checks;
@@ -119,10 +122,9 @@ void doctor_report(struct doctor *d, const char *name, enum doctor_status st,
 	}
 	if (d->quiet && st != DOCTOR_FAIL)
 		return;
-	printf("[%s] %-16s %s\n", status_names[st], name, detail);
+	out_line("[%s] %-16s %s", status_names[st], name, detail);
 	if (fix && (st == DOCTOR_FAIL || st == DOCTOR_WARN))
-		printf("       fix: %s\n", fix);
-	fflush(stdout);
+		out_line("       fix: %s", fix);
 }
 
 char *doctor_redact(const char *secret)
@@ -284,18 +286,35 @@ static void check_bot(struct doctor *d)
 {
 	struct raxx_config *c = d->c;
 
+	const char *agent = c->id ? c->id->agent : NULL;
+	char *odd = NULL;
+
+	if (!agent)
+		agent = config_git(c, "raxx.agent");
 	if (d->bot_err)
 		doctor_report(d, "bot", DOCTOR_FAIL,
-			      "fix the agent map, or pass --bot NAME",
+			      "fix the trusted agent map, or pass --bot NAME",
 			      "%s", d->bot_err_msg);
-	else if (c->bot)
-		doctor_report(d, "bot", DOCTOR_PASS, NULL, "%s (from %s)", c->bot,
-			      c->bot_source);
+	else if (d->bot && agent &&
+		 (odd = worktree_map_disagrees(c, agent, d->bot)))
+		doctor_report(d, "bot", DOCTOR_WARN, "the working tree's map is "
+			      "content, never configuration: fix the committed "
+			      "map, or ignore it", "%s (from %s); %s, which is not "
+			      "used", d->bot, c->id->source_text, odd);
+	else if (d->bot)
+		doctor_report(d, "bot", DOCTOR_PASS, NULL, "%s (from %s)", d->bot,
+			      c->id->source_text);
+	else if (c->id && c->id->handoff)
+		doctor_report(d, "bot", DOCTOR_SKIP, NULL, "handoff '%s' (from %s): "
+			      "its manifest names the bot; 'git-credential-raxx "
+			      "handoff verify --task-slug %s' checks it",
+			      c->id->handoff, c->id->handoff_source, c->id->handoff);
 	else
 		doctor_report(d, "bot", DOCTOR_SKIP, NULL,
 			      "no bot here, so the bot checks are skipped (pass "
 			      "--bot or --agent, or run git-credential-raxx setup "
 			      "in the worktree)");
+	free(odd);
 }
 
 
@@ -313,13 +332,13 @@ static void check_secrets(struct doctor *d)
 	size_t i, j;
 	char safe[128], *fix;
 
-	if (!d->c->bot || !d->vault_ok) {
+	if (!d->bot || !d->vault_ok) {
 		doctor_report(d, "bot-secrets", DOCTOR_SKIP, NULL, "%s",
-			      !d->c->bot ? "no bot" : "no vault session (see vault-login)");
+			      !d->bot ? "no bot" : "no vault session (see vault-login)");
 		return;
 	}
 	doctor_begin_check(d);
-	d->path = vault_secret_path(d->vs.path_prefix, d->c->bot);
+	d->path = vault_secret_path(d->vs.path_prefix, d->bot);
 	if (vault_get_secrets(d->v, d->path, &d->secrets)) {
 		fix = xstrfmt("create %s in environment %s holding APP_ID, "
 			      "INSTALLATION_ID and PRIVATE_KEY_PEM, or point "
@@ -399,7 +418,7 @@ static void check_app(struct doctor *d)
 	const char *slug;
 
 	if (!d->app_id_ok || !d->pem) {
-		doctor_report(d, "app-key", DOCTOR_SKIP, NULL, "%s", !d->c->bot ?
+		doctor_report(d, "app-key", DOCTOR_SKIP, NULL, "%s", !d->bot ?
 			      "no bot" : "no usable APP_ID and PRIVATE_KEY_PEM "
 			      "(see bot-secrets)");
 		return;
@@ -435,13 +454,13 @@ static void check_app(struct doctor *d)
 
 		d->app_ok = 1;
 		sanitize(safe, sizeof(safe), slug ? slug : "?");
-		if (slug && strcmp(slug, d->c->bot)) {
+		if (slug && strcmp(slug, d->bot)) {
 			fix = xstrfmt("name the bot after the App's slug (%s), or "
 				      "store this bot's own App in %s", safe, d->path);
 			doctor_report(d, "app-key", DOCTOR_WARN, fix,
 				      "PRIVATE_KEY_PEM signs for App %s, whose slug "
 				      "is '%s', not '%s': GitHub shows its work as "
-				      "%s[bot]", d->app_id, safe, d->c->bot, safe);
+				      "%s[bot]", d->app_id, safe, d->bot, safe);
 			free(fix);
 		} else {
 			doctor_report(d, "app-key", DOCTOR_PASS, NULL,
@@ -517,7 +536,7 @@ static char *list_installations(struct doctor *d, int *count, char **only)
 static void check_installation(struct doctor *d)
 {
 	struct heal_request h = {
-		.bot = d->c->bot, .api = d->c->api, .host = d->c->host,
+		.bot = d->bot, .api = d->c->api, .host = d->c->host,
 		.app_id = d->app_id, .vault_inst = d->vault_inst,
 		.vault_path = d->path, .vault_env = d->vs.environment,
 		.repo = d->c->opt_repo,
@@ -529,7 +548,7 @@ static void check_installation(struct doctor *d)
 
 	if (!d->app_ok) {
 		doctor_report(d, "installation", DOCTOR_SKIP, NULL, "%s",
-			      !d->c->bot ? "no bot" : "the App key is not usable "
+			      !d->bot ? "no bot" : "the App key is not usable "
 			      "(see app-key)");
 		return;
 	}
@@ -654,13 +673,13 @@ static void check_mint(struct doctor *d)
 	int ret, rv;
 
 	if (!d->inst) {
-		doctor_report(d, "mint", DOCTOR_SKIP, NULL, "%s", !d->c->bot ?
+		doctor_report(d, "mint", DOCTOR_SKIP, NULL, "%s", !d->bot ?
 			      "no bot" : "no usable installation (see above)");
 		return;
 	}
 	doctor_begin_check(d);
 	ret = github_create_token(d->gh, d->key, d->app_id, d->inst, NULL,
-				  d->c->bot, &tok);
+				  d->bot, &tok);
 	if (ret) {
 		fix = ret == RAXX_EAPPCRED ? "check the installation (not suspended) "
 			"and the App's permissions on GitHub" :
@@ -681,8 +700,8 @@ static void check_mint(struct doctor *d)
 		return;
 	}
 	/* the bot's user id, for the author check, while the token lives */
-	login = xstrfmt("%s[bot]", d->c->bot);
-	if (!author_recall_id(d->c->api, d->c->bot, &d->bot_user_id) &&
+	login = xstrfmt("%s[bot]", d->bot);
+	if (!author_recall_id(d->c->api, d->bot, &d->bot_user_id) &&
 	    github_user_id(d->gh, login, tok.token, &d->bot_user_id))
 		d->bot_user_id = 0;
 	free(login);
@@ -707,8 +726,9 @@ static void check_fallback(struct doctor *d, int load_err, const char *load_msg)
 		doctor_report(d, "fallback", DOCTOR_WARN,
 			      "set RAXX_FALLBACK=deny (or pass) so that a failed "
 			      "mint stops the agent instead of acting as you",
-			      "pat with RAXX_OPERATOR_TOKEN set: when a mint fails, "
-			      "git and gh act as the operator, not the bot");
+			      "pat with RAXX_OPERATOR_TOKEN set: in an outage (vault "
+			      "or GitHub unreachable, 5xx), git and gh act as the "
+			      "operator, not the bot; a refusal never does");
 	else
 		doctor_report(d, "fallback", DOCTOR_PASS, NULL, "%s",
 			      c->fallback == FALLBACK_DENY ? "deny: a failed mint "
@@ -886,9 +906,9 @@ static void check_author(struct doctor *d)
 	long long id = d->bot_user_id;
 	int ok, env;
 
-	if (!c->toplevel || !c->bot || c->author_off) {
+	if (!c->toplevel || !d->bot || c->author_off) {
 		doctor_report(d, "author", DOCTOR_SKIP, NULL, "%s", !c->toplevel ?
-			      "not in a worktree" : !c->bot ? "no bot" :
+			      "not in a worktree" : !d->bot ? "no bot" :
 			      "raxx.author is off");
 		return;
 	}
@@ -899,11 +919,11 @@ static void check_author(struct doctor *d)
 			      "GIT_AUTHOR_IDENT failed)");
 		goto out;
 	}
-	want_name = author_name(c->bot);
+	want_name = author_name(d->bot);
 	if (!id)
-		author_recall_id(c->api, c->bot, &id);
+		author_recall_id(c->api, d->bot, &id);
 	if (id && !author_noreply_domain(c, &domain))
-		want_email = author_email(c->bot, id, domain);
+		want_email = author_email(d->bot, id, domain);
 	ok = !strcmp(name, want_name) && (want_email ? !strcmp(email, want_email) :
 					  author_is_bot_email(email, want_name));
 	sanitize(sn, sizeof(sn), name);
@@ -1111,7 +1131,7 @@ static void check_helper_chain(struct doctor *d)
 					"drops inherited helpers in the worktree)");
 		}
 	}
-	if (raxx_at < 0 && c->bot) {
+	if (raxx_at < 0 && d->bot) {
 		st = DOCTOR_FAIL;
 		if (dropped_by)
 			sb_addf(&problems, "; an empty %s (as `gh auth setup-git` "
@@ -1121,8 +1141,8 @@ static void check_helper_chain(struct doctor *d)
 				"asks for the bot's token");
 		sb_addf(&fixes, "%srun git-credential-raxx setup here (or git "
 			"config credential.helper 'raxx --bot %s')",
-			fixes.len ? "; " : "", c->bot);
-	} else if (raxx_at >= 0 && !c->bot) {
+			fixes.len ? "; " : "", d->bot);
+	} else if (raxx_at >= 0 && !d->bot) {
 		if (st < DOCTOR_WARN)
 			st = DOCTOR_WARN;
 		sb_adds(&problems, "; raxx is in the chain but no bot resolves "
@@ -1130,7 +1150,7 @@ static void check_helper_chain(struct doctor *d)
 		if (!fixes.len)
 			sb_adds(&fixes, "set raxx.bot or raxx.agent (git-credential-raxx "
 				"setup --bot NAME)");
-	} else if (raxx_at < 0 && !c->bot && st == DOCTOR_PASS) {
+	} else if (raxx_at < 0 && !d->bot && st == DOCTOR_PASS) {
 		doctor_report(d, "helper-chain", DOCTOR_SKIP, NULL,
 			      "no bot and no raxx helper here; git asks: %s",
 			      chain.len ? chain.buf : "nothing");
@@ -1187,11 +1207,10 @@ static int usage(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "raxx: doctor: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	sink_vprintf(stderr, "raxx: doctor: ", fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n(see 'git-credential-raxx help doctor')\n");
+	fprintf(stderr, "(see 'git-credential-raxx help doctor')\n");
 	return RAXX_EUSAGE;
 }
 
@@ -1251,13 +1270,14 @@ int doctor_main(struct raxx_config *c, int argc, char **argv)
 		json_object_object_add(d.root, "checks", d.checks);
 	}
 
-	load_err = config_load(c);
+	load_err = cli_load(c);
 	if (load_err)
 		load_msg = xstrdup(errmsg());
-	if (config_resolve_bot(c)) {
+	if (identity_settle(c, c->opt_repo)) {
 		d.bot_err = 1;
 		d.bot_err_msg = xstrdup(errmsg());
 	}
+	d.bot = c->id ? c->id->bot : NULL;
 	raxx_clear_error();
 
 	check_env(&d);
@@ -1279,8 +1299,8 @@ int doctor_main(struct raxx_config *c, int argc, char **argv)
 
 	ret = d.counts[DOCTOR_FAIL] ? 1 : 0;
 	if (d.json) {
-		json_object_object_add(d.root, "bot", c->bot ?
-				       json_object_new_string(c->bot) : NULL);
+		json_object_object_add(d.root, "bot", d.bot ?
+				       json_object_new_string(d.bot) : NULL);
 		json_object_object_add(d.root, "host", json_object_new_string(c->host ?
 								      c->host : ""));
 		for (i = 0; i < 4; i++) {

@@ -25,6 +25,7 @@
 
 #include <sys/resource.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "config.h"
 
@@ -37,6 +38,7 @@
 
 struct exec_opts {
 	int gh;			/* the command is gh: find the real one */
+	int keep_env;		/* --keep-env: leave the vault identity in */
 	const char *shim;	/* the shim's own path ($0), never run; or NULL */
 	/* the caller's process settings, put back before the exec */
 	mode_t umask;
@@ -45,11 +47,10 @@ struct exec_opts {
 };
 
 /*
- * Mint (or reuse) the bot's token and exec argv with it. Minting failures
- * follow c->fallback: pat puts RAXX_OPERATOR_TOKEN in GH_TOKEN (and
- * GH_ENTERPRISE_TOKEN), with a warning, or acts as pass without it; pass
- * runs argv with the environment as it is, with a warning; deny runs
- * nothing and returns the failure's code. Returns only on failure: that
+ * Mint (or reuse) c->id's token and exec argv with it (child_env_prepare).
+ * When there is none, fallback.h decides: the operator's token (with a
+ * warning), the command's own credentials (with a warning), or nothing
+ * runs and the failure's code is returned. Returns only on failure: that
  * code, RAXX_ENOTFOUND or RAXX_ECANNOTRUN, with the message printed.
  * With o->gh, argv holds gh's arguments only (it may be empty).
  */
@@ -65,13 +66,35 @@ int exec_with_token(struct raxx_config *c, char **argv, int argc,
  */
 char *find_real_gh(const char *shim_path, const char *chain, char **chain_out);
 
-/* GH_TOKEN = tok, and GH_ENTERPRISE_TOKEN = tok unless c->host is github.com. */
-void gh_set_token_env(const struct raxx_config *c, const char *tok);
-/* Give the process the caller's umask and core-size limit back (o). */
+/* "BOT HOST EXPIRES": the token in gh's variables is BOT's for HOST, as
+ * exec or the gh shim gave it, until EXPIRES (unix seconds). */
+#define TOKEN_FOR_ENV "RAXX_TOKEN_FOR"
+
 /*
- * Harden this process (no core dumps, umask 077, no SSLKEYLOGFILE),
- * keeping the caller's umask and core limit in saved so that
- * gh_restore_process can give them back to a command before exec.
+ * The command's environment: the token (unless NULL) in GH_TOKEN when host
+ * is github.com, else in GH_ENTERPRISE_TOKEN with GH_HOST=host and no
+ * GH_TOKEN (gh would offer it to github.com), and, when it is bot's,
+ * TOKEN_FOR_ENV; and, unless keep_env, without INFISICAL_CLIENT_SECRET,
+ * INFISICAL_CLIENT_SECRET_FILE, CF_ACCESS_CLIENT_SECRET and
+ * RAXX_OPERATOR_TOKEN.
+ */
+void child_env_prepare(const char *host, const char *tok, const char *bot,
+		       time_t expires_at, int keep_env);
+
+/*
+ * Inside such a command (no vault identity in the environment, and
+ * TOKEN_FOR_ENV naming bot and host): the token it was given, when it
+ * still lives more than min_left seconds, with its expiry; else NULL. A
+ * gh alias, a script's git or a nested exec use the token they already
+ * hold instead of failing to mint one.
+ */
+const char *child_token_inherited(const char *host, const char *bot,
+				  time_t min_left, time_t *expires_at);
+/*
+ * Harden this process (no core dumps, umask 077, no SSLKEYLOGFILE,
+ * SIGPIPE ignored), keeping the caller's umask and core limit in saved so
+ * that gh_restore_process can give them (and SIGPIPE) back to a command
+ * before exec.
  */
 void harden_process(struct exec_opts *saved);
 void gh_restore_process(const struct exec_opts *o);

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,11 +218,66 @@ static int is_github_com(const char *host)
 	return credential_host_matches(host, "github.com");
 }
 
-void gh_set_token_env(const struct raxx_config *c, const char *tok)
+/* What a child never needs and an agent must never hold: the vault
+ * identity (and where its secret is kept), Cloudflare's secret, the
+ * operator's PAT. */
+static const char *const identity_vars[] = {
+	"INFISICAL_CLIENT_SECRET", "INFISICAL_CLIENT_SECRET_FILE",
+	"CF_ACCESS_CLIENT_SECRET", "RAXX_OPERATOR_TOKEN",
+};
+
+void child_env_prepare(const char *host, const char *tok, const char *bot,
+		       time_t expires_at, int keep_env)
 {
-	setenv("GH_TOKEN", tok, 1);
-	if (!is_github_com(c->host))
-		setenv("GH_ENTERPRISE_TOKEN", tok, 1);	/* gh's enterprise hosts */
+	size_t i;
+
+	if (!keep_env)
+		for (i = 0; i < sizeof(identity_vars) / sizeof(*identity_vars); i++)
+			unsetenv(identity_vars[i]);
+	unsetenv(TOKEN_FOR_ENV);
+	if (!tok)
+		return;
+	if (is_github_com(host)) {
+		setenv("GH_TOKEN", tok, 1);
+	} else {
+		/* gh would offer GH_TOKEN to github.com: an enterprise token
+		 * goes only where gh sends it to the enterprise host */
+		unsetenv("GH_TOKEN");
+		setenv("GH_ENTERPRISE_TOKEN", tok, 1);
+		setenv("GH_HOST", host, 1);
+	}
+	if (bot) {
+		char *v = xstrfmt("%s %s %lld", bot, host, (long long)expires_at);
+
+		setenv(TOKEN_FOR_ENV, v, 1);
+		free(v);
+	}
+}
+
+const char *child_token_inherited(const char *host, const char *bot,
+				  time_t min_left, time_t *expires_at)
+{
+	const char *mark = getenv(TOKEN_FOR_ENV), *tok;
+	char *want;
+	size_t n;
+	long exp;
+	int same;
+
+	if (!mark || !bot || env_get("INFISICAL_CLIENT_SECRET") ||
+	    env_get("INFISICAL_CLIENT_SECRET_FILE"))
+		return NULL;
+	want = xstrfmt("%s %s ", bot, host);
+	n = strlen(want);
+	same = !strncmp(mark, want, n) && !parse_long(mark + n, 1, LONG_MAX, &exp);
+	free(want);
+	if (!same || exp - now_seconds() <= min_left)
+		return NULL;
+	tok = env_get(is_github_com(host) ? "GH_TOKEN" : "GH_ENTERPRISE_TOKEN");
+	if (!tok || strspn(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			   "0123456789._") != strlen(tok))
+		return NULL;
+	*expires_at = (time_t)exp;
+	return tok;
 }
 
 void harden_process(struct exec_opts *saved)
@@ -244,10 +300,14 @@ void harden_process(struct exec_opts *saved)
 	saved->umask = umask(077);
 	/* it would make libcurl write TLS session keys to disk */
 	unsetenv("SSLKEYLOGFILE");
+	/* a reader gone away (git, a pipe to head) is an error to report,
+	 * not a reason to die */
+	signal(SIGPIPE, SIG_IGN);
 }
 
 void gh_restore_process(const struct exec_opts *o)
 {
+	signal(SIGPIPE, SIG_DFL);	/* ignored here, never for the command */
 	umask(o->umask);
 	if (o->have_core && setrlimit(RLIMIT_CORE, &o->core))
 		trace("exec: cannot restore the core-size limit: %s",

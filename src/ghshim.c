@@ -9,8 +9,9 @@
  * This program links only libsodium and libyaml and serves the common
  * case itself, a live token in the cache:
  *
- *   work out the bot (config.c) -> find the real gh (ghfind.c) ->
- *   the cached token (cache.c) -> GH_TOKEN [+ GH_ENTERPRISE_TOKEN] -> exec gh
+ *   work out the bot (identity.c) -> the cached token (cache.c) ->
+ *   find the real gh (ghfind.c) -> gh's variables, without the vault
+ *   identity (child_env_prepare) -> exec gh
  *
  * Everything else (no bot, a handoff worktree, no cache, a miss, a broken
  * setting, no real gh) is handed whole to the full program,
@@ -23,9 +24,9 @@
  * install), else ../git-credential-raxx (a build tree), else the one in
  * PATH.
  *
- * The cache branch below mirrors mint_get_token()'s (mint.c): same entry
- * (RAXX_GITHUB_API, bot, cache_scope_key(no repo, the map's permissions)),
- * same RAXX_MIN_TTL, the same "reuse" audit event. Keep the two in step.
+ * The cache branch below mirrors token_get()'s warm path (token.c): same
+ * entry (RAXX_GITHUB_API, bot, identity_scope_key()), same RAXX_MIN_TTL,
+ * the same "reuse" audit event. Keep the two in step.
  */
 #define _XOPEN_SOURCE 700	/* realpath() */
 #ifdef __APPLE__
@@ -35,6 +36,8 @@
 #include "cache.h"
 #include "config.h"
 #include "ghexec.h"
+#include "identity.h"
+#include "token.h"
 #include "log.h"
 #include "util.h"
 
@@ -139,29 +142,53 @@ static char *program_path(const char *self)
 static void fast_path(const char *self, int argc, char **argv)
 {
 	struct raxx_config c = { 0 };
+	struct audit_event ev = { 0 };
 	struct cache *cache = NULL;
 	struct cache_entry e;
 	char *scope = NULL, *gh = NULL, *chain = NULL, **cmd;
+	const char *inherited;
 	int i, hit = 0;
 
-	if (config_load(&c) || config_resolve_bot(&c) || !c.bot)
+	/* a handoff (and a refused handoff override) is the full program's:
+	 * its tokens are narrowed by the manifest (token.h) */
+	if (config_load(&c) || identity_settle(&c, NULL) || !c.id->bot ||
+	    c.id->handoff)
 		goto out;
-	/* a handoff worktree's tokens are narrowed by its manifest (handoff.c) */
-	if (env_get("RAXX_HANDOFF") || config_git(&c, "raxx.handoff"))
-		goto out;
-	if (!(cache = cache_open()))
-		goto out;
-	scope = cache_scope_key(NULL, c.map_bot);
-	if (!cache_get_token(cache, c.api, c.bot, scope, cache_min_ttl(), &e))
-		goto out;
+	if ((inherited = child_token_inherited(c.host, c.id->bot,
+					       TOKEN_OUTAGE_MIN_TTL, &e.expires_at))) {
+		/* inside exec or another shim: gh's variables already hold it */
+		memset(&e, 0, sizeof(e));
+		e.secret = xstrdup(inherited);
+		e.expires_at = 0;
+	} else {
+		if (!(cache = cache_open()))
+			goto out;
+		scope = identity_scope_key(c.id);
+		if (!cache_get_token(cache, c.api, c.id->bot, scope, cache_min_ttl(),
+				     &e))
+			goto out;
+	}
 	hit = 1;
 	if (!(gh = find_real_gh(self, env_get(GH_CHAIN_ENV), &chain)))
 		goto out;
-	trace("gh shim: %s with %s's token (from cache)", gh, c.bot);
-	audit_record(&c, "reuse", NULL, e.secret, e.expires_at, NULL);
-	gh_set_token_env(&c, e.secret);
+	trace("gh shim: %s with %s's token (%s)", gh, c.id->bot, inherited ?
+	      "as given to this command" : "from cache");
+	if (inherited) {
+		cache_entry_release(&e);
+		hit = 0;
+		goto run;	/* nothing to change, nothing new to audit */
+	}
+	ev.event = "reuse";
+	ev.bot = c.id->bot;
+	ev.agent = c.id->agent;
+	ev.host = c.host;
+	ev.token = e.secret;
+	ev.expires_at = e.expires_at;
+	audit_write(&ev);
+	child_env_prepare(c.host, e.secret, c.id->bot, e.expires_at, 0);
 	cache_entry_release(&e);
 	hit = 0;
+run:
 	cache_close(cache);
 	cache = NULL;
 	setenv(GH_CHAIN_ENV, chain, 1);
@@ -171,10 +198,11 @@ static void fast_path(const char *self, int argc, char **argv)
 		cmd[i] = argv[i];
 	gh_restore_process(&caller_settings);
 	execv(gh, cmd);
-	/* the full program will report it */
+	/* the full program will report it; what was stripped stays stripped */
 	harden_process(&caller_settings);
 	unsetenv("GH_TOKEN");
 	unsetenv("GH_ENTERPRISE_TOKEN");
+	unsetenv("GH_HOST");
 	free(cmd);
 out:
 	if (hit)
@@ -184,6 +212,7 @@ out:
 	free(gh);
 	free(chain);
 	raxx_clear_error();
+	identity_forget(&c);
 	config_release(&c);
 }
 

@@ -197,8 +197,9 @@ static int refusal(const struct http_response *r, const char *what,
 	if ((r->status == 403 || r->status == 429) &&
 	    ((r->ratelimit_remaining && !strcmp(r->ratelimit_remaining, "0")) ||
 	     strstr(msg, "rate limit")))
-		return raxx_fail(RAXX_EGITHUB, "GitHub rate limit hit (HTTP %ld: %s): "
-				 "wait and retry", r->status, msg);
+		/* throttled, not refused: an outage */
+		return raxx_fail_outage(RAXX_EGITHUB, "GitHub rate limit hit (HTTP "
+					"%ld: %s): wait and retry", r->status, msg);
 	if (r->status == 401 || r->status == 403 || r->status == 422)
 		return raxx_fail(RAXX_EAPPCRED, "GitHub refused the App credentials "
 				 "for %s (HTTP %ld: %s): %s", what, r->status,
@@ -208,9 +209,9 @@ static int refusal(const struct http_response *r, const char *what,
 				 "it changed" : r->status == 422 ? "the App lacks "
 				 "the requested repository or permissions" :
 				 "check the App's installation on GitHub");
-	return raxx_fail(RAXX_EGITHUB, "GitHub failed to mint a token for %s "
-			 "(HTTP %ld%s%s): retry later", what, r->status,
-			 *msg ? ": " : "", msg);
+	return raxx_fail_http(r->status, RAXX_EGITHUB, "GitHub failed to mint "
+			      "a token for %s (HTTP %ld%s%s): retry later", what,
+			      r->status, *msg ? ": " : "", msg);
 }
 
 int github_parse_token(const char *body, size_t len, long offset,
@@ -237,6 +238,14 @@ int github_parse_token(const char *body, size_t len, long offset,
 		ret = raxx_fail(RAXX_EGITHUB, "GitHub's token for %s expired "
 				"already (expires_at %s): check this machine's clock",
 				what, exp);
+	else if (expires > now_seconds() + GITHUB_MAX_TOKEN_LIFE)
+		/* installation tokens live an hour: a longer life is not an
+		 * installation token, and would be cached and trusted as one */
+		ret = raxx_fail(RAXX_EGITHUB, "GitHub's token for %s claims to "
+				"live until %s, more than %d h ahead: refusing an "
+				"answer that is not an installation token: check "
+				"RAXX_GITHUB_API", what, exp,
+				GITHUB_MAX_TOKEN_LIFE / 3600);
 	if (!ret) {
 		out->token = xstrdup(tok);
 		out->expires_at = expires;

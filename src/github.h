@@ -24,6 +24,10 @@
 
 struct github;
 
+/* An expires_at further ahead than this (after clock correction) is an
+ * unusable answer: installation tokens live one hour. */
+#define GITHUB_MAX_TOKEN_LIFE (2 * 3600)
+
 /* api: RAXX_GITHUB_API (no trailing '/'). NULL with the error recorded. */
 struct github *github_new(const char *api);
 void github_free(struct github *gh);
@@ -63,7 +67,8 @@ void gh_token_release(struct gh_token *t);
  * Parse a 201 answer of access_tokens; offset (GitHub minus local clock)
  * turns expires_at into local time. Refuses (RAXX_EGITHUB) non-JSON, a
  * token missing or with characters outside [A-Za-z0-9._], expires_at
- * missing, malformed or already past.
+ * missing, malformed, already past, or more than GITHUB_MAX_TOKEN_LIFE
+ * ahead.
  */
 int github_parse_token(const char *body, size_t len, long offset,
 		       const char *what, struct gh_token *out);

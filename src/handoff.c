@@ -1,33 +1,27 @@
+/*
+ * The handoff commands: provision, verify, revoke, list, attach, detach.
+ * The policy is handoff_manifest.h's, the manifest's places
+ * handoff_store.h's, the tokens token.h's.
+ */
 #define _POSIX_C_SOURCE 200809L
 #include "handoff.h"
 #include "audit.h"
 #include "cache.h"
+#include "cli.h"
 #include "config.h"
 #include "github.h"
+#include "handoff_store.h"
 #include "http.h"
+#include "identity.h"
 #include "json.h"
 #include "log.h"
-#include "mint.h"
 #include "protocol.h"
+#include "token.h"
 #include "util.h"
 #include "vault.h"
 
 #include <string.h>
 #include <strings.h>
-
-/* What a handoff may ever get; a manifest asking more is a violation. */
-static const struct gh_permission allowed[] = {
-	{ "contents", "write" },
-	{ "pull_requests", "write" },
-	{ "issues", "write" },
-};
-#define NR_ALLOWED (sizeof(allowed) / sizeof(*allowed))
-#define ALLOWED_TEXT "contents:write, pull_requests:write, issues:write"
-#define MAX_PERMS 16
-#define DAY (24L * 3600)
-/* a manifest "created" further ahead than this is refused (clock skew) */
-#define MAX_SKEW 300
-#define LOCK_NAME "handoff lock"
 
 const char handoff_usage[] =
 "usage: git-credential-raxx handoff provision --task-slug SLUG --repo OWNER/REPO\n"
@@ -55,726 +49,80 @@ const char handoff_usage[] =
 "              what the manifest allows, and never fall back to the\n"
 "              operator token.\n";
 
-/* ---------------------------------------------------------------- manifest */
-
-struct manifest {
-	char *slug, *repo, *bot;
-	char *names[MAX_PERMS], *levels[MAX_PERMS];
-	size_t nr_perms;
-	int too_many;
-	time_t created_at, expires_at;
-};
-
-static void manifest_release(struct manifest *m)
-{
-	size_t i;
-
-	free(m->slug);
-	free(m->repo);
-	free(m->bot);
-	for (i = 0; i < m->nr_perms; i++) {
-		free(m->names[i]);
-		free(m->levels[i]);
-	}
-	memset(m, 0, sizeof(*m));
-}
-
-int handoff_slug_ok(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	return n >= 1 && n <= HANDOFF_SLUG_MAX &&
-	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		      "0123456789-_") == n;
-}
-
-static int bot_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n >= 1 && n <= 100 && s[0] != '.' && s[0] != '-' &&
-	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		      "0123456789._-") == n;
-}
-
-static int level_rank(const char *level)
-{
-	if (!strcmp(level, "read"))
-		return 1;
-	if (!strcmp(level, "write"))
-		return 2;
-	return 99;	/* admin, or anything unknown: never within */
-}
-
-/* Whether name:level is within the allowed set. */
-static int perm_allowed(const char *name, const char *level)
-{
-	size_t i;
-
-	for (i = 0; i < NR_ALLOWED; i++)
-		if (!strcmp(name, allowed[i].name))
-			return level_rank(level) <= level_rank(allowed[i].level);
-	return 0;
-}
-
-static char *iso(time_t t)
-{
-	char buf[32];
-
-	format_iso8601(t, buf, sizeof(buf));
-	return xstrdup(buf);
-}
-
-/* "23h59m" (or "expired") for messages. */
-static void left_text(time_t left, char *out, size_t n)
-{
-	if (left <= 0)
-		snprintf(out, n, "expired");
-	else
-		snprintf(out, n, "%ldh%02ldm", (long)(left / 3600),
-			 (long)(left % 3600 / 60));
-}
-
-/* "contents:write, issues:write" (fresh). */
-static char *perms_text(const struct manifest *m)
-{
-	struct strbuf sb = STRBUF_INIT;
-	char a[64], b[64];
-	size_t i;
-
-	for (i = 0; i < m->nr_perms; i++)
-		sb_addf(&sb, "%s%s:%s", i ? ", " : "",
-			sanitize(a, sizeof(a), m->names[i]),
-			sanitize(b, sizeof(b), m->levels[i]));
-	if (m->too_many)
-		sb_adds(&sb, ", ...");
-	return sb_detach(&sb);
-}
-
-static char *manifest_json(const struct manifest *m)
-{
-	struct json_object *o = json_object_new_object(), *p = json_object_new_object();
-	char *t;
-	size_t i;
-
-	json_object_object_add(o, "slug", json_object_new_string(m->slug));
-	json_object_object_add(o, "repo", json_object_new_string(m->repo));
-	json_object_object_add(o, "bot", json_object_new_string(m->bot));
-	for (i = 0; i < m->nr_perms; i++)
-		json_object_object_add(p, m->names[i],
-				       json_object_new_string(m->levels[i]));
-	json_object_object_add(o, "permissions", p);
-	t = iso(m->created_at);
-	json_object_object_add(o, "created_at", json_object_new_string(t));
-	free(t);
-	t = iso(m->expires_at);
-	json_object_object_add(o, "expires_at", json_object_new_string(t));
-	free(t);
-	t = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-						   JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-	return t;
-}
-
-static int malformed(const char *where, const char *what)
-{
-	return raxx_fail(RAXX_EHANDOFF, "handoff manifest %s is malformed (%s): "
-			 "refusing it: provision the handoff again", where, what);
-}
-
-/* Structure only; the policy is in check_*(). */
-static int manifest_parse(const char *json, const char *where,
-			  struct manifest *m)
-{
-	struct json_object *o = json_parse(json, strlen(json)), *p;
-	const char *slug, *repo, *bot, *created, *expires;
-	int ret = 0;
-
-	memset(m, 0, sizeof(*m));
-	if (!o || !json_object_is_type(o, json_type_object)) {
-		ret = malformed(where, "not a JSON object");
-		goto out;
-	}
-	slug = json_str(o, "slug");
-	repo = json_str(o, "repo");
-	bot = json_str(o, "bot");
-	created = json_str(o, "created_at");
-	expires = json_str(o, "expires_at");
-	if (!slug || !repo || !bot || !created || !expires) {
-		ret = malformed(where, "slug, repo, bot, created_at and expires_at "
-				"must all be strings");
-		goto out;
-	}
-	if (parse_iso8601(created, &m->created_at) ||
-	    parse_iso8601(expires, &m->expires_at)) {
-		ret = malformed(where, "created_at and expires_at must be "
-				"YYYY-MM-DDTHH:MM:SSZ");
-		goto out;
-	}
-	if (!json_object_object_get_ex(o, "permissions", &p) ||
-	    !json_object_is_type(p, json_type_object)) {
-		ret = malformed(where, "no \"permissions\" object");
-		goto out;
-	}
-	{
-		json_object_object_foreach(p, k, v) {
-			if (!json_object_is_type(v, json_type_string)) {
-				ret = malformed(where, "a permission level is not "
-						"a string");
-				goto out;
-			}
-			if (m->nr_perms == MAX_PERMS) {
-				m->too_many = 1;
-				continue;
-			}
-			m->names[m->nr_perms] = xstrdup(k);
-			m->levels[m->nr_perms] = xstrdup(json_object_get_string(v));
-			m->nr_perms++;
-		}
-	}
-	m->slug = xstrdup(slug);
-	m->repo = xstrdup(repo);
-	m->bot = xstrdup(bot);
-out:
-	json_object_put(o);
-	if (ret)
-		manifest_release(m);
-	return ret;
-}
-
-/* The slug, repository and bot are what they must be. */
-static int check_identity(const struct manifest *m, const char *slug,
-			  const char *where)
-{
-	char a[80], b[160];
-	char *norm = NULL;
-	int ret = 0;
-
-	if (strcmp(m->slug, slug))
-		ret = raxx_fail(RAXX_EHANDOFF, "handoff manifest %s names slug '%s', "
-				"not '%s': refusing it: provision the handoff again",
-				where, sanitize(a, sizeof(a), m->slug), slug);
-	else if (credential_repo(m->repo, &norm) || strcmp(norm, m->repo))
-		ret = raxx_fail(RAXX_EHANDOFF, "handoff manifest %s names repository "
-				"'%s', not OWNER/REPO: refusing it: provision the "
-				"handoff again", where, sanitize(b, sizeof(b), m->repo));
-	else if (!bot_ok(m->bot))
-		ret = raxx_fail(RAXX_EHANDOFF, "handoff manifest %s names bot '%s', "
-				"not a bot name: refusing it: provision the handoff "
-				"again", where, sanitize(a, sizeof(a), m->bot));
-	free(norm);
-	return ret;
-}
-
-/* The scope gate: a non-empty subset of the allowed permissions. */
-static int check_perms(const struct manifest *m, const char *where)
-{
-	struct strbuf bad = STRBUF_INIT;
-	char a[80], b[64];
-	size_t i;
-	int ret = 0;
-
-	if (!m->nr_perms)
-		return raxx_fail(RAXX_EHANDOFF, "scope violation: handoff manifest "
-				 "%s grants no permissions, which GitHub reads as "
-				 "all of the App's: refusing it: revoke the handoff "
-				 "and provision it again", where);
-	for (i = 0; i < m->nr_perms; i++)
-		if (!perm_allowed(m->names[i], m->levels[i]))
-			sb_addf(&bad, "%s%s:%s", bad.len ? ", " : "",
-				sanitize(a, sizeof(a), m->names[i]),
-				sanitize(b, sizeof(b), m->levels[i]));
-	if (m->too_many)
-		sb_addf(&bad, "%smore than %d permissions", bad.len ? ", " : "",
-			MAX_PERMS);
-	if (bad.len)
-		ret = raxx_fail(RAXX_EHANDOFF, "scope violation: handoff manifest %s "
-				"asks for %s, beyond the allowed " ALLOWED_TEXT
-				": refusing it: revoke the handoff (git-credential-"
-				"raxx handoff revoke --task-slug %s), find out who "
-				"wrote the manifest, and wake the operator", where,
-				bad.buf, sanitize(a, sizeof(a), m->slug));
-	sb_release(&bad);
-	return ret;
-}
-
-static int check_expiry(const struct manifest *m, time_t now, const char *where)
-{
-	char when[32], slug[80], repo[160];
-
-	format_iso8601(m->expires_at, when, sizeof(when));
-	if (m->expires_at <= m->created_at)
-		return malformed(where, "expires_at is not after created_at");
-	if (m->expires_at - m->created_at > DAY)
-		return raxx_fail(RAXX_EHANDOFF, "handoff manifest %s lives %ld h "
-				 "(created_at to expires_at), beyond the %d-hour "
-				 "limit: refusing it: revoke the handoff and "
-				 "provision it again", where,
-				 (long)((m->expires_at - m->created_at + 3599) / 3600),
-				 HANDOFF_MAX_TTL_HOURS);
-	if (m->created_at > now + MAX_SKEW)
-		return malformed(where, "created_at is in the future: check this "
-				 "machine's clock");
-	if (m->expires_at <= now)
-		return raxx_fail(RAXX_EHANDOFF, "handoff '%s' expired at %s: "
-				 "refusing to mint: provision a new handoff if the "
-				 "task still needs GitHub (git-credential-raxx "
-				 "handoff provision --task-slug SLUG --repo %s)",
-				 sanitize(slug, sizeof(slug), m->slug), when,
-				 sanitize(repo, sizeof(repo), m->repo));
-	return 0;
-}
-
-static int check_all(const struct manifest *m, const char *slug, time_t now,
-		     const char *where)
-{
-	int ret;
-
-	if ((ret = check_identity(m, slug, where)) ||
-	    (ret = check_perms(m, where)) ||
-	    (ret = check_expiry(m, now, where)))
-		return ret;
-	return 0;
-}
-
-int handoff_manifest_check(const char *json, const char *slug, time_t now,
-			   const char *where)
-{
-	struct manifest m;
-	int ret;
-
-	if ((ret = manifest_parse(json, where, &m)))
-		return ret;
-	ret = check_all(&m, slug, now, where);
-	manifest_release(&m);
-	return ret;
-}
-
-/* The permissions as GitHub's token request takes them. */
-static void manifest_scope(const struct manifest *m, struct gh_permission *p,
-			   struct token_scope *scope)
-{
-	size_t i;
-
-	for (i = 0; i < m->nr_perms; i++) {
-		p[i].name = m->names[i];
-		p[i].level = m->levels[i];
-	}
-	scope->repo = m->repo;
-	scope->perms = p;
-	scope->nr_perms = m->nr_perms;
-}
-
-/*
- * The token entries' scope: "OWNER/REPO handoff=SLUG perms=a=l,b=l" with
- * the permissions sorted, so an equal manifest finds the same entry. The
- * repository comes first: revoke.c takes the scope's first word as the
- * repository in its audit lines.
- */
-static char *token_scope_key(const struct manifest *m)
-{
-	struct strbuf sb = STRBUF_INIT;
-	size_t order[MAX_PERMS], i, j;
-
-	for (i = 0; i < m->nr_perms; i++) {
-		for (j = i; j > 0 && strcmp(m->names[order[j - 1]], m->names[i]) > 0; j--)
-			order[j] = order[j - 1];
-		order[j] = i;
-	}
-	sb_addf(&sb, "%s handoff=%s perms=", m->repo, m->slug);
-	for (i = 0; i < m->nr_perms; i++)
-		sb_addf(&sb, "%s%s=%s", i ? "," : "", m->names[order[i]],
-			m->levels[order[i]]);
-	return sb_detach(&sb);
-}
-
-/* Whether a token entry's scope belongs to slug (a word "handoff=SLUG"). */
-static int scope_of_slug(const char *scope, const char *slug)
-{
-	size_t n = strlen(slug);
-	const char *p = scope;
-
-	while ((p = strstr(p, " handoff="))) {
-		p += 9;
-		if (!strncmp(p, slug, n) && (p[n] == ' ' || !p[n]))
-			return 1;
-	}
-	return 0;
-}
-
 /* ---------------------------------------------------------------- context */
 
 struct ho {
 	struct raxx_config *c;
-	const char *slug;
-	struct vault_settings vs;
-	int have_vs;
+	struct token_source *ts;
+	struct handoff_ref ref;
 	struct vault *v;
-	struct cache *cache;
-	char *root;	/* {prefix}/handoffs */
-	char *folder;	/* {prefix}/handoffs/SLUG */
-	char *where;	/* folder/PROVISION_MANIFEST, for messages */
-	char *mapi;	/* the manifest's cache entry: api, scope */
-	char *mscope;
-	int kept;	/* the vault session is in the cache */
+	int open;
 };
 
-/* Settings, paths and the cache; no network. */
+/* Settings and paths; no network. */
 static int ho_open(struct ho *h, struct raxx_config *c, const char *slug)
 {
+	const struct vault_settings *vs;
 	int ret;
 
 	memset(h, 0, sizeof(*h));
 	h->c = c;
-	h->slug = slug;
-	if ((ret = vault_settings_from_env(&h->vs)))
+	h->ts = token_source_open(c);
+	h->open = 1;
+	if ((ret = token_source_vault(h->ts, NULL, &vs)))
 		return ret;
-	h->have_vs = 1;
-	h->root = vault_secret_path(h->vs.path_prefix, "handoffs");
-	if (slug) {
-		h->folder = xstrfmt("%s/%s", h->root, slug);
-		h->where = xstrfmt("%s/%s", h->folder, HANDOFF_MANIFEST);
-		h->mapi = xstrfmt("handoff-manifest %s", h->vs.base);
-		h->mscope = xstrfmt("%s %s %s", h->vs.project_id,
-				    h->vs.environment, h->folder);
-	}
-	h->cache = cache_open();
+	handoff_ref_init(&h->ref, vs, slug);
 	return 0;
 }
 
 /* The vault, with a cached session when there is one. */
 static int ho_vault(struct ho *h)
 {
-	struct cache_entry e;
-
-	if (h->v)
-		return 0;
-	if (!(h->v = vault_new(&h->vs)))
-		return raxx_errcode();
-	if (h->cache && cache_get_session(h->cache, h->vs.base, h->vs.client_id, &e)) {
-		vault_set_session(h->v, e.secret, e.expires_at);
-		cache_entry_release(&e);
-	}
-	return 0;
+	return h->v ? 0 : token_source_vault(h->ts, &h->v, NULL);
 }
 
-/* Hand a new vault session to the cache (mint.c then reuses it). */
-static void ho_keep_session(struct ho *h)
+static struct cache *ho_cache(struct ho *h)
 {
-	const char *session;
-	time_t expires;
-
-	if (!h->kept && h->cache && h->v && vault_logged_in(h->v) &&
-	    (session = vault_session(h->v, &expires))) {
-		cache_put_session(h->cache, h->vs.base, h->vs.client_id, session,
-				  expires);
-		h->kept = 1;
-	}
+	return token_source_cache(h->ts);
 }
 
 static void ho_close(struct ho *h)
 {
-	ho_keep_session(h);
-	vault_free(h->v);
-	cache_close(h->cache);
-	if (h->have_vs)
-		vault_settings_release(&h->vs);
-	free(h->root);
-	free(h->folder);
-	free(h->where);
-	free(h->mapi);
-	free(h->mscope);
+	if (!h->open)
+		return;
+	handoff_ref_release(&h->ref);
+	token_source_close(h->ts);
 	memset(h, 0, sizeof(*h));
 }
 
 /* The manifest from the vault: 0, 1 when there is none, or an error. */
 static int read_manifest(struct ho *h, struct manifest *m)
 {
-	char *json = NULL;
 	int ret;
 
 	memset(m, 0, sizeof(*m));
 	if ((ret = ho_vault(h)))
 		return ret;
-	ret = vault_get_secret(h->v, h->folder, HANDOFF_MANIFEST, &json);
-	ho_keep_session(h);
-	if (ret)
-		return ret;
-	ret = manifest_parse(json, h->where, m);
-	free(json);
-	return ret;
+	return handoff_manifest_fetch(h->v, &h->ref, m);
 }
 
-static void cache_manifest(struct ho *h, const struct manifest *m)
+static void audit(const struct raxx_config *c, const char *event,
+		  const char *bot, const char *repo, const char *token,
+		  time_t expires_at, const char *reason)
 {
-	struct cache_entry e = { 0 };
-	char *json;
+	struct audit_event ev = { 0 };
 
-	if (!h->cache)
-		return;
-	json = manifest_json(m);
-	e.api = h->mapi;
-	e.name = (char *)h->slug;
-	e.scope = h->mscope;
-	e.installation_id = (char *)"";
-	e.expires_at = m->expires_at;
-	e.secret = json;
-	cache_put_token(h->cache, &e);	/* borrowed fields */
-	free(json);
-}
-
-/* The cached manifest: 0 with *m filled when there is a sound one. */
-static int cached_manifest(struct ho *h, struct manifest *m)
-{
-	struct cache_entry e;
-	int ret;
-
-	memset(m, 0, sizeof(*m));
-	if (!h->cache || !cache_get_token(h->cache, h->mapi, h->slug, h->mscope, 0, &e))
-		return -1;
-	ret = manifest_parse(e.secret, h->where, m);
-	cache_entry_release(&e);
-	if (!ret && (ret = check_all(m, h->slug, now_seconds(), h->where)))
-		manifest_release(m);
-	if (ret)
-		raxx_clear_error();	/* the vault's copy decides */
-	return ret ? -1 : 0;
-}
-
-static void drop_cached_manifest(struct ho *h)
-{
-	struct cache_entry e;
-
-	if (h->cache && cache_get_token(h->cache, h->mapi, h->slug, h->mscope, 0, &e)) {
-		cache_drop(h->cache, &e);
-		cache_entry_release(&e);
-	}
-}
-
-/* ---------------------------------------------------------------- tokens */
-
-/* The repository of the request must be the manifest's. */
-static int check_repo(const struct manifest *m, const char *repo)
-{
-	char a[160];
-
-	if (repo && strcasecmp(repo, m->repo))
-		return raxx_fail(RAXX_EHANDOFF, "handoff '%s' is for %s only, not "
-				 "%s: refusing: this worktree's agent may not reach "
-				 "other repositories", m->slug, m->repo,
-				 sanitize(a, sizeof(a), repo));
-	return 0;
-}
-
-static void become_bot(struct raxx_config *c, const struct manifest *m)
-{
-	if (c->bot && strcmp(c->bot, m->bot))
-		info("handoff '%s' is %s's (its manifest): not %s", m->slug, m->bot,
-		     c->bot);
-	if (!c->bot || strcmp(c->bot, m->bot)) {
-		free(c->bot);
-		free(c->bot_source);
-		c->bot = xstrdup(m->bot);
-		c->bot_source = xstrfmt("handoff '%s'", m->slug);
-		c->map_bot = NULL;	/* the manifest gives the permissions */
-	}
-}
-
-static void fill_from_cache(struct cache_entry *e, const struct manifest *m,
-			    struct mint_result *out)
-{
-	out->token = e->secret;
-	e->secret = NULL;
-	out->expires_at = e->expires_at < m->expires_at ? e->expires_at :
-		m->expires_at;
-	out->source = "cache";
-	out->repo = xstrdup(m->repo);
-	out->installation_id = e->installation_id;
-	e->installation_id = NULL;
-	cache_entry_release(e);
-}
-
-/* A live cached token for the cached manifest: 1 and out filled, 0 none,
- * or an error code (a refused repository). */
-static int warm(struct ho *h, const char *repo, struct mint_result *out)
-{
-	struct manifest m;
-	struct cache_entry e;
-	char *scope;
-	int ret = 0;
-
-	if (cached_manifest(h, &m))
-		return 0;
-	if ((ret = check_repo(&m, repo)))
-		goto out;
-	scope = token_scope_key(&m);
-	if (cache_get_token(h->cache, h->c->api, m.bot, scope, cache_min_ttl(), &e)) {
-		become_bot(h->c, &m);
-		fill_from_cache(&e, &m, out);
-		ret = 1;
-	}
-	free(scope);
-out:
-	manifest_release(&m);
-	return ret;
-}
-
-/* Keep a live token about to be replaced, so a revoke still finds it. */
-static void retire(struct ho *h, const char *bot, const char *scope)
-{
-	struct cache_entry e;
-	char fp[AUDIT_FP_LEN + 1];
-
-	if (!cache_get_token(h->cache, h->c->api, bot, scope, 0, &e))
-		return;
-	audit_fingerprint(e.secret, fp);
-	free(e.scope);
-	e.scope = xstrfmt("%s retired=%s", scope, fp);
-	cache_put_token(h->cache, &e);
-	cache_entry_release(&e);
-}
-
-/* The vault's manifest, checked, then a token minted narrowed to it. */
-static int cold(struct ho *h, const char *repo, struct mint_result *out)
-{
-	struct manifest m;
-	struct gh_permission perms[MAX_PERMS];
-	struct token_scope scope = { 0 };
-	struct cache_entry e;
-	char *key = NULL;
-	int ret;
-
-	ret = read_manifest(h, &m);
-	if (ret == 1) {
-		drop_cached_manifest(h);
-		return raxx_fail(RAXX_EHANDOFF, "handoff '%s' has no manifest at %s "
-				 "(revoked, or never provisioned): refusing to "
-				 "mint: provision it (git-credential-raxx handoff "
-				 "provision --task-slug %s --repo OWNER/REPO), or "
-				 "leave the handoff worktree (RAXX_HANDOFF, git "
-				 "config --worktree raxx.handoff)", h->slug,
-				 h->where, h->slug);
-	}
-	if (ret)
-		return ret;
-	if ((ret = check_all(&m, h->slug, now_seconds(), h->where))) {
-		drop_cached_manifest(h);
-		goto out;
-	}
-	if ((ret = check_repo(&m, repo)))
-		goto out;
-	cache_manifest(h, &m);
-	become_bot(h->c, &m);
-	key = token_scope_key(&m);
-	if (h->cache && cache_get_token(h->cache, h->c->api, m.bot, key,
-					cache_min_ttl(), &e)) {
-		fill_from_cache(&e, &m, out);
-		goto out;
-	}
-	manifest_scope(&m, perms, &scope);
-	if ((ret = mint_fresh_scoped(h->c, &scope, out)))
-		goto out;
-	if (h->cache) {
-		retire(h, m.bot, key);
-		memset(&e, 0, sizeof(e));
-		e.api = h->c->api;
-		e.name = m.bot;
-		e.scope = key;
-		e.installation_id = out->installation_id ? out->installation_id : (char *)"";
-		e.expires_at = out->expires_at;	/* the token's own, for revoke */
-		e.secret = out->token;
-		cache_put_token(h->cache, &e);	/* borrowed fields */
-	}
-	if (out->expires_at > m.expires_at)
-		out->expires_at = m.expires_at;	/* git forgets it with the handoff */
-out:
-	free(key);
-	manifest_release(&m);
-	return ret;
-}
-
-/* cached manifest + token -> lock -> again -> vault -> mint -> store */
-static int get_token(struct raxx_config *c, const char *slug, const char *repo,
-		     struct mint_result *out)
-{
-	struct ho h;
-	int lock = -1, ret;
-	char reason[120];
-
-	memset(out, 0, sizeof(*out));
-	if (!handoff_slug_ok(slug)) {
-		char safe[80];
-
-		return raxx_fail(RAXX_EHANDOFF, "handoff slug '%s' is not valid "
-				 "(letters, digits, '-' and '_', at most %d): fix "
-				 "RAXX_HANDOFF or raxx.handoff, or leave the handoff "
-				 "worktree", sanitize(safe, sizeof(safe), slug),
-				 HANDOFF_SLUG_MAX);
-	}
-	if ((ret = ho_open(&h, c, slug)))
-		goto audit;
-	if ((ret = warm(&h, repo, out)) == 1) {
-		ret = 0;
-		goto done;
-	}
-	if (ret)
-		goto done;
-	if (h.cache && (ret = cache_lock_token(h.cache, c->api, LOCK_NAME, slug,
-					       http_deadline(), &lock)) > 0)
-		goto done;
-	ret = 0;
-	if (lock >= 0 && (ret = warm(&h, repo, out)) == 1) {
-		ret = 0;	/* another process minted while we waited */
-		goto done;
-	}
-	if (!ret)
-		ret = cold(&h, repo, out);
-done:
-	cache_unlock(lock);
-	ho_close(&h);
-audit:
-	snprintf(reason, sizeof(reason), "handoff %s", slug);
-	if (ret)
-		audit_record(c, "fail", repo, NULL, 0, raxx_errmsg());
-	else
-		audit_record(c, !strcmp(out->source, "cache") ? "reuse" : "mint",
-			     out->repo, out->token, out->expires_at, reason);
-	info("handoff %s token for %s: %s", slug, c->bot ? c->bot : "(no bot)",
-	     ret ? "none" : !strcmp(out->source, "cache") ? "reused from the cache" :
-	     "minted");
-	return ret;
+	ev.event = event;
+	ev.bot = bot;
+	ev.host = c->host;
+	ev.repo = repo;
+	ev.token = token;
+	ev.expires_at = expires_at;
+	ev.reason = reason;
+	audit_write(&ev);
 }
 
 /* ---------------------------------------------------------------- the worktree */
-
-const char *handoff_slug(struct raxx_config *c)
-{
-	const char *s = env_get("RAXX_HANDOFF");
-
-	return s ? s : config_git(c, "raxx.handoff");
-}
-
-int handoff_get_token(struct raxx_config *c, const char *repo,
-		      struct mint_result *out)
-{
-	return get_token(c, handoff_slug(c), repo, out);
-}
-
-int handoff_refuse_fallback(struct raxx_config *c, int code, const char *what)
-{
-	const char *slug = handoff_slug(c);
-	char safe[80];
-
-	if (!slug)
-		return 0;
-	error_msg("handoff '%s': no token (exit %d): %s; %s: a handoff worktree "
-		  "never falls back to the operator token, whatever raxx.fallback "
-		  "says", sanitize(safe, sizeof(safe), slug), code, raxx_errmsg(),
-		  what);
-	audit_record(c, "fail", c->opt_repo, NULL, 0,
-		     "handoff worktree: the fallback to the operator token refused");
-	return 1;
-}
 
 static int run_git(const char *const *argv)
 {
@@ -795,7 +143,7 @@ static int git_says(const char *const *argv)
 	return yes;
 }
 
-int handoff_attach(struct raxx_config *c, const char *slug)
+static int handoff_attach(struct raxx_config *c, const char *slug)
 {
 	const char *ext[] = { "git", "config", "extensions.worktreeConfig", "true",
 			      NULL };
@@ -833,7 +181,7 @@ int handoff_attach(struct raxx_config *c, const char *slug)
 	return 0;
 }
 
-int handoff_detach(struct raxx_config *c)
+static int handoff_detach(struct raxx_config *c)
 {
 	const char *unset[] = { "git", "config", "--worktree", "--unset",
 				"raxx.handoff", NULL };
@@ -861,10 +209,8 @@ static void say(const char *fmt, ...)
 	if (log_verbosity < 0)
 		return;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	sink_vprintf(stderr, "", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	fflush(stderr);
 }
 
 static int usage_err(const char *sub, const char *fmt, ...) RAXX_PRINTF(2, 3);
@@ -872,12 +218,14 @@ static int usage_err(const char *sub, const char *fmt, ...)
 {
 	va_list ap;
 
+	char prefix[48];
+
 	raxx_clear_error();
-	fprintf(stderr, "raxx: handoff %s: ", sub);
+	snprintf(prefix, sizeof(prefix), "raxx: handoff %s: ", sub);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	sink_vprintf(stderr, prefix, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n(see 'git-credential-raxx help handoff')\n");
+	fprintf(stderr, "(see 'git-credential-raxx help handoff')\n");
 	return RAXX_EUSAGE;
 }
 
@@ -962,14 +310,14 @@ static int parse_perm_list(const char *list, struct manifest *m)
 		for (k = 0; k < m->nr_perms; k++)
 			if (!strcmp(m->names[k], name))
 				break;
-		if (k < m->nr_perms || m->nr_perms == MAX_PERMS) {
+		if (k < m->nr_perms || m->nr_perms == HANDOFF_MAX_PERMS) {
 			usage_err("provision", "--permissions names '%s' twice", name);
 			free(item);
 			return RAXX_EUSAGE;
 		}
-		if (!perm_allowed(name, level)) {
+		if (!manifest_perm_allowed(name, level)) {
 			raxx_fail(RAXX_EHANDOFF, "handoff refused: --permissions asks for "
-				  "%s:%s, beyond the allowed " ALLOWED_TEXT,
+				  "%s:%s, beyond the allowed " HANDOFF_ALLOWED_TEXT,
 				  name, level);
 			free(item);
 			return RAXX_EHANDOFF;
@@ -1007,9 +355,9 @@ static int cmd_provision(struct raxx_config *c, int argc, char **argv)
 		{ "bot", &bot }, { "ttl-hours", &ttl_s }, { "permissions", &perms_s },
 	};
 	struct manifest m = { 0 }, old = { 0 }, back = { 0 };
-	struct gh_permission perms[MAX_PERMS];
+	struct gh_permission perms[HANDOFF_MAX_PERMS];
 	struct token_scope scope = { 0 };
-	struct mint_result res = { 0 };
+	struct token res = { 0 };
 	struct github *gh = NULL;
 	struct ho h = { 0 };
 	char *full = NULL, *json = NULL, *back_json = NULL, *ptext = NULL;
@@ -1051,34 +399,34 @@ static int cmd_provision(struct raxx_config *c, int argc, char **argv)
 		if ((ret = parse_perm_list(perms_s, &m)))
 			goto out;
 	} else {
-		for (i = 0; i < NR_ALLOWED; i++) {
-			m.names[i] = xstrdup(allowed[i].name);
-			m.levels[i] = xstrdup(allowed[i].level);
+		for (i = 0; i < handoff_nr_allowed; i++) {
+			m.names[i] = xstrdup(handoff_allowed[i].name);
+			m.levels[i] = xstrdup(handoff_allowed[i].level);
 		}
-		m.nr_perms = NR_ALLOWED;
-	}
-	if (handoff_slug(c)) {
-		ret = raxx_fail(RAXX_EHANDOFF, "handoff provision refused inside a "
-				"handoff worktree (handoff '%s'): an agent may not "
-				"hand out identities: provision from the operator's "
-				"own shell", sanitize(safe, sizeof(safe), handoff_slug(c)));
-		goto out;
+		m.nr_perms = handoff_nr_allowed;
 	}
 	if (bot)
 		c->opt_bot = bot;
-	if ((ret = config_load(c)) || (ret = config_resolve_bot(c)))
+	if ((ret = cli_load(c)) || (ret = identity_settle(c, NULL)))
 		goto out;
-	if (!c->bot) {
+	if (c->id->handoff) {
+		ret = raxx_fail(RAXX_EHANDOFF, "handoff provision refused inside a "
+				"handoff worktree (handoff '%s'): an agent may not "
+				"hand out identities: provision from the operator's "
+				"own shell", c->id->handoff);
+		goto out;
+	}
+	if (!c->id->bot) {
 		ret = raxx_fail(RAXX_EVAULT, "no bot for the handoff: pass --bot, or "
 				"set raxx.bot or raxx.agent");
 		goto out;
 	}
 	now = now_seconds();
 	m.slug = xstrdup(slug);
-	m.bot = xstrdup(c->bot);
+	m.bot = xstrdup(c->id->bot);
 	m.created_at = now;
 	m.expires_at = now + ttl * 3600;
-	ptext = perms_text(&m);
+	ptext = manifest_perms_text(&m);
 	format_iso8601(m.expires_at, when, sizeof(when));
 
 	if ((ret = ho_open(&h, c, slug)))
@@ -1090,7 +438,7 @@ static int cmd_provision(struct raxx_config *c, int argc, char **argv)
 	say("  bot        : %s", m.bot);
 	say("  TTL        : %ldh (max %dh), until %s", ttl, HANDOFF_MAX_TTL_HOURS, when);
 	say("  permissions: %s", ptext);
-	say("  vault path : %s/", h.folder);
+	say("  vault path : %s/", h.ref.folder);
 
 	say("step 1/5: logging in to the vault and looking for an earlier manifest...");
 	r = read_manifest(&h, &old);
@@ -1098,13 +446,13 @@ static int cmd_provision(struct raxx_config *c, int argc, char **argv)
 		say("  vault session ready; no earlier manifest.");
 	} else if (r == RAXX_EHANDOFF) {
 		warning("the earlier manifest at %s is refused (%s): replacing it",
-			h.where, raxx_errmsg());
+			h.ref.where, raxx_errmsg());
 		raxx_clear_error();
 		replace = 1;
 	} else if (r) {
 		ret = step_failed(1, r);
 		goto out;
-	} else if (!check_all(&old, slug, now, h.where)) {
+	} else if (!manifest_check_all(&old, slug, now, h.ref.where)) {
 		format_iso8601(old.expires_at, when, sizeof(when));
 		ret = raxx_fail(RAXX_EHANDOFF, "step 1/5 failed (handoff policy): "
 				"handoff '%s' is already provisioned (repo %s, bot %s, "
@@ -1115,7 +463,7 @@ static int cmd_provision(struct raxx_config *c, int argc, char **argv)
 	} else {
 		warning("the earlier manifest at %s is refused (%s): replacing it; "
 			"tokens minted for it live until they expire unless it is "
-			"revoked first", h.where, raxx_errmsg());
+			"revoked first", h.ref.where, raxx_errmsg());
 		raxx_clear_error();
 		replace = 1;
 	}
@@ -1123,42 +471,43 @@ static int cmd_provision(struct raxx_config *c, int argc, char **argv)
 	say("step 2/5: checking that %s's App reaches %s with %s (a narrowed token, "
 	    "revoked at once)...", m.bot, m.repo, ptext);
 	manifest_scope(&m, perms, &scope);
-	if ((ret = mint_fresh_scoped(c, &scope, &res))) {
+	if ((ret = token_mint_scoped(h.ts, m.bot, &scope, &res))) {
 		ret = step_failed(2, ret);
 		goto out;
 	}
-	audit_record(c, "mint", m.repo, res.token, res.expires_at,
-		     "handoff provision: reach check");
-	if (!(gh = github_new(c->api)) || (r = github_revoke_token(gh, res.token)) > 1) {
+	audit(c, "mint", m.bot, m.repo, res.value, res.expires_at,
+	      "handoff provision: reach check");
+	if (token_source_github(h.ts, &gh) ||
+	    (r = github_revoke_token(gh, res.value)) > 1) {
 		warning("the check token could not be revoked (%s): it expires by "
 			"itself within the hour", raxx_errmsg());
 		raxx_clear_error();
 	} else {
-		audit_record(c, "revoke", m.repo, res.token, res.expires_at,
-			     "handoff provision: reach check done");
+		audit(c, "revoke", m.bot, m.repo, res.value, res.expires_at,
+		      "handoff provision: reach check done");
 	}
 	say("  App reaches %s (installation %s); the check token is revoked.",
 	    m.repo, res.installation_id ? res.installation_id : "?");
 
-	say("step 3/5: ensuring the vault folder %s/ exists...", h.folder);
-	r = vault_create_folder(h.v, h.root, slug);
+	say("step 3/5: ensuring the vault folder %s/ exists...", h.ref.folder);
+	r = vault_create_folder(h.v, h.ref.root, slug);
 	if (r > 1) {
 		ret = step_failed(3, r);
 		goto out;
 	}
 	say(r ? "  vault folder confirmed (already there): %s/" :
-	    "  vault folder created: %s/", h.folder);
+	    "  vault folder created: %s/", h.ref.folder);
 
-	say("step 4/5: writing %s to %s/...", HANDOFF_MANIFEST, h.folder);
+	say("step 4/5: writing %s to %s/...", HANDOFF_MANIFEST, h.ref.folder);
 	json = manifest_json(&m);
-	r = replace ? vault_update_secret(h.v, h.folder, HANDOFF_MANIFEST, json) :
-		vault_create_secret(h.v, h.folder, HANDOFF_MANIFEST, json);
+	r = replace ? vault_update_secret(h.v, h.ref.folder, HANDOFF_MANIFEST, json) :
+		vault_create_secret(h.v, h.ref.folder, HANDOFF_MANIFEST, json);
 	if (replace && r == 1)	/* removed meanwhile */
-		r = vault_create_secret(h.v, h.folder, HANDOFF_MANIFEST, json);
+		r = vault_create_secret(h.v, h.ref.folder, HANDOFF_MANIFEST, json);
 	if (r == 1)
 		r = raxx_fail(RAXX_EHANDOFF, "a manifest for '%s' appeared at %s "
 			      "meanwhile (another provision?): revoke it first, or "
-			      "pick another slug", slug, h.where);
+			      "pick another slug", slug, h.ref.where);
 	if (r) {
 		ret = step_failed(4, r);
 		goto out;
@@ -1171,33 +520,31 @@ static int cmd_provision(struct raxx_config *c, int argc, char **argv)
 		r = raxx_fail(RAXX_EVAULT, "the vault does not show the manifest "
 			      "just written at %s (a secret-approval policy?): run "
 			      "'git-credential-raxx handoff verify --task-slug %s' "
-			      "in a minute", h.where, slug);
+			      "in a minute", h.ref.where, slug);
 	else if (!r && strcmp((back_json = manifest_json(&back)), json))
 		r = raxx_fail(RAXX_EVAULT, "the vault holds another manifest at %s "
 			      "than the one just written (another provision at "
 			      "the same time?): run 'git-credential-raxx handoff "
-			      "verify --task-slug %s'", h.where, slug);
+			      "verify --task-slug %s'", h.ref.where, slug);
 	if (r) {
 		ret = step_failed(5, r);
 		goto out;
 	}
-	cache_manifest(&h, &back);
-	left_text(m.expires_at - now_seconds(), left, sizeof(left));
+	handoff_manifest_cache(ho_cache(&h), &h.ref, &back);
+	handoff_left_text(m.expires_at - now_seconds(), left, sizeof(left));
 	format_iso8601(m.expires_at, when, sizeof(when));
 	say("  manifest confirmed.");
 	say("Provisioning complete.");
-	say("  manifest   : %s", h.where);
+	say("  manifest   : %s", h.ref.where);
 	say("  expires    : %s (in %s)", when, left);
-	say("  attach with: git-credential-raxx --bot %s setup --handoff %s   (in "
-	    "the agent's worktree; or RAXX_HANDOFF=%s)", m.bot, slug, slug);
+	say("  attach with: git-credential-raxx setup --handoff %s   (in the "
+	    "agent's worktree; or RAXX_HANDOFF=%s)", slug, slug);
 	say("  verify with: git-credential-raxx handoff verify --task-slug %s", slug);
 	/* last, and even with -q: the one line the operator must keep */
-	fprintf(stderr, "  revoke via : git-credential-raxx handoff revoke "
-		"--task-slug %s\n", slug);
-	fflush(stderr);
+	err_line("  revoke via : git-credential-raxx handoff revoke --task-slug %s",
+		 slug);
 out:
-	mint_result_release(&res);
-	github_free(gh);
+	token_release(&res);
 	if (opened)
 		ho_close(&h);
 	manifest_release(&m);
@@ -1214,19 +561,20 @@ out:
 static void check_line(const char *tag, const char *fmt, ...) RAXX_PRINTF(2, 3);
 static void check_line(const char *tag, const char *fmt, ...)
 {
+	char prefix[16];
 	va_list ap;
 
-	printf("[%s] ", tag);
+	snprintf(prefix, sizeof(prefix), "[%s] ", tag);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	sink_vprintf(stdout, prefix, fmt, ap);
 	va_end(ap);
-	putchar('\n');
 }
 
 /* A live token sees only the manifest's repository. */
 static int check_live(struct raxx_config *c, const struct manifest *m)
 {
-	struct mint_result res = { 0 };
+	struct token_source *ts = token_source_open(c);
+	struct token res = { 0 };
 	struct github *gh = NULL;
 	struct json_object *o = NULL, *arr;
 	const char *sel;
@@ -1237,13 +585,13 @@ static int check_live(struct raxx_config *c, const struct manifest *m)
 	size_t i, n = 0;
 	int ret, only = 0;
 
-	if ((ret = get_token(c, m->slug, NULL, &res))) {
+	if ((ret = token_get_handoff(ts, m->slug, NULL, &res))) {
 		check_line("FAIL", "live token: %s", raxx_errmsg());
-		return ret;
+		goto out;
 	}
-	audit_fingerprint(res.token, fp);
-	if (!(gh = github_new(c->api)) ||
-	    (ret = github_token_get(gh, res.token,
+	audit_fingerprint(res.value, fp);
+	if (token_source_github(ts, &gh) ||
+	    (ret = github_token_get(gh, res.value,
 				    "/installation/repositories?per_page=100",
 				    &status, &json))) {
 		ret = raxx_errcode();
@@ -1291,8 +639,8 @@ out:
 	sb_release(&seen);
 	json_object_put(o);
 	free(json);
-	github_free(gh);
-	mint_result_release(&res);
+	token_release(&res);
+	token_source_close(ts);
 	return ret;
 }
 
@@ -1308,7 +656,7 @@ static int cmd_verify(struct raxx_config *c, int argc, char **argv)
 
 	if ((ret = parse_opts("verify", argc, argv, opts, 1)))
 		return ret < 0 ? (fputs(handoff_usage, stdout), 0) : ret;
-	if ((ret = need_slug("verify", slug)) || (ret = config_load(c)))
+	if ((ret = need_slug("verify", slug)) || (ret = cli_load(c)))
 		return ret;
 	if ((ret = ho_open(&h, c, slug)))
 		goto verdict;
@@ -1317,7 +665,7 @@ static int cmd_verify(struct raxx_config *c, int argc, char **argv)
 		ret = raxx_fail(RAXX_EHANDOFF, "handoff '%s' has no manifest at %s "
 				"(revoked, or never provisioned): provision it with "
 				"'git-credential-raxx handoff provision --task-slug %s "
-				"--repo OWNER/REPO'", slug, h.where, slug);
+				"--repo OWNER/REPO'", slug, h.ref.where, slug);
 		check_line("FAIL", "manifest: %s", raxx_errmsg());
 		goto verdict;
 	}
@@ -1328,29 +676,29 @@ static int cmd_verify(struct raxx_config *c, int argc, char **argv)
 	}
 	format_iso8601(m.created_at, made, sizeof(made));
 	format_iso8601(m.expires_at, when, sizeof(when));
-	if ((r = check_identity(&m, slug, h.where))) {
+	if ((r = manifest_check_identity(&m, slug, h.ref.where))) {
 		check_line("FAIL", "manifest: %s", raxx_errmsg());
 		ret = r;
 		bad = 1;
 	} else {
-		check_line("PASS", "manifest %s: repo %s, bot %s, created %s", h.where,
+		check_line("PASS", "manifest %s: repo %s, bot %s, created %s", h.ref.where,
 			   m.repo, m.bot, made);
 	}
-	ptext = perms_text(&m);
-	if ((r = check_perms(&m, h.where))) {
+	ptext = manifest_perms_text(&m);
+	if ((r = manifest_check_perms(&m, h.ref.where))) {
 		check_line("FAIL", "permissions %s: %s", ptext, raxx_errmsg());
 		ret = r;
 		bad = 1;
 	} else {
-		check_line("PASS", "permissions %s: within " ALLOWED_TEXT, ptext);
+		check_line("PASS", "permissions %s: within " HANDOFF_ALLOWED_TEXT, ptext);
 	}
-	if ((r = check_expiry(&m, now, h.where))) {
+	if ((r = manifest_check_expiry(&m, now, h.ref.where))) {
 		check_line("FAIL", "expiry: %s", raxx_errmsg());
 		if (!ret)
 			ret = r;
 		bad = 1;
 	} else {
-		left_text(m.expires_at - now, left, sizeof(left));
+		handoff_left_text(m.expires_at - now, left, sizeof(left));
 		check_line("PASS", "expiry %s: in %s, %ldh%02ldm after creation "
 			   "(limit %dh)", when, left,
 			   (long)((m.expires_at - m.created_at) / 3600),
@@ -1362,23 +710,21 @@ static int cmd_verify(struct raxx_config *c, int argc, char **argv)
 	else
 		check_line("SKIP", "live token: not minted for a refused manifest");
 	/* a scope violation is the message that goes to stderr, loudly */
-	if (bad && check_perms(&m, h.where))
+	if (bad && manifest_check_perms(&m, h.ref.where))
 		ret = RAXX_EHANDOFF;
 verdict:
 	if (!ret)
-		printf("verdict: handoff %s is sound: %s only, %s, until %s\n", slug,
-		       m.repo, ptext, when);
+		out_line("verdict: handoff %s is sound: %s only, %s, until %s", slug,
+			 m.repo, ptext, when);
 	else
-		printf("verdict: handoff %s REFUSED (exit %d)\n", slug, ret);
-	fflush(stdout);
-	if (h.have_vs)
-		ho_close(&h);
+		out_line("verdict: handoff %s REFUSED (exit %d)", slug, ret);
+	ho_close(&h);
 	manifest_release(&m);
 	free(ptext);
 	return ret;
 }
 
-static int cmd_revoke(struct raxx_config *c, int argc, char **argv)
+static int cmd_handoff_revoke(struct raxx_config *c, int argc, char **argv)
 {
 	const char *slug = NULL;
 	const struct opt opts[] = { { "task-slug", &slug } };
@@ -1391,12 +737,12 @@ static int cmd_revoke(struct raxx_config *c, int argc, char **argv)
 
 	if ((ret = parse_opts("revoke", argc, argv, opts, 1)))
 		return ret < 0 ? (fputs(handoff_usage, stdout), 0) : ret;
-	if ((ret = need_slug("revoke", slug)) || (ret = config_load(c)))
+	if ((ret = need_slug("revoke", slug)) || (ret = cli_load(c)))
 		return ret;
 	if ((ret = ho_open(&h, c, slug)))
 		return ret;
 	/* no cold mint for the slug runs here meanwhile (handoff.h) */
-	if (h.cache && (ret = cache_lock_token(h.cache, c->api, LOCK_NAME, slug,
+	if (ho_cache(&h) && (ret = cache_lock_token(ho_cache(&h), c->api, HANDOFF_LOCK_NAME, slug,
 					       http_deadline(), &lock)) > 0)
 		goto out;
 	ret = 0;
@@ -1404,14 +750,13 @@ static int cmd_revoke(struct raxx_config *c, int argc, char **argv)
 
 	/* the manifest first: from now on nobody mints for the slug */
 	if (!(r = ho_vault(&h)))
-		r = vault_delete_secret(h.v, h.folder, HANDOFF_MANIFEST);
-	ho_keep_session(&h);
+		r = vault_delete_secret(h.v, h.ref.folder, HANDOFF_MANIFEST);
 	if (r == 0) {
 		found++;
 		deleted = 1;
-		say("  manifest %s deleted", h.where);
+		say("  manifest %s deleted", h.ref.where);
 	} else if (r == 1) {
-		say("  no manifest at %s", h.where);
+		say("  no manifest at %s", h.ref.where);
 	} else {
 		failed = r;
 		snprintf(failmsg, sizeof(failmsg), "the manifest is not deleted: %s",
@@ -1419,7 +764,7 @@ static int cmd_revoke(struct raxx_config *c, int argc, char **argv)
 		warning("%s; revoking the tokens anyway", failmsg);
 	}
 
-	if (h.cache && cache_list_tokens(h.cache, &list, &nr)) {
+	if (ho_cache(&h) && cache_list_tokens(ho_cache(&h), &list, &nr)) {
 		warning("%s", raxx_errmsg());
 		raxx_clear_error();
 	}
@@ -1427,17 +772,15 @@ static int cmd_revoke(struct raxx_config *c, int argc, char **argv)
 		struct cache_entry *e = &list[i];
 		size_t rl = strcspn(e->scope, " ");
 
-		if (!strcmp(e->api, h.mapi) && !strcmp(e->name, slug)) {
-			cache_drop(h.cache, e);	/* the cached manifest */
+		if (!strcmp(e->api, h.ref.mapi) && !strcmp(e->name, slug)) {
+			cache_drop(ho_cache(&h), e);	/* the cached manifest */
 			found++;
-		} else if (scope_of_slug(e->scope, slug)) {
-			struct raxx_config as = *c;
+		} else if (manifest_scope_is_slug(e->scope, slug)) {
 			char *repo = xstrndup(e->scope, rl);
 			struct github *g;
 
 			found++;
 			audit_fingerprint(e->secret, fp);
-			as.bot = e->name;
 			/* one client for RAXX_GITHUB_API, a passing one for another */
 			if (strcmp(e->api, c->api))
 				g = github_new(e->api);
@@ -1449,10 +792,10 @@ static int cmd_revoke(struct raxx_config *c, int argc, char **argv)
 			if (g != gh)
 				github_free(g);
 			if (r == 0 || r == 1) {
-				cache_drop(h.cache, e);
-				audit_record(&as, "revoke", repo, e->secret, e->expires_at,
-					     r ? "handoff revoke: GitHub no longer knew it" :
-					     "handoff revoke");
+				cache_drop(ho_cache(&h), e);
+				audit(c, "revoke", e->name, repo, e->secret,
+				      e->expires_at, r ? "handoff revoke: GitHub no "
+				      "longer knew it" : "handoff revoke");
 				if (r)
 					warning("token %s of %s for %s was already "
 						"expired or revoked at GitHub: dropped",
@@ -1483,8 +826,8 @@ static int cmd_revoke(struct raxx_config *c, int argc, char **argv)
 	else if (!found)
 		ret = raxx_fail(RAXX_ENOTHING, "handoff '%s': no manifest at %s and "
 				"no live token of it in the cache%s%s: nothing to "
-				"revoke", slug, h.where, h.cache ? " " : "",
-				h.cache ? cache_dir(h.cache) : "");
+				"revoke", slug, h.ref.where, ho_cache(&h) ? " " : "",
+				ho_cache(&h) ? cache_dir(ho_cache(&h)) : "");
 	else
 		say("handoff %s revoked: %d token%s revoked, manifest %s", slug,
 		    revoked, revoked == 1 ? "" : "s",
@@ -1509,19 +852,19 @@ static int cmd_list(struct raxx_config *c, int argc, char **argv)
 			return fputs(handoff_usage, stdout), 0;
 		return usage_err("list", "unexpected argument '%s'", argv[1]);
 	}
-	if ((ret = config_load(c)) || (ret = ho_open(&h, c, NULL)) ||
+	if ((ret = cli_load(c)) || (ret = ho_open(&h, c, NULL)) ||
 	    (ret = ho_vault(&h)))
 		goto out;
-	ret = vault_list_folders(h.v, h.root, &names, &nr);
+	ret = vault_list_folders(h.v, h.ref.root, &names, &nr);
 	if (ret == 1 || (!ret && !nr)) {
-		say("no handoffs under %s", h.root);
+		say("no handoffs under %s", h.ref.root);
 		ret = 0;
 		goto out;
 	}
 	if (ret)
 		goto out;
-	printf("%-32s %-32s %-16s %-20s %s\n", "SLUG", "REPO", "BOT", "EXPIRES",
-	       "STATE");
+	out_line("%-32s %-32s %-16s %-20s %s", "SLUG", "REPO", "BOT", "EXPIRES",
+		 "STATE");
 	for (i = 0; i < nr; i++) {
 		struct manifest m = { 0 };
 		char *folder, *where, *json = NULL, repo[80], bot[40], state[64];
@@ -1529,11 +872,11 @@ static int cmd_list(struct raxx_config *c, int argc, char **argv)
 
 		sanitize(safe, sizeof(safe), names[i]);
 		if (!handoff_slug_ok(names[i])) {
-			printf("%-32s %-32s %-16s %-20s %s\n", safe, "-", "-", "-",
-			       "not a slug");
+			out_line("%-32s %-32s %-16s %-20s %s", safe, "-", "-", "-",
+				 "not a slug");
 			continue;
 		}
-		folder = xstrfmt("%s/%s", h.root, names[i]);
+		folder = xstrfmt("%s/%s", h.ref.root, names[i]);
 		where = xstrfmt("%s/%s", folder, HANDOFF_MANIFEST);
 		r = vault_get_secret(h.v, folder, HANDOFF_MANIFEST, &json);
 		if (r > 1) {
@@ -1553,17 +896,17 @@ static int cmd_list(struct raxx_config *c, int argc, char **argv)
 			sanitize(repo, sizeof(repo), m.repo);
 			sanitize(bot, sizeof(bot), m.bot);
 			format_iso8601(m.expires_at, when, sizeof(when));
-			left_text(m.expires_at - now, left, sizeof(left));
+			handoff_left_text(m.expires_at - now, left, sizeof(left));
 			snprintf(state, sizeof(state), "%s",
-				 check_perms(&m, where) ? "SCOPE VIOLATION" :
-				 check_identity(&m, names[i], where) ? "INVALID" :
+				 manifest_check_perms(&m, where) ? "SCOPE VIOLATION" :
+				 manifest_check_identity(&m, names[i], where) ? "INVALID" :
 				 m.expires_at <= now ? "expired" :
-				 check_expiry(&m, now, where) ? "INVALID" : "live");
+				 manifest_check_expiry(&m, now, where) ? "INVALID" : "live");
 			if (!strcmp(state, "live"))
 				snprintf(state, sizeof(state), "live, %s left", left);
 		}
 		raxx_clear_error();
-		printf("%-32s %-32s %-16s %-20s %s\n", safe, repo, bot, when, state);
+		out_line("%-32s %-32s %-16s %-20s %s", safe, repo, bot, when, state);
 		manifest_release(&m);
 		free(json);
 		free(folder);
@@ -1571,8 +914,7 @@ static int cmd_list(struct raxx_config *c, int argc, char **argv)
 	}
 out:
 	vault_names_free(names, nr);
-	if (h.have_vs)
-		ho_close(&h);
+	ho_close(&h);
 	return ret;
 }
 
@@ -1614,7 +956,7 @@ int handoff_main(struct raxx_config *c, int argc, char **argv)
 	else if (!strcmp(sub, "verify"))
 		ret = cmd_verify(c, argc - 1, argv + 1);
 	else if (!strcmp(sub, "revoke"))
-		ret = cmd_revoke(c, argc - 1, argv + 1);
+		ret = cmd_handoff_revoke(c, argc - 1, argv + 1);
 	else if (!strcmp(sub, "list"))
 		ret = cmd_list(c, argc - 1, argv + 1);
 	else if (!strcmp(sub, "attach"))

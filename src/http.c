@@ -24,6 +24,13 @@ struct http_client {
 
 static int64_t deadline_ms;
 static int curl_ready;
+static char *ca_bundle;
+
+void http_set_ca_bundle(const char *path)
+{
+	free(ca_bundle);
+	ca_bundle = path ? xstrdup(path) : NULL;
+}
 
 void http_set_deadline(int64_t ms)
 {
@@ -108,7 +115,7 @@ static int backend_is_openssl(void)
 struct http_client *http_client_new(const char *service, int fail_code)
 {
 	struct http_client *c;
-	const char *ca = env_get("RAXX_CA_BUNDLE");
+	const char *ca = ca_bundle;
 	const char *allow = env_get("RAXX_ALLOW_HTTP_LOOPBACK");
 
 	if (!curl_ready) {
@@ -402,14 +409,12 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	}
 
 	if (ret) {
+		/* a TLS failure and an oversized answer are refusals, never an
+		 * outage: nothing may fall back to the operator's token then */
 		if (r->body.overflow)
 			ret = raxx_fail(c->fail_code, "%s answer from '%s' is larger "
 					"than %d bytes: check the URL", c->service,
 					shown, HTTP_MAX_BODY);
-		else if (rc == CURLE_OPERATION_TIMEDOUT)
-			ret = raxx_fail(c->fail_code, "%s at '%s' did not answer in "
-					"time: check that it is up, or raise RAXX_TIMEOUT",
-					c->service, shown);
 		else if (rc == CURLE_PEER_FAILED_VERIFICATION ||
 			 rc == CURLE_SSL_CONNECT_ERROR ||
 			 rc == CURLE_SSL_CACERT_BADFILE)
@@ -417,10 +422,16 @@ int http_request(struct http_client *c, const char *method, const char *url,
 					"check the certificate, or RAXX_CA_BUNDLE",
 					c->service, shown,
 					c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+		else if (rc == CURLE_OPERATION_TIMEDOUT)
+			ret = raxx_fail_outage(c->fail_code, "%s at '%s' did not "
+					       "answer in time: check that it is up, "
+					       "or raise RAXX_TIMEOUT", c->service,
+					       shown);
 		else
-			ret = raxx_fail(c->fail_code, "%s at '%s' unreachable: %s",
-					c->service, shown,
-					c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+			ret = raxx_fail_outage(c->fail_code, "%s at '%s' unreachable: %s",
+					       c->service, shown,
+					       c->errbuf[0] ? c->errbuf :
+					       curl_easy_strerror(rc));
 	}
 	slist_free_wiped(hdrs);	/* holds copies of secret headers */
 	free(shown);

@@ -8,7 +8,7 @@
  * Policy, for every request:
  *   - https only; http only to a loopback address with
  *     RAXX_ALLOW_HTTP_LOOPBACK=1; TLS verification always on;
- *     RAXX_CA_BUNDLE adds trust anchors to the system's;
+ *     http_set_ca_bundle() adds trust anchors to the system's;
  *   - User-Agent "git-credential-raxx/VERSION"; no Expect: 100-continue;
  *   - redirects are never followed: a 3xx comes back to the caller;
  *   - the body is capped at HTTP_MAX_BODY (larger: an error);
@@ -41,6 +41,10 @@ struct http_response {
 	time_t sent_at;		/* local clock when the last attempt began */
 };
 #define HTTP_RESPONSE_INIT { 0, STRBUF_INIT, NULL, NULL, NULL, NULL, NULL, 0 }
+
+/* Extra trust anchors (a PEM file: RAXX_CA_BUNDLE / raxx.caBundle) for
+ * every client made after this; NULL: the system's only. */
+void http_set_ca_bundle(const char *path);
 
 /* Overall deadline for all requests of this process (monotonic ms). */
 void http_set_deadline(int64_t deadline_ms);

@@ -23,13 +23,12 @@ static void vlog(int level, const char *prefix, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
 static void vlog(int level, const char *prefix, const char *fmt, va_list ap)
 {
-	char msg[2048];
+	char full[32];
 
 	if (log_verbosity < level)
 		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	fprintf(stderr, "raxx: %s%s\n", prefix, msg);
-	fflush(stderr);
+	snprintf(full, sizeof(full), "raxx: %s", prefix);
+	sink_vprintf(stderr, full, fmt, ap);
 }
 
 void trace(const char *fmt, ...)

@@ -2,43 +2,39 @@
 #define RAXX_MINT_H
 
 /*
- * Getting the bot's token: from the cache when a live one is there, else
- * minted (vault secrets -> App JWT -> installation token) and cached.
+ * Minting, the mechanics only: bot's App secrets from the vault
+ * ({prefix}/{bot}: APP_ID, INSTALLATION_ID, PRIVATE_KEY_PEM), the App JWT,
+ * and POST /app/installations/{id}/access_tokens narrowed to the scope; a
+ * stale or missing INSTALLATION_ID healed by discover.h. No cache, no
+ * audit, no policy: token.h decides when to mint and what to keep.
  * Returns 0, or the exit code of the step that failed (DESIGN.md table)
  * with its message recorded.
- *
- * The cache (cache.h) is read first without a lock; on a miss the entry's
- * lock is taken and the cache read again (another process may have just
- * minted), and only then is a token minted and stored. A vault session
- * from the cache saves the login. Each outcome is audited (audit.h):
- * reuse, mint, or fail with the reason.
  */
 
-#include <time.h>
+#include "github.h"
 
-#include "config.h"
+struct vault;
+struct vault_settings;
 
-struct mint_result {
-	char *token;		/* secret */
-	time_t expires_at;	/* local clock */
-	const char *source;	/* "mint" or "cache" */
-	char *repo;		/* the scope, "OWNER/REPO" or NULL */
-	char *installation_id;	/* the installation it was minted for */
+struct mint_clients {
+	struct vault *v;
+	const struct vault_settings *vs;
+	struct github *gh;
+	const char *api;	/* RAXX_GITHUB_API, for discover's memories */
+	const char *host;	/* the git host, to judge the origin by */
 };
 
-/* repo: "OWNER/REPO" to narrow the token to, or NULL. */
-int mint_get_token(struct raxx_config *c, const char *repo,
-		   struct mint_result *out);
-/*
- * A fresh token for c->bot narrowed to scope exactly as given (scope->repo
- * and scope->perms, not the agent map's), neither read from nor stored in
- * the token cache (a vault session in the cache is still reused): for
- * callers that keep their own entries (handoff.c). Not audited here.
- */
-struct token_scope;
-int mint_fresh_scoped(struct raxx_config *c, const struct token_scope *scope,
-		      struct mint_result *out);
-void mint_result_release(struct mint_result *r);
+struct mint_request {
+	const char *bot;
+	const struct token_scope *scope;	/* NULL: the whole installation */
+	const char *repo_hint;	/* to find the installation by when the
+				   vault's is stale; NULL: the scope's, else
+				   the worktree's origin */
+};
+
+int mint_installation_token(const struct mint_clients *mc,
+			    const struct mint_request *rq, struct gh_token *out,
+			    char **installation_id);
 
 /* A vault key that means want but is spelt otherwise ("app-id",
  * "App_Id" for APP_ID: upper-cased, '-' as '_'); never want itself. */

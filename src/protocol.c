@@ -11,6 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 /* system headers first: banned.h (via util.h) must come last */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,10 +172,25 @@ fail:
  * full buffer. A stream without a descriptor (fmemopen) goes through
  * fread, which cannot block on memory.
  */
-static ssize_t read_chunk(FILE *in, int fd, char *buf, size_t n)
+static ssize_t read_chunk(FILE *in, int fd, char *buf, size_t n,
+			  int64_t deadline_ms)
 {
 	ssize_t got;
 
+	if (fd >= 0 && deadline_ms > 0) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		int r;
+
+		do {
+			int64_t left = deadline_ms - now_ms();
+
+			if (left <= 0)
+				return -2;
+			r = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+		} while ((r < 0 && errno == EINTR) || (r == 0 && now_ms() < deadline_ms));
+		if (r == 0)
+			return -2;	/* the deadline passed, nothing came */
+	}
 	if (fd < 0) {
 		size_t r = fread(buf, 1, n, in);
 
@@ -188,7 +204,7 @@ static ssize_t read_chunk(FILE *in, int fd, char *buf, size_t n)
 	return got;
 }
 
-int credential_read(struct credential *c, FILE *in)
+int credential_read(struct credential *c, FILE *in, int64_t deadline_ms)
 {
 	struct strbuf sb = STRBUF_INIT;
 	char chunk[READ_CHUNK];
@@ -202,9 +218,15 @@ int credential_read(struct credential *c, FILE *in)
 	 */
 	sb.cap = CREDENTIAL_MAX_INPUT + 1;
 	while (!done) {
-		ssize_t got = read_chunk(in, fd, chunk, sizeof(chunk));
+		ssize_t got = read_chunk(in, fd, chunk, sizeof(chunk), deadline_ms);
 		size_t i, take;
 
+		if (got == -2) {
+			ret = raxx_fail(RAXX_EUSAGE, "credential input: the request "
+					"did not end (blank line or end of input) "
+					"within RAXX_TIMEOUT: refusing it");
+			goto out;
+		}
 		if (got < 0) {
 			ret = raxx_fail(RAXX_EUSAGE, "credential input: read error: %s",
 					strerror(errno));

@@ -22,6 +22,7 @@
 
 #include <stdio.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #define CREDENTIAL_MAX_LINE (64 * 1024)
@@ -46,9 +47,10 @@ int credential_parse(struct credential *c, const char *buf, size_t len);
  * credential_parse, or RAXX_EUSAGE on a read error.
  * Reads with read(2) on fileno(in), so that no copy of the password is
  * left in a stdio buffer (fread only when in has no descriptor): input
- * already buffered in in by stdio is not seen.
+ * already buffered in in by stdio is not seen. A request not complete by
+ * deadline_ms (monotonic, now_ms(); 0: none) is refused (RAXX_EUSAGE).
  */
-int credential_read(struct credential *c, FILE *in);
+int credential_read(struct credential *c, FILE *in, int64_t deadline_ms);
 
 /* 0 when protocol and host are both present, else RAXX_EUSAGE + error. */
 int credential_check_complete(const struct credential *c);

@@ -4,6 +4,7 @@
 #include "cache.h"
 #include "github.h"
 #include "http.h"
+#include "identity.h"
 #include "log.h"
 #include "util.h"
 
@@ -21,11 +22,18 @@ static char *scope_repo(const char *scope)
 static void audit_entry(const struct raxx_config *c, const char *event,
 			const struct cache_entry *e, const char *reason)
 {
-	struct raxx_config as = *c;
+	struct audit_event ev = { 0 };
 	char *repo = scope_repo(e->scope);
 
-	as.bot = e->name;
-	audit_record(&as, event, repo, e->secret, e->expires_at, reason);
+	ev.event = event;
+	ev.bot = e->name;
+	ev.agent = c->id ? c->id->agent : NULL;
+	ev.host = c->host;
+	ev.repo = repo;
+	ev.token = e->secret;
+	ev.expires_at = e->expires_at;
+	ev.reason = reason;
+	audit_write(&ev);
 	free(repo);
 }
 
@@ -97,6 +105,7 @@ int revoke_tokens(struct raxx_config *c)
 	struct cache_entry *list = NULL;
 	struct github *gh = NULL;
 	size_t i, nr = 0;
+	const char *bot = c->id->bot;
 	int revoked = 0, failed = 0, ret;
 
 	if (!env_get("INFISICAL_CLIENT_SECRET"))
@@ -105,11 +114,11 @@ int revoke_tokens(struct raxx_config *c)
 				 "machine identity");
 	if (!(cache = cache_open()))
 		return raxx_fail(RAXX_ENOTHING, "no usable token cache: nothing "
-				 "to revoke for %s", c->bot);
+				 "to revoke for %s", bot);
 	if ((ret = cache_list_tokens(cache, &list, &nr)))
 		goto out;
 	for (i = 0; i < nr; i++) {
-		if (!strcmp(list[i].name, c->bot) && !strcmp(list[i].api, c->api)) {
+		if (!strcmp(list[i].name, bot) && !strcmp(list[i].api, c->api)) {
 			int r = revoke_one(c, cache, &gh, &list[i]);
 
 			if (r > 0)
@@ -121,12 +130,12 @@ int revoke_tokens(struct raxx_config *c)
 	}
 	if (revoked)
 		notice("revoked %d token%s of %s", revoked, revoked == 1 ? "" : "s",
-		       c->bot);
+		       bot);
 	if (failed)
 		ret = failed;	/* its message is recorded */
 	else if (!revoked)
 		ret = raxx_fail(RAXX_ENOTHING, "no live token of %s from %s in the "
-				"cache (%s): nothing to revoke", c->bot, c->api,
+				"cache (%s): nothing to revoke", bot, c->api,
 				cache_dir(cache));
 out:
 	free(list);

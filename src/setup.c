@@ -3,8 +3,12 @@
 #include "agentmap.h"
 #include "author.h"
 #include "config.h"
+#include "handoff_store.h"
+#include "identity.h"
 #include "log.h"
+#include "token.h"
 #include "util.h"
+#include "vault.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -99,7 +103,7 @@ static int read_worktree_config(struct run *r)
 				"--list: exit %d): fix or remove it", file, rc);
 		goto out;
 	}
-	config_parse_z(&out, &r->wt, &r->wt_nr);
+	config_parse_z(&out, 0, &r->wt, &r->wt_nr);
 out:
 	sb_release(&out);
 	free(file);
@@ -332,111 +336,112 @@ out:
 
 /* ------------------------------------------------------------ identity */
 
-static int name_ok(const char *s)
+/* The handoff's bot, from its manifest (the vault's, checked). */
+static int bot_of_handoff(struct run *r, const char *slug, char **bot)
 {
-	return *s && strlen(s) <= 100 &&
-	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		      "0123456789._-") == strlen(s) && s[0] != '.' && s[0] != '-';
-}
-
-/* --agent A: its bot from the agent map, as `get` will find it. */
-static int bot_of_agent(struct run *r, const char *agent)
-{
-	struct raxx_config *c = r->c;
-	const char *file = env_get("RAXX_BOT_MAP");
+	struct token_source *ts = token_source_open(r->c);
+	const struct vault_settings *vs;
+	struct handoff_ref ref = { 0 };
+	struct manifest m = { 0 };
+	struct vault *v;
 	int ret;
 
-	if (!file)
-		file = config_git(c, "raxx.botmap");
-	c->map_file = file ? xstrdup(file) :
-		xstrfmt("%s/scripts/agents/agent_bot_map.yaml", r->top);
-	if (!file && access(c->map_file, F_OK))
-		return raxx_fail(RAXX_EUSAGE, "setup: agent '%s' but no agent map: "
-				 "set RAXX_BOT_MAP or raxx.botMap, add %s, or use "
-				 "--bot", agent, c->map_file);
-	if ((ret = agent_map_load(&c->map, c->map_file)))
-		return ret;
-	if (!(c->map_bot = agent_map_bot_of_agent(&c->map, agent)))
-		return raxx_fail(RAXX_EUSAGE, "setup: agent '%s' is not listed in %s: "
-				 "add it under one bot", agent, c->map_file);
-	c->agent = xstrdup(agent);
-	c->bot = xstrdup(c->map_bot->name);
-	c->bot_source = xstrfmt("agent '%s' in %s", agent, c->map_file);
-	return 0;
-}
-
-/*
- * raxx.bot set outside this worktree's config wins over raxx.agent (and
- * over the helper's --agent): setting up an agent would be a lie.
- */
-static int check_inherited_bot(struct run *r)
-{
-	const char *args[] = { "config", "--show-scope", "-z", "--get-all",
-			       "raxx.bot", NULL };
-	struct strbuf out = STRBUF_INIT;
-	const char *p, *end, *scope = NULL, *val = NULL;
-	char safe[128];
-	int ret = 0;
-
-	run_git(args, &out, 0);	/* exit 1: not set anywhere */
-	p = out.buf;
-	end = out.buf + out.len;
-	while (p && p < end) {
-		const char *s = p, *v = s + strlen(s) + 1;
-
-		if (v >= end)
-			break;
-		if (strcmp(s, "worktree") && *v) {
-			scope = s;
-			val = v;
-		}
-		p = v + strlen(v) + 1;
-	}
-	if (scope)
-		ret = raxx_fail(RAXX_EUSAGE, "setup: raxx.bot=%s in the %s config wins "
-				"over an agent, so this worktree would act as that bot, "
-				"not as %s: remove it there (git config --unset "
-				"raxx.bot) or run setup --bot",
-				sanitize(safe, sizeof(safe), val), scope, r->c->bot);
-	sb_release(&out);
-	if (!ret && env_get("RAXX_BOT"))
-		warning("RAXX_BOT is set here, and wherever it is set it wins over "
-			"the helper's --agent %s", r->c->agent);
+	if ((ret = token_source_vault(ts, &v, &vs)))
+		goto out;
+	handoff_ref_init(&ref, vs, slug);
+	ret = handoff_manifest_fetch(v, &ref, &m);
+	if (ret == 1)
+		ret = raxx_fail(RAXX_EHANDOFF, "setup: handoff '%s' has no manifest "
+				"at %s: provision it first (git-credential-raxx "
+				"handoff provision --task-slug %s --repo OWNER/REPO)",
+				slug, ref.where, slug);
+	else if (!ret && !(ret = manifest_check_all(&m, slug, now_seconds(),
+						    ref.where)))
+		*bot = xstrdup(m.bot);
+out:
+	manifest_release(&m);
+	handoff_ref_release(&ref);
+	token_source_close(ts);
 	return ret;
 }
 
-/* The identity to set up: *by_agent and the name the helper carries. */
-static int resolve_identity(struct run *r, int *by_agent, const char **name)
+/* --agent A: its bot from the trusted agent map, once, here. */
+static int bot_of_agent(struct run *r, const char *agent, char **bot)
+{
+	struct agent_map map = AGENT_MAP_INIT;
+	const struct agent_map_bot *b;
+	char *where = NULL, *odd;
+	int ret = trusted_map_load(r->c, &map, &where);
+
+	if (ret == 1)
+		return raxx_fail(RAXX_EUSAGE, "setup: agent '%s' but no trusted agent "
+				 "map: set RAXX_BOT_MAP or git config raxx.botMap, "
+				 "or commit scripts/agents/agent_bot_map.yaml on the "
+				 "branch raxx.trustedRef names (default "
+				 "refs/remotes/origin/HEAD); or use --bot", agent);
+	if (ret)
+		goto out;
+	if (!(b = agent_map_bot_of_agent(&map, agent))) {
+		ret = raxx_fail(RAXX_EUSAGE, "setup: agent '%s' is not listed in the "
+				"trusted agent map %s: add it under one bot", agent,
+				where);
+		goto out;
+	}
+	*bot = xstrdup(b->name);
+	if ((odd = worktree_map_disagrees(r->c, agent, b->name))) {
+		warning("setup: %s; the trusted map %s says %s, which is used",
+			odd, where, b->name);
+		free(odd);
+	}
+out:
+	agent_map_release(&map);
+	free(where);
+	return ret;
+}
+
+/* The bot (and the agent, for reference) this worktree will act as. */
+static int resolve_identity(struct run *r, char **bot, char **agent)
 {
 	struct raxx_config *c = r->c;
 	char safe[128];
 	int ret;
 
+	*bot = *agent = NULL;
 	if (c->opt_bot && c->opt_agent)
 		return raxx_fail(RAXX_EUSAGE, "setup: --bot and --agent exclude each "
 				 "other: a worktree acts as one bot");
-	if (c->opt_agent) {
-		if (!name_ok(c->opt_agent))
-			return raxx_fail(RAXX_EUSAGE, "setup: agent name '%s' is not "
-					 "valid: letters, digits, '.', '_' and '-' only",
-					 sanitize(safe, sizeof(safe), c->opt_agent));
-		if ((ret = bot_of_agent(r, c->opt_agent)) ||
-		    (ret = check_inherited_bot(r)))
+	if (c->opt_agent && !bot_name_ok(c->opt_agent))
+		return raxx_fail(RAXX_EUSAGE, "setup: agent name '%s' is not valid: "
+				 "letters, digits, '.', '_' and '-' only",
+				 sanitize(safe, sizeof(safe), c->opt_agent));
+	if (r->o->handoff) {
+		if ((ret = bot_of_handoff(r, r->o->handoff, bot)))
 			return ret;
+		if (c->opt_bot && strcmp(c->opt_bot, *bot))
+			return raxx_fail(RAXX_EHANDOFF, "setup: handoff '%s' is %s's "
+					 "(its manifest), not %s: drop --bot",
+					 r->o->handoff, *bot,
+					 sanitize(safe, sizeof(safe), c->opt_bot));
+		return 0;
+	}
+	if (c->opt_agent) {
+		if ((ret = bot_of_agent(r, c->opt_agent, bot)))
+			return ret;
+		*agent = xstrdup(c->opt_agent);
 	} else {
 		/* --bot, or whatever `get` would find: RAXX_BOT, raxx.bot, an agent */
-		if ((ret = config_resolve_bot(c)))
+		if ((ret = identity_settle(c, NULL)))
 			return ret;
-		if (!c->bot)
+		if (!c->id->bot)
 			return raxx_fail(RAXX_EUSAGE, "setup: which bot? pass --bot NAME "
 					 "or --agent NAME");
+		*bot = xstrdup(c->id->bot);
+		if (c->id->agent)
+			*agent = xstrdup(c->id->agent);
 	}
-	*by_agent = c->agent != NULL;
-	*name = c->agent ? c->agent : c->bot;
-	if (!name_ok(*name))
-		return raxx_fail(RAXX_EUSAGE, "setup: name '%s' is not valid: "
-				 "letters, digits, '.', '_' and '-' only",
-				 sanitize(safe, sizeof(safe), *name));
+	if (env_get("RAXX_BOT") && strcmp(env_get("RAXX_BOT"), *bot))
+		warning("setup: RAXX_BOT is set here, and wherever it is set it wins "
+			"over this worktree's raxx.bot=%s", *bot);
 	return 0;
 }
 
@@ -484,21 +489,20 @@ static int set_helper(struct run *r, const char *want)
 static int do_setup(struct run *r)
 {
 	struct raxx_config *c = r->c;
-	char *helper = NULL, *uname = NULL, *email = NULL, *domain = NULL;
-	const char *name = NULL;
+	char *uname = NULL, *email = NULL, *domain = NULL, *bot = NULL;
+	char *agent = NULL;
 	long long id = 0;
-	int by_agent = 0, fetched, ret;
+	int fetched, ret;
 
-	if ((ret = resolve_identity(r, &by_agent, &name)))
+	if ((ret = resolve_identity(r, &bot, &agent)))
 		return ret;
-	helper = xstrfmt("raxx %s %s", by_agent ? "--agent" : "--bot", name);
 	/* everything that can fail on its own comes before the first change */
 	if (!c->author_off) {
 		if ((ret = author_noreply_domain(c, &domain)) ||
-		    (ret = author_user_id(c, !r->o->dry_run, &id, &fetched)))
+		    (ret = author_user_id(c, bot, !r->o->dry_run, &id, &fetched)))
 			goto out;
-		uname = author_name(c->bot);
-		email = author_email(c->bot, id, domain);
+		uname = author_name(bot);
+		email = author_email(bot, id, domain);
 	}
 	r->ext_on = repo_bool(r, "extensions.worktreeConfig");
 	if (!r->ext_on) {
@@ -507,13 +511,13 @@ static int do_setup(struct run *r)
 		r->ext_on = !r->o->dry_run;
 	}
 	if ((ret = read_worktree_config(r)) ||
-	    (ret = set_helper(r, helper)) ||
-	    (ret = set_key(r, by_agent ? "raxx.agent" : "raxx.bot", name)) ||
-	    (r->o->handoff &&
-	     (ret = set_key(r, "raxx.handoff", r->o->handoff))) ||
-	    (ret = unset_key(r, by_agent ? "raxx.bot" : "raxx.agent",
-			     by_agent ? "it would win over raxx.agent" :
-			     "raxx.bot decides")))
+	    (ret = set_helper(r, r->o->program)) ||
+	    (r->o->handoff ?
+	     (ret = set_key(r, "raxx.handoff", r->o->handoff)) ||
+	     (ret = unset_key(r, "raxx.bot", "the handoff's manifest names the bot")) :
+	     (ret = set_key(r, "raxx.bot", bot))) ||
+	    (agent ? (ret = set_key(r, "raxx.agent", agent)) :
+	     (ret = unset_key(r, "raxx.agent", "raxx.bot decides"))))
 		goto out;
 	if (c->author_off)
 		notice("setup: raxx.author is off: user.name and user.email left "
@@ -525,12 +529,13 @@ static int do_setup(struct run *r)
 		notice("setup: dry run: %d change%s would be made to %s, none made",
 		       r->changes, r->changes == 1 ? "" : "s", r->top);
 	else if (r->changes)
-		notice("setup: %s now acts as %s (%d change%s)", r->top, c->bot,
+		notice("setup: %s now acts as %s (%d change%s)", r->top, bot,
 		       r->changes, r->changes == 1 ? "" : "s");
 	else
-		notice("setup: %s already acts as %s: nothing changed", r->top, c->bot);
+		notice("setup: %s already acts as %s: nothing changed", r->top, bot);
 out:
-	free(helper);
+	free(bot);
+	free(agent);
 	free(uname);
 	free(email);
 	free(domain);
@@ -539,18 +544,24 @@ out:
 
 /* ------------------------------------------------------------ undo */
 
-/* "raxx --agent NAME" or "raxx --bot NAME", as setup writes them. */
+/*
+ * A helper setup wrote: the program by absolute path, or "raxx" (both
+ * alone), or, from earlier versions, "raxx --agent NAME" or "raxx --bot
+ * NAME".
+ */
 static int is_our_helper(const char *v)
 {
-	const char *rest;
+	const char *base = strrchr(v, '/');
 
+	if (v[0] == '/' && !strcmp(base, "/git-credential-raxx"))
+		return 1;
+	if (!strcmp(v, "raxx"))
+		return 1;
 	if (!strncmp(v, "raxx --agent ", 13))
-		rest = v + 13;
-	else if (!strncmp(v, "raxx --bot ", 11))
-		rest = v + 11;
-	else
-		return 0;
-	return name_ok(rest);
+		return bot_name_ok(v + 13);
+	if (!strncmp(v, "raxx --bot ", 11))
+		return bot_name_ok(v + 11);
+	return 0;
 }
 
 static int undo_helper(struct run *r, const char *key)

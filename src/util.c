@@ -13,6 +13,7 @@
 
 static char errbuf[1024];
 static int errcode;
+static int erroutage;
 
 int raxx_fail(int code, const char *fmt, ...)
 {
@@ -22,7 +23,37 @@ int raxx_fail(int code, const char *fmt, ...)
 	vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
 	va_end(ap);
 	errcode = code;
+	erroutage = 0;
 	return code;
+}
+
+int raxx_fail_outage(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
+	va_end(ap);
+	errcode = code;
+	erroutage = 1;
+	return code;
+}
+
+int raxx_fail_http(long status, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
+	va_end(ap);
+	errcode = code;
+	erroutage = status >= 500 || status == 429;
+	return code;
+}
+
+int raxx_err_outage(void)
+{
+	return errcode && erroutage;
 }
 
 const char *raxx_errmsg(void)
@@ -39,18 +70,82 @@ void raxx_clear_error(void)
 {
 	errbuf[0] = '\0';
 	errcode = 0;
+	erroutage = 0;
 }
 
-static void vreport(const char *prefix, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
-static void vreport(const char *prefix, const char *fmt, va_list ap)
+/* The length of the UTF-8 sequence at s when it is valid and printable
+ * (not a C1 control, not an overlong form or a surrogate), else 0. */
+static size_t utf8_printable(const unsigned char *s)
+{
+	unsigned cp;
+	size_t n, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 2 && cp < 0xa0) || (n == 3 && cp < 0x800) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+void sanitize_text(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		size_t n;
+
+		if (*p < 0x80) {
+			if (*p < 0x20 || *p == 0x7f)
+				*p = '?';
+			p++;
+		} else if ((n = utf8_printable(p))) {
+			p += n;
+		} else {
+			*p++ = '?';
+		}
+	}
+}
+
+void sink_vprintf(FILE *f, const char *prefix, const char *fmt, va_list ap)
 {
 	char msg[2048];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	sanitize_text(msg);
 	/* one write, so lines from concurrent helpers do not interleave */
-	fprintf(stderr, "raxx: %s%s\n", prefix, msg);
-	fflush(stderr);
+	fprintf(f, "%s%s\n", prefix, msg);
+	fflush(f);
+}
+
+void out_line(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sink_vprintf(stdout, "", fmt, ap);
+	va_end(ap);
+}
+
+void err_line(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sink_vprintf(stderr, "", fmt, ap);
+	va_end(ap);
 }
 
 void warning(const char *fmt, ...)
@@ -58,7 +153,7 @@ void warning(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport("warning: ", fmt, ap);
+	sink_vprintf(stderr, "raxx: warning: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -67,7 +162,7 @@ void error_msg(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport("error: ", fmt, ap);
+	sink_vprintf(stderr, "raxx: error: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -76,7 +171,7 @@ void die(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport("fatal: ", fmt, ap);
+	sink_vprintf(stderr, "raxx: fatal: ", fmt, ap);
 	va_end(ap);
 	exit(RAXX_EINTERNAL);
 }
@@ -276,6 +371,15 @@ char *sanitize(char *out, size_t n, const char *s)
 	}
 	out[i] = '\0';
 	return out;
+}
+
+int bot_name_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n >= 1 && n <= 100 && s[0] != '.' && s[0] != '-' &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		      "0123456789._-") == n;
 }
 
 int parse_long(const char *s, long min, long max, long *out)

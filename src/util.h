@@ -43,10 +43,38 @@ enum raxx_code {
 
 /* Record the current failure; returns code. A later call replaces it. */
 int raxx_fail(int code, const char *fmt, ...) RAXX_PRINTF(2, 3);
+/*
+ * The same for an outage: the service could not be reached or did not
+ * answer usefully in time (cannot connect, DNS, timeout, HTTP 5xx or 429
+ * after the retries, a lock held past the deadline). Only an outage may
+ * ever be answered with the operator's token (fallback.h); everything
+ * recorded with raxx_fail is a refusal.
+ */
+int raxx_fail_outage(int code, const char *fmt, ...) RAXX_PRINTF(2, 3);
+/* raxx_fail for an HTTP answer of status: an outage when it is 5xx or
+ * 429 (the retries are over), else a refusal. */
+int raxx_fail_http(long status, int code, const char *fmt, ...) RAXX_PRINTF(3, 4);
 /* The recorded message ("" if none) and code (0 if none). */
 const char *raxx_errmsg(void);
 int raxx_errcode(void);
+/* Whether the recorded failure is an outage. */
+int raxx_err_outage(void);
 void raxx_clear_error(void);
+
+/*
+ * Every message of the program reaches the terminal through one sink:
+ * "raxx: PREFIX MESSAGE\n" in one write, the message passed through
+ * sanitize_text() first, so no call site has to remember that outside
+ * text (a vault value, a server message, a request field) may hold
+ * control sequences.
+ */
+void sink_vprintf(FILE *f, const char *prefix, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+/* A report line on stdout (doctor, handoff verify), sanitized likewise,
+ * without the "raxx: " prefix; a newline is added. */
+void out_line(const char *fmt, ...) RAXX_PRINTF(1, 2);
+/* The same on stderr, for progress shown in the runbooks' shape. */
+void err_line(const char *fmt, ...) RAXX_PRINTF(1, 2);
 
 /* Print "raxx: warning: ..." / "raxx: error: ..." on stderr. */
 void warning(const char *fmt, ...) RAXX_PRINTF(1, 2);
@@ -98,6 +126,16 @@ int secret_equal(const char *a, const char *b);
  * terminal. Returns out.
  */
 char *sanitize(char *out, size_t n, const char *s);
+/*
+ * In place: every control character (C0, DEL, and C1 in UTF-8) and every
+ * byte that is not part of valid UTF-8 becomes '?'. Printable UTF-8 (the
+ * "..." of a redacted value) stays. The sink applies it to every message.
+ */
+void sanitize_text(char *s);
+
+/* A bot or agent name: [A-Za-z0-9._-], 1-100 bytes, not starting with
+ * '.' or '-' (it becomes part of vault paths and file names). */
+int bot_name_ok(const char *s);
 
 /* Parse a whole decimal number within [min, max]; 0 on success. */
 int parse_long(const char *s, long min, long max, long *out);

@@ -209,8 +209,8 @@ int vault_login(struct vault *v)
 		goto out;
 	if (r.status != 200) {
 		json_message(r.body.buf, r.body.len, msg, sizeof(msg));
-		ret = raxx_fail(RAXX_EVAULT, "vault login failed: HTTP %ld%s%s: %s",
-				r.status, *msg ? " " : "", msg,
+		ret = raxx_fail_http(r.status, RAXX_EVAULT, "vault login failed: "
+				     "HTTP %ld%s%s: %s", r.status, *msg ? " " : "", msg,
 				r.status == 401 ? "check INFISICAL_CLIENT_ID and "
 				"INFISICAL_CLIENT_SECRET, and the identity's project" :
 				r.status == 403 ? "the identity may not log in from "
@@ -350,8 +350,8 @@ int vault_get_secrets(struct vault *v, const char *path,
 	}
 	if (r.status != 200) {
 		json_message(r.body.buf, r.body.len, msg, sizeof(msg));
-		ret = raxx_fail(RAXX_EVAULT, "vault fetch failed at %s: HTTP %ld%s%s: %s",
-				path, r.status, *msg ? " " : "", msg,
+		ret = raxx_fail_http(r.status, RAXX_EVAULT, "vault fetch failed "
+				     "at %s: HTTP %ld%s%s: %s", path, r.status, *msg ? " " : "", msg,
 				r.status == 404 ? "check INFISICAL_PATH_PREFIX, "
 				"INFISICAL_ENV and that the folder exists" :
 				r.status == 403 ? "grant the identity read access "
@@ -436,7 +436,8 @@ static int refused(const struct http_response *r, const char *what,
 	char msg[300];
 
 	json_message(r->body.buf, r->body.len, msg, sizeof(msg));
-	return raxx_fail(RAXX_EVAULT, "%s %s%s%s failed: HTTP %ld%s%s: %s", what,
+	return raxx_fail_http(r->status, RAXX_EVAULT, "%s %s%s%s failed: HTTP "
+			      "%ld%s%s: %s", what,
 			 path, name ? "/" : "", name ? name : "", r->status,
 			 *msg ? " " : "", msg,
 			 r->status == 403 ? (write ? "grant the identity write "

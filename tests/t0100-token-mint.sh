@@ -41,12 +41,15 @@ assert 3000 < exp - time.time() <= 3600, exp - time.time()
 "
 '
 
-test_expect_success 'token --export can be eval-ed' '
+test_expect_success 'token --export can be eval-ed (an enterprise host: GH_ENTERPRISE_TOKEN and GH_HOST, never GH_TOKEN)' '
 	raxx --bot raxx-dev-bot token --export >out.export &&
+	! grep GH_TOKEN= out.export &&
 	(
+		unset GH_TOKEN &&
 		eval "$(cat out.export)" &&
-		case "$GH_TOKEN" in ghs_*) ;; *) exit 1 ;; esac &&
-		test "$GH_ENTERPRISE_TOKEN" = "$GH_TOKEN" &&
+		case "$GH_ENTERPRISE_TOKEN" in ghs_*) ;; *) exit 1 ;; esac &&
+		test "$GH_HOST" = "$RAXX_GITHUB_HOST" &&
+		test -z "${GH_TOKEN-}" &&
 		test -n "$GH_TOKEN_EXPIRES_AT"
 	)
 '

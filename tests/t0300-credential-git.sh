@@ -148,20 +148,45 @@ test_expect_success 'two linked worktrees with different agents push as differen
 	grep "git-receive-pack .*push-by:raxx-ops-bot" notes
 '
 
-test_expect_success 'the agent map in the worktree is found without raxx.botMap' '
+# commit_map BRANCH FILE: commit FILE as the agent map on BRANCH of the
+# remote (from a scratch clone), then fetch it into demo
+commit_map() {
+	rm -rf mapclone &&
+	git -c credential.helper= -c "credential.helper=raxx --bot raxx-dev-bot" \
+		clone -q "$GIT_URL/raxx-app/demo.git" mapclone &&
+	git -C mapclone checkout -q -B "$1" &&
+	mkdir -p mapclone/scripts/agents &&
+	cp "$2" mapclone/scripts/agents/agent_bot_map.yaml &&
+	git -C mapclone add scripts/agents/agent_bot_map.yaml &&
+	git -C mapclone -c user.name=Op -c user.email=op@example.com \
+		commit -qm "the agent map" &&
+	git -C mapclone -c credential.helper= \
+		-c "credential.helper=raxx --bot raxx-dev-bot" push -q origin "$1" &&
+	git -C demo -c credential.helper= -c "credential.helper=raxx --bot raxx-dev-bot" \
+		fetch -q origin
+}
+
+test_expect_success 'the agent map committed on the remote'"'"'s default branch is found without raxx.botMap' '
 	git -C demo config --unset raxx.botMap &&
-	mkdir -p wt-ops/scripts/agents &&
-	cp "$TRASH/map/agent_bot_map.yaml" wt-ops/scripts/agents/ &&
+	commit_map main "$TRASH/map/agent_bot_map.yaml" &&
+	git -C demo merge -q --ff-only origin/main &&
+	git -C demo symbolic-ref refs/remotes/origin/HEAD >head &&
+	echo refs/remotes/origin/main >expect && test_cmp expect head &&
 	printf "protocol=https\nhost=%s\n\n" "$HOSTPORT" >req &&
 	(cd wt-ops && git-credential-raxx get <../req >../out.map) &&
-	grep "^password=ghs_" out.map
+	grep "^password=ghs_" out.map &&
+	git-credential-raxx --bot raxx-ops-bot get <req >out.opsbot &&
+	test_cmp out.opsbot out.map
 '
 
-test_expect_success 'a malformed agent map: one error naming file and line, no answer' '
-	printf "bots:\n  raxx-dev-bot:\n    agentz: [x]\n" >wt-ops/scripts/agents/agent_bot_map.yaml &&
+test_expect_success 'a malformed agent map: one error naming the ref, file and line, no answer' '
+	printf "bots:\n  raxx-dev-bot:\n    agentz: [x]\n" >badmap.yaml &&
+	commit_map badmap badmap.yaml &&
+	git -C demo config raxx.trustedRef refs/remotes/origin/badmap &&
+	test_when_finished "git -C demo config --unset raxx.trustedRef" &&
 	(cd wt-ops && test_expect_code 64 git-credential-raxx get <../req >../out.badmap 2>../err.badmap) &&
 	test_must_be_empty out.badmap &&
-	test_grep "agent_bot_map.yaml:3: unknown key" err.badmap &&
+	test_grep "refs/remotes/origin/badmap:scripts/agents/agent_bot_map.yaml:3: unknown key" err.badmap &&
 	test_line_count = 1 err.badmap
 '
 

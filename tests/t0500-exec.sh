@@ -20,27 +20,29 @@ cat >"$TRASH/bin/report-env" <<'EOF'
 #!/bin/sh
 printf '%s\n' "${GH_TOKEN-<unset>}" >"out.$1.gh_token"
 printf '%s\n' "${GH_ENTERPRISE_TOKEN-<unset>}" >"out.$1.ent_token"
+printf '%s\n' "${GH_HOST-<unset>}" >"report.$1.gh_host"
 echo ran >"report.$1"
 exit "${2:-0}"
 EOF
 chmod +x "$TRASH/bin/report-env"
 
-test_expect_success 'exec: the child gets the bot token in GH_TOKEN and GH_ENTERPRISE_TOKEN' '
-	raxx --bot raxx-dev-bot exec -- report-env a 2>err &&
+test_expect_success 'exec: an enterprise host: the token in GH_ENTERPRISE_TOKEN with GH_HOST, never GH_TOKEN' '
+	GH_TOKEN=caller-own raxx --bot raxx-dev-bot exec -- report-env a 2>err &&
 	test_must_be_empty err &&
-	grep -E "^ghs_[A-Za-z0-9._]{36,}$" out.a.gh_token &&
-	test_cmp out.a.gh_token out.a.ent_token &&
+	grep -E "^ghs_[A-Za-z0-9._]{36,}$" out.a.ent_token &&
+	echo "<unset>" >expect && test_cmp expect out.a.gh_token &&
+	echo "$RAXX_GITHUB_HOST" >expect && test_cmp expect report.a.gh_host &&
 	test "$(mints)" = 1
 '
 
 test_expect_success 'exec: a warm cache is reused: no second mint' '
 	raxx --bot raxx-dev-bot exec -- report-env warm &&
-	test_cmp out.a.gh_token out.warm.gh_token &&
+	test_cmp out.a.ent_token out.warm.ent_token &&
 	test "$(mints)" = 1
 '
 
 test_expect_success 'exec: the token it got is live: the GitHub fake takes it for the bot' '
-	raxx --bot raxx-dev-bot exec -- sh -c "printf %s \"\$GH_TOKEN\" >out.live" &&
+	raxx --bot raxx-dev-bot exec -- sh -c "printf %s \"\$GH_ENTERPRISE_TOKEN\" >out.live" &&
 	tok=$(cat out.live) &&
 	curl -sf --cacert "$TLS/ca.pem" -H "Authorization: Bearer $tok" \
 		-A raxx-test "$RAXX_GITHUB_API/repos/raxx-app/demo" >out.repo.json &&
@@ -48,16 +50,36 @@ test_expect_success 'exec: the token it got is live: the GitHub fake takes it fo
 	test_grep "token-of:raxx-dev-bot" notes
 '
 
-test_expect_success 'exec: github.com gets GH_TOKEN only (no GH_ENTERPRISE_TOKEN)' '
+test_expect_success 'exec: github.com gets GH_TOKEN only (no GH_ENTERPRISE_TOKEN, no GH_HOST)' '
 	RAXX_GITHUB_HOST=github.com raxx --bot raxx-dev-bot exec -- report-env com &&
 	grep ^ghs_ out.com.gh_token &&
 	echo "<unset>" >expect &&
-	test_cmp expect out.com.ent_token
+	test_cmp expect out.com.ent_token &&
+	test_cmp expect report.com.gh_host
+'
+
+test_expect_success 'exec: the command does not get the vault identity, the CF secret or the operator PAT' '
+	RAXX_OPERATOR_TOKEN=ghp_not_for_children CF_ACCESS_CLIENT_ID=cf-id \
+	CF_ACCESS_CLIENT_SECRET=cf-secret-not-for-children \
+	INFISICAL_CLIENT_SECRET_FILE=/nonexistent/secret \
+		raxx --bot raxx-dev-bot exec -- env >out.env &&
+	grep "^GH_ENTERPRISE_TOKEN=ghs_" out.env &&
+	! grep -E "^(INFISICAL_CLIENT_SECRET|INFISICAL_CLIENT_SECRET_FILE|CF_ACCESS_CLIENT_SECRET|RAXX_OPERATOR_TOKEN)=" out.env &&
+	grep "^INFISICAL_CLIENT_ID=" out.env &&
+	grep "^CF_ACCESS_CLIENT_ID=cf-id$" out.env
+'
+
+test_expect_success 'exec --keep-env: a child that must mint itself keeps them' '
+	RAXX_OPERATOR_TOKEN=ghp_kept CF_ACCESS_CLIENT_ID=cf-id CF_ACCESS_CLIENT_SECRET=cf-kept \
+		raxx --bot raxx-dev-bot exec --keep-env -- env >out.keep &&
+	grep "^INFISICAL_CLIENT_SECRET=" out.keep &&
+	grep "^CF_ACCESS_CLIENT_SECRET=cf-kept$" out.keep &&
+	grep "^RAXX_OPERATOR_TOKEN=ghp_kept$" out.keep
 '
 
 test_expect_success 'exec: the token lives only in the child: not in the caller, not on a command line' '
-	raxx --bot raxx-dev-bot exec -- sh -c "cat /proc/\$\$/cmdline 2>/dev/null | tr \"\\0\" \" \" >report.cmdline; printf %s \"\$GH_TOKEN\" >out.cmdline" &&
-	test -z "${GH_TOKEN:-}" &&
+	raxx --bot raxx-dev-bot exec -- sh -c "cat /proc/\$\$/cmdline 2>/dev/null | tr \"\\0\" \" \" >report.cmdline; printf %s \"\$GH_ENTERPRISE_TOKEN\" >out.cmdline" &&
+	test -z "${GH_ENTERPRISE_TOKEN:-}" &&
 	tok=$(cat out.cmdline) &&
 	test -n "$tok" &&
 	! grep -F "$tok" report.cmdline
@@ -158,14 +180,14 @@ test_expect_success 'deny: no bot at all is exit 2 and nothing runs' '
 	test_grep "no bot" err
 '
 
-test_expect_success 'pat: GH_TOKEN is the operator token, with a warning' '
+test_expect_success 'pat: in an outage gh gets the operator token, with a warning' '
 	op="ghp_operator$(random_secret)" &&
 	set_operator_pat "$op" &&
 	mint_fails && test_when_finished mint_works &&
 	RAXX_FALLBACK=pat RAXX_OPERATOR_TOKEN="$op" \
 		raxx --bot raxx-dev-bot exec -- report-env pat 0 2>err &&
-	test "$(cat out.pat.gh_token)" = "$op" &&
 	test "$(cat out.pat.ent_token)" = "$op" &&
+	echo "<unset>" >expect && test_cmp expect out.pat.gh_token &&
 	test_grep "warning: minting for raxx-dev-bot failed (exit 6)" err &&
 	test_grep "running report-env with the operator token RAXX_OPERATOR_TOKEN" err &&
 	test_grep "acts as you, not the bot" err

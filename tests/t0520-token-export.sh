@@ -8,12 +8,13 @@ start_stack || { echo "Bail out! the fake stack did not start"; exit 1; }
 raxx() { git-credential-raxx "$@"; }
 export RAXX_BOT=raxx-dev-bot
 
-test_expect_success 'export lines: GH_TOKEN, GH_ENTERPRISE_TOKEN (not github.com), GH_TOKEN_EXPIRES_AT' '
+test_expect_success 'export lines for an enterprise host: GH_ENTERPRISE_TOKEN, GH_HOST, GH_TOKEN_EXPIRES_AT; never GH_TOKEN' '
 	raxx token --export >out.export 2>err &&
 	test_must_be_empty err &&
 	test_line_count = 3 out.export &&
-	grep -E "^export GH_TOKEN='"'"'ghs_[A-Za-z0-9._]{36,}'"'"'$" out.export &&
+	! grep GH_TOKEN= out.export &&
 	grep -E "^export GH_ENTERPRISE_TOKEN='"'"'ghs_[A-Za-z0-9._]{36,}'"'"'$" out.export &&
+	grep -x "export GH_HOST='"'"'$RAXX_GITHUB_HOST'"'"'" out.export &&
 	grep -E "^export GH_TOKEN_EXPIRES_AT='"'"'[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'"'"'$" out.export
 '
 
@@ -31,10 +32,10 @@ eval_in() {
 		set -u
 		out=$(git-credential-raxx token --export) || exit $?
 		eval "$out" || exit 1
-		printf "%s\n" "$GH_TOKEN" >out.'"$1"'.gh_token
 		printf "%s\n" "$GH_ENTERPRISE_TOKEN" >out.'"$1"'.ent_token
+		printf "%s\n" "$GH_HOST" >report.'"$1"'.gh_host
 		printf "%s\n" "$GH_TOKEN_EXPIRES_AT" >report.'"$1"'.expires
-		sh -c "printf \"%s\\n\" \"\$GH_TOKEN\"" >out.'"$1"'.exported
+		sh -c "printf \"%s\\n\" \"\$GH_ENTERPRISE_TOKEN\"" >out.'"$1"'.exported
 	'
 }
 
@@ -45,9 +46,10 @@ for sh in sh dash bash zsh; do
 	fi
 	test_expect_success "eval in $sh: the variables are set and exported" '
 		eval_in '$sh' &&
-		grep -E "^ghs_[A-Za-z0-9._]{36,}$" out.'$sh'.gh_token &&
-		test_cmp out.'$sh'.gh_token out.'$sh'.ent_token &&
-		test_cmp out.'$sh'.gh_token out.'$sh'.exported &&
+		grep -E "^ghs_[A-Za-z0-9._]{36,}$" out.'$sh'.ent_token &&
+		echo "$RAXX_GITHUB_HOST" >expect.'$sh' &&
+		test_cmp expect.'$sh' report.'$sh'.gh_host &&
+		test_cmp out.'$sh'.ent_token out.'$sh'.exported &&
 		python3 -c "
 import calendar, sys, time
 exp = calendar.timegm(time.strptime(open(\"report.'$sh'.expires\").read().strip(), \"%Y-%m-%dT%H:%M:%SZ\"))
@@ -61,7 +63,7 @@ test_expect_success 'the evaluated token works with the real gh as the bot' '
 	mkdir -p gh-config &&
 	(
 		eval "$(raxx token --export)" &&
-		GH_CONFIG_DIR="$TRASH/gh-config" GH_HOST="$RAXX_GITHUB_HOST" \
+		GH_CONFIG_DIR="$TRASH/gh-config" \
 		SSL_CERT_FILE="$TLS/ca.pem" GH_NO_UPDATE_NOTIFIER=1 \
 			gh api repos/raxx-app/demo --jq .full_name
 	) >out.gh &&

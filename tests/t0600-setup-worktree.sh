@@ -14,6 +14,8 @@ HOSTPORT=$RAXX_GITHUB_HOST
 # the ops bot may push in these tests
 fake_config github "c['apps']['3501353']['permissions']['contents'] = 'write'"
 HELPER_KEY="credential.https://$HOSTPORT.helper"
+# setup writes the helper as this program's absolute path
+HELPER="$(cd "$BUILD_DIR" && pwd -P)/git-credential-raxx"
 DOMAIN=users.noreply.127.0.0.1	# GHES default: users.noreply.HOST, no port
 DEV="raxx-dev-bot[bot] <190001+raxx-dev-bot[bot]@$DOMAIN>"
 OPS="raxx-ops-bot[bot] <190002+raxx-ops-bot[bot]@$DOMAIN>"
@@ -70,11 +72,12 @@ test_expect_success 'setup --dry-run shows every change and changes nothing' '
 		>../out.dry 2>../err.dry) &&
 	test_must_be_empty out.dry &&
 	test_grep "would set extensions.worktreeConfig=true" err.dry &&
-	test_grep -F "would set $HELPER_KEY to '"''"' then '"'raxx --agent feature-developer'"'" err.dry &&
+	test_grep -F "would set $HELPER_KEY to '"''"' then '"'$HELPER'"'" err.dry &&
+	test_grep "would set raxx.bot=raxx-dev-bot" err.dry &&
 	test_grep "would set raxx.agent=feature-developer" err.dry &&
 	test_grep -Fx "raxx: setup: would set user.name=raxx-dev-bot[bot]" err.dry &&
 	test_grep -F "would set user.email=190001+raxx-dev-bot[bot]@$DOMAIN" err.dry &&
-	test_grep "dry run: 5 changes would be made" err.dry &&
+	test_grep "dry run: 6 changes would be made" err.dry &&
 	config_of main >main.now && test_cmp main.before main.now &&
 	config_of wt-agent >agent.now && test_cmp agent.before agent.now &&
 	! ls "$RAXX_STATE_DIR"/user-id.* 2>/dev/null &&
@@ -86,9 +89,10 @@ test_expect_success 'setup makes the worktree the bot'"'"'s, in its own config' 
 		>../out.setup 2>../err.setup) &&
 	test_must_be_empty out.setup &&
 	test_grep "setup: set extensions.worktreeConfig=true" err.setup &&
-	test_grep "now acts as raxx-dev-bot (5 changes)" err.setup &&
+	test_grep "now acts as raxx-dev-bot (6 changes)" err.setup &&
 	git -C wt-agent config --worktree --get-all "$HELPER_KEY" >helpers &&
-	printf "\nraxx --agent feature-developer\n" >expect && test_cmp expect helpers &&
+	printf "\n%s\n" "$HELPER" >expect && test_cmp expect helpers &&
+	test "$(git -C wt-agent config --worktree raxx.bot)" = raxx-dev-bot &&
 	test "$(git -C wt-agent config --worktree raxx.agent)" = feature-developer &&
 	test "$(git -C wt-agent config --worktree user.name)" = "raxx-dev-bot[bot]" &&
 	test "$(git -C wt-agent config --worktree user.email)" = "190001+raxx-dev-bot[bot]@$DOMAIN" &&
@@ -230,7 +234,7 @@ test_expect_success '--undo removes only what setup set' '
 	git -C wt-own config --worktree user.signingkey ABCDEF &&
 	config_of wt-own >own.before &&
 	(cd wt-own && git-credential-raxx --bot raxx-ops-bot setup 2>../err.own) &&
-	test "$(git -C wt-own config --worktree --get-all "$HELPER_KEY" | tail -n 1)" = "raxx --bot raxx-ops-bot" &&
+	test "$(git -C wt-own config --worktree --get-all "$HELPER_KEY" | tail -n 1)" = "$HELPER" &&
 	test "$(git -C wt-own config --worktree raxx.bot)" = raxx-ops-bot &&
 	test "$(git -C wt-own config user.email)" = "190002+raxx-ops-bot[bot]@$DOMAIN" &&
 	(cd wt-own && git-credential-raxx setup --undo 2>../err.ownundo) &&
@@ -317,14 +321,16 @@ test_expect_success 'usage errors: outside a worktree, both --bot and --agent, n
 	test_grep -- "--undo" out.help
 '
 
-test_expect_success 'an inherited raxx.bot would win over the agent: setup refuses, changes nothing' '
+test_expect_success 'an inherited raxx.bot does not win: setup pins the agent'"'"'s bot in the worktree'"'"'s own config' '
 	git -C main config raxx.bot raxx-ops-bot &&
 	test_when_finished "git -C main config --unset raxx.bot" &&
-	config_of wt-other >other.before3 &&
-	(cd wt-other && test_expect_code 64 git-credential-raxx --agent feature-developer \
-		setup 2>../err.inh) &&
-	test_grep "raxx.bot=raxx-ops-bot in the local config wins over an agent" err.inh &&
-	config_of wt-other >other.now && test_cmp other.before3 other.now
+	git -C main worktree add -q -b pinned-work ../wt-pinned &&
+	(cd wt-pinned && git-credential-raxx --agent feature-developer setup 2>../err.inh) &&
+	test "$(git -C wt-pinned config raxx.bot)" = raxx-dev-bot &&
+	test "$(git -C wt-pinned config --show-scope --get raxx.bot | cut -f1)" = worktree &&
+	(cd wt-pinned && git-credential-raxx get <../req >../out.pinned 2>../err.pinned) &&
+	git-credential-raxx --bot raxx-dev-bot get <req >out.devbot &&
+	test_cmp out.devbot out.pinned
 '
 
 test_expect_success 'a bare repository with worktrees: core.bare moves as git does it' '

@@ -152,7 +152,7 @@ test_expect_success 'asked for the other repository by path, the helper refuses 
 '
 
 test_expect_success 'exec in the handoff worktree hands the narrowed token to the command' '
-	(cd agent && raxx exec -- sh -c "printf %s \"\$GH_TOKEN\" >../out.exec") &&
+	(cd agent && raxx exec -- sh -c "printf %s \"\$GH_ENTERPRISE_TOKEN\" >../out.exec") &&
 	token_scope out.exec >scope &&
 	echo "$NARROW live" >expect &&
 	test_cmp expect scope &&

@@ -104,7 +104,7 @@ static void check_read(const uint8_t *data, size_t size,
 	close(fds[1]);
 	in = fdopen(fds[0], "r");
 	CHECK(in);
-	ret = credential_read(&c, in);
+	ret = credential_read(&c, in, 0);
 	fclose(in);
 	CHECK(ret == want_ret);
 	if (ret)

@@ -4,6 +4,7 @@
 #include "audit.h"
 #include "cache.h"
 #include "config.h"
+#include "identity.h"
 #include "util.h"
 #include "tap.h"
 
@@ -129,20 +130,26 @@ static void sessions(void)
 
 static void scope_keys(void)
 {
-	struct bot_permission perms[] = {
+	struct id_permission perms[] = {
 		{ (char *)"contents", (char *)"write" },
 		{ (char *)"issues", (char *)"read" },
 	};
-	struct agent_map_bot b = { (char *)"dev-bot", NULL, 0, perms, 2 };
+	struct identity id = { 0 };
 	char *k;
 
-	k = cache_scope_key(NULL, &b);
+	id.bot = (char *)"dev-bot";
+	id.perms = perms;
+	id.nr_perms = 2;
+	k = identity_scope_key(&id);
 	is_str(k, "", "no repository: the whole installation");
 	free(k);
-	k = cache_scope_key("o/r", NULL);
+	id.repo = (char *)"o/r";
+	id.nr_perms = 0;
+	k = identity_scope_key(&id);
 	is_str(k, "o/r", "a repository without a map");
 	free(k);
-	k = cache_scope_key("o/r", &b);
+	id.nr_perms = 2;
+	k = identity_scope_key(&id);
 	is_str(k, "o/r contents=write,issues=read", "a repository and the map's permissions");
 	free(k);
 }
@@ -207,16 +214,18 @@ static void audit_lines(void)
 		{ "caf\xc3\xa9", "\"reason\":\"caf??\"}" },
 		{ "del\x7f", "\"reason\":\"del\\u007f\"}" },
 	};
-	struct raxx_config c = { 0 };
+	struct audit_event ev = { 0 };
 	char fp[AUDIT_FP_LEN + 1], *line, want[256];
 	size_t i;
 
 	audit_fingerprint("ghs_abc", fp);
 	is_str(fp, "fee962bb8444", "fingerprint: BLAKE2b-256, 12 hex digits");
-	c.bot = (char *)"dev-bot";
-	c.host = (char *)"github.com";
+	ev.bot = "dev-bot";
+	ev.host = "github.com";
 	for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		audit_record(&c, "fail", NULL, NULL, 0, cases[i].reason);
+		ev.event = "fail";
+		ev.reason = cases[i].reason;
+		audit_write(&ev);
 		line = last_line();
 		ok(line && strstr(line, cases[i].want), "audit escapes %s",
 		   cases[i].want);
@@ -224,7 +233,12 @@ static void audit_lines(void)
 			printf("#   got %s\n", line);
 		free(line);
 	}
-	audit_record(&c, "mint", "o/r", "ghs_abc", 1795340847, NULL);
+	ev.event = "mint";
+	ev.repo = "o/r";
+	ev.token = "ghs_abc";
+	ev.expires_at = 1795340847;
+	ev.reason = NULL;
+	audit_write(&ev);
 	line = last_line();
 	snprintf(want, sizeof(want), "\"event\":\"mint\",\"bot\":\"dev-bot\","
 		 "\"agent\":null,\"host\":\"github.com\",\"repo\":\"o/r\","

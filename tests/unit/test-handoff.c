@@ -1,6 +1,6 @@
 /* Unit tests: the handoff manifest parser and its policy (handoff.h). */
 #define _POSIX_C_SOURCE 200809L
-#include "handoff.h"
+#include "handoff_manifest.h"
 #include "util.h"
 #include "tap.h"
 

@@ -208,7 +208,7 @@ static void parse_and_read(const char *name, const char *buf, size_t len,
 
 	f = file_with(buf, len);
 	raxx_clear_error();
-	ret = f ? credential_read(&c, f) : -1;
+	ret = f ? credential_read(&c, f, 0) : -1;
 	if (!ok(ret == want, "read: %s: returns %d", name, want))
 		printf("#   got %d (%s)\n", ret, raxx_errmsg());
 	if (err && !ok(strstr(raxx_errmsg(), err) != NULL, "read: %s: message", name))
@@ -334,7 +334,7 @@ static void test_read(void)
 	/* the blank line split across two read chunks */
 	s = host_line(4095, "\n\nno equals sign here\n");
 	f = file_with(s, strlen(s));
-	ok(f && !credential_read(&c, f) && c.host && strlen(c.host) == 4090,
+	ok(f && !credential_read(&c, f, 0) && c.host && strlen(c.host) == 4090,
 	   "read: blank line across a chunk boundary ends the request");
 	credential_release(&c);
 	if (f)
@@ -344,7 +344,7 @@ static void test_read(void)
 	/* a stream without a descriptor */
 	s = xstrdup("protocol=https\nhost=github.com\n\nbad\n");
 	f = fmemopen(s, strlen(s), "r");
-	ok(f && !credential_read(&c, f) && c.host && !strcmp(c.host, "github.com"),
+	ok(f && !credential_read(&c, f, 0) && c.host && !strcmp(c.host, "github.com"),
 	   "read: fmemopen stream");
 	credential_release(&c);
 	if (f)
@@ -352,7 +352,7 @@ static void test_read(void)
 	free(s);
 
 	f = file_with("", 0);
-	ok(f && !credential_read(&c, f) && !c.host, "read: empty input");
+	ok(f && !credential_read(&c, f, 0) && !c.host, "read: empty input");
 	if (f)
 		fclose(f);
 
@@ -363,7 +363,7 @@ static void test_read(void)
 
 		alarm(10);
 		ok(write(fds[1], req, sizeof(req) - 1) == sizeof(req) - 1 && in &&
-		   !credential_read(&c, in) && c.protocol &&
+		   !credential_read(&c, in, 0) && c.protocol &&
 		   !strcmp(c.protocol, "https"),
 		   "read: returns at the blank line with the pipe still open");
 		alarm(0);
