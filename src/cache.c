@@ -59,7 +59,7 @@ static const char *xdg(const char *name)
 	return v && v[0] == '/' ? v : NULL;
 }
 
-static char *cache_dir_path(void)
+char *cache_dir_path(void)
 {
 	const char *v;
 	char *home, *p;

@@ -121,6 +121,10 @@ void cache_entry_release(struct cache_entry *e);
  */
 int private_dir_open(const char *path, char *why, size_t n);
 
+/* The cache directory's path (the order above; fresh), NULL without
+ * HOME. */
+char *cache_dir_path(void);
+
 /* The state directory (audit log): RAXX_STATE_DIR, else
  * $XDG_STATE_HOME/git-credential-raxx, else
  * ~/.local/state/git-credential-raxx. Fresh string, NULL without HOME. */

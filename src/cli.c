@@ -33,6 +33,7 @@ const char cli_usage_text[] =
 "  exec [--keep-env] -- CMD [ARGS]\n"
 "                       run CMD with the bot's token in gh's variables\n"
 "  revoke               revoke the bot's cached tokens at GitHub\n"
+"  status [--json]      what this worktree acts as (no network)\n"
 "  setup [--dry-run] [--undo] [--handoff SLUG]\n"
 "                       make this worktree the bot's: helper, bot, author\n"
 "  doctor [--json] [--quiet] [--ops] [--max-time SECS]\n"
@@ -94,6 +95,15 @@ static const char exec_help[] =
 "  --gh           the command is the real gh: RAXX_GH, else the first gh\n"
 "                 in PATH that is not the gh shim\n"
 "  --shim PATH    the gh shim's own path, never run (implies --gh)\n";
+static const char status_help[] =
+"usage: git-credential-raxx [OPTIONS] status [--json]\n"
+"What this worktree acts as, from local state alone (no network, never a\n"
+"token): the bot and where it came from, the handoff, the commit author,\n"
+"the credential helpers git asks for the host, the broker, the cached\n"
+"token's fingerprint and expiry, the cache directory.\n"
+"  --json     one JSON object: bot, bot_source, handoff, author_name,\n"
+"             author_email, helper, broker, token_fingerprint,\n"
+"             token_expires_at, cache_dir\n";
 static const char help_help[] =
 "usage: git-credential-raxx help [ACTION]\n";
 
@@ -105,6 +115,7 @@ static const struct action actions[] = {
 	{ "token", cmd_token, token_help, 1 },
 	{ "exec", cmd_exec, exec_help, 1 },
 	{ "revoke", cmd_revoke, revoke_help, 1 },
+	{ "status", cmd_status, status_help, 1 },
 	{ "setup", cmd_setup, setup_help, 1 },
 	{ "doctor", doctor_main, doctor_usage, 0 },
 	{ "handoff", handoff_main, handoff_usage, 0 },

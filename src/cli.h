@@ -16,6 +16,7 @@ int cmd_token(struct raxx_config *c, int argc, char **argv);
 int cmd_exec(struct raxx_config *c, int argc, char **argv);
 int cmd_revoke(struct raxx_config *c, int argc, char **argv);
 int cmd_setup(struct raxx_config *c, int argc, char **argv);
+int cmd_status(struct raxx_config *c, int argc, char **argv);
 
 /* Settings, then the HTTP module told what it needs of them (RAXX_CA_BUNDLE).
  * Returns 0 or an error code with its message recorded. */

@@ -6,6 +6,7 @@
 #include "cache.h"
 #include "discover.h"
 #include "github.h"
+#include "helperchain.h"
 #include "http.h"
 #include "json.h"
 #include "jwt.h"
@@ -740,22 +741,6 @@ static void check_fallback(struct doctor *d, int load_err, const char *load_msg)
 
 /* ---------------------------------------------------------------- local */
 
-static char *cache_dir_path(void)
-{
-	const char *v;
-
-	/* DESIGN.md's order, as cache.c reads it */
-	if ((v = env_get("RAXX_CACHE_DIR")))
-		return xstrdup(v);
-	if ((v = env_get("XDG_RUNTIME_DIR")) && v[0] == '/')
-		return xstrfmt("%s/git-credential-raxx", v);
-	if ((v = env_get("XDG_CACHE_HOME")) && v[0] == '/')
-		return xstrfmt("%s/git-credential-raxx", v);
-	if ((v = env_get("HOME")))
-		return xstrfmt("%s/.cache/git-credential-raxx", v);
-	return NULL;
-}
-
 static void check_dir(struct doctor *d, const char *name, char *dir,
 		      const char *var)
 {
@@ -955,97 +940,14 @@ out:
 
 /* ---------------------------------------------------------------- helpers */
 
-struct helper {
-	char *value;
-	char *origin;
-};
-
-/* Does a credential.<url>.helper subsection apply to https://host? */
-static int url_applies(const char *sub, const char *host)
-{
-	const char *rest = sub, *slash, *at;
-	char *hp, *lh, *lc;
-	int ok;
-
-	if (strstr(sub, "://")) {
-		if (strncasecmp(sub, "https://", 8))
-			return 0;
-		rest = sub + 8;
-	}
-	slash = strchr(rest, '/');
-	at = memchr(rest, '@', slash ? (size_t)(slash - rest) : strlen(rest));
-	if (at)
-		rest = at + 1;
-	hp = slash ? xstrndup(rest, (size_t)(slash - rest)) : xstrdup(rest);
-	/* a path-scoped entry applies to some repositories: counted */
-	ok = credential_host_matches(hp, host);
-	if (!ok && strchr(hp, '*')) {
-		lh = xstrdup(hp);
-		lc = xstrdup(host);
-		for (char *p = lh; *p; p++)
-			*p = (char)tolower((unsigned char)*p);
-		for (char *p = lc; *p; p++)
-			*p = (char)tolower((unsigned char)*p);
-		ok = !fnmatch(lh, lc, FNM_PERIOD);
-		free(lh);
-		free(lc);
-	}
-	free(hp);
-	return ok;
-}
-
-/* The program a helper value names: "store", "raxx", "cache", ... */
-static char *helper_word(const char *value)
-{
-	const char *p = value, *end, *base;
-
-	if (*p == '!')
-		p++;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	end = p + strcspn(p, " \t");
-	base = p;
-	for (const char *q = p; q < end; q++)
-		if (*q == '/')
-			base = q + 1;
-	if (end - base > 15 && !strncmp(base, "git-credential-", 15))
-		base += 15;
-	else if (value[0] == '!' && end - base == 3 && !strncmp(base, "git", 3) &&
-		 !strncmp(end, " credential-", 12))
-		return xstrndup(end + 12, strcspn(end + 12, " \t"));
-	return xstrndup(base, (size_t)(end - base));
-}
-
-static int helper_is(const char *value, const char *what)
-{
-	char *w = helper_word(value);
-	int is = !strcmp(w, what);
-
-	if (!is && value[0] == '!' && !strcmp(what, "raxx"))
-		is = strstr(value, "git-credential-raxx") != NULL;
-	free(w);
-	return is;
-}
-
-static void helpers_release(struct helper *h, size_t nr)
-{
-	for (size_t i = 0; i < nr; i++) {
-		free(h[i].value);
-		free(h[i].origin);
-	}
-	free(h);
-}
-
 static void check_helper_chain(struct doctor *d)
 {
-	const char *argv[] = { "git", "config", "-z", "--show-origin",
-			       "--get-regexp", "^credential\\..*helper$", NULL };
 	struct raxx_config *c = d->c;
-	struct strbuf out = STRBUF_INIT, chain = STRBUF_INIT;
+	struct strbuf chain = STRBUF_INIT;
 	struct strbuf problems = STRBUF_INIT, fixes = STRBUF_INIT;
 	struct helper *h = NULL;
 	size_t nr = 0, i;
-	char *dropped_by = NULL, safe[300], *p, *end;
+	char *dropped_by = NULL, safe[300];
 	int raxx_at = -1, st = DOCTOR_PASS;
 
 	if (!c->toplevel) {
@@ -1053,51 +955,7 @@ static void check_helper_chain(struct doctor *d)
 			      "not in a worktree");
 		return;
 	}
-	run_capture(argv, &out);	/* exit 1: no helper at all */
-	p = out.buf;
-	end = out.buf ? out.buf + out.len : NULL;
-	while (p && p < end) {
-		char *origin = p, *key, *nl, *value;
-
-		key = memchr(p, '\0', (size_t)(end - p));
-		if (!key++ || key >= end)
-			break;
-		p = memchr(key, '\0', (size_t)(end - key));
-		if (!p)
-			break;
-		p++;
-		nl = strchr(key, '\n');
-		value = nl ? nl + 1 : "";
-		if (nl)
-			*nl = '\0';
-		if (strcasecmp(key, "credential.helper")) {
-			/* credential.<url>.helper */
-			char *sub = xstrndup(key + 11, strlen(key) - 11 - 7);
-			int applies = url_applies(sub, c->host);
-
-			free(sub);
-			if (!applies)
-				continue;
-		}
-		if (!strncmp(origin, "file:", 5))
-			origin += 5;
-		if (!*value) {
-			/* an empty entry resets the list */
-			for (i = 0; i < nr; i++)
-				if (helper_is(h[i].value, "raxx")) {
-					free(dropped_by);
-					dropped_by = xstrfmt("%s (%s)", key, origin);
-				}
-			helpers_release(h, nr);
-			h = NULL;
-			nr = 0;
-			continue;
-		}
-		h = xrealloc(h, (nr + 1) * sizeof(*h));
-		h[nr].value = xstrdup(value);
-		h[nr].origin = xstrdup(origin);
-		nr++;
-	}
+	helper_chain(c->host, &h, &nr, &dropped_by);
 	for (i = 0; i < nr; i++) {
 		sb_addf(&chain, "%s'%s' (%s)", chain.len ? ", " : "",
 			sanitize(safe, sizeof(safe), h[i].value), h[i].origin);
@@ -1162,7 +1020,6 @@ static void check_helper_chain(struct doctor *d)
 out:
 	helpers_release(h, nr);
 	free(dropped_by);
-	sb_release(&out);
 	sb_release(&chain);
 	sb_release(&problems);
 	sb_release(&fixes);

@@ -21,7 +21,10 @@
 #include "util.h"
 #include "vault.h"
 
+#include <signal.h>
 #include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 struct token_source {
 	struct raxx_config *c;
@@ -123,6 +126,56 @@ void token_release(struct token *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/*
+ * A progress note for a person waiting at a terminal: written by a timer
+ * after PROGRESS_AFTER_MS, so a quick mint (or a pipe, or -q) shows
+ * nothing. The line is formatted before the timer is armed: the handler
+ * only write()s it.
+ */
+#define PROGRESS_AFTER_MS 1000
+static char progress_line[256];
+static size_t progress_len;
+
+static void progress_fire(int sig)
+{
+	ssize_t w;
+
+	(void)sig;
+	w = write(2, progress_line, progress_len);
+	(void)w;
+}
+
+static void progress_arm(const char *bot)
+{
+	struct itimerval t = { { 0, 0 }, { PROGRESS_AFTER_MS / 1000,
+					   (PROGRESS_AFTER_MS % 1000) * 1000 } };
+	struct sigaction sa;
+
+	if (log_verbosity < 0 || !isatty(2))
+		return;
+	snprintf(progress_line, sizeof(progress_line) - 1,
+		 "raxx: minting a token for %s\xe2\x80\xa6", bot);
+	sanitize_text(progress_line);
+	progress_len = strlen(progress_line);
+	progress_line[progress_len++] = '\n';
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = progress_fire;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (!sigaction(SIGALRM, &sa, NULL))
+		setitimer(ITIMER_REAL, &t, NULL);
+}
+
+static void progress_disarm(void)
+{
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+
+	if (progress_len) {
+		setitimer(ITIMER_REAL, &off, NULL);
+		progress_len = 0;
+	}
+}
+
 /* A fresh token for bot narrowed to scope: vault, JWT, GitHub. */
 static int mint(struct token_source *ts, const char *bot,
 		const struct token_scope *scope, struct token *out)
@@ -144,7 +197,9 @@ static int mint(struct token_source *ts, const char *bot,
 	rq.bot = bot;
 	rq.scope = scope;
 	rq.repo_hint = ts->c->opt_repo;
+	progress_arm(bot);
 	ret = mint_installation_token(&mc, &rq, &tok, &inst);
+	progress_disarm();
 	keep_session(ts);
 	if (ret)
 		return ret;
@@ -509,6 +564,36 @@ int token_get_handoff(struct token_source *ts, const char *slug,
 	ret = fly(ts, &f, out);
 	handoff_ref_release(&h.ref);
 	return ret;
+}
+
+/* ---------------------------------------------------------------- peek */
+
+int token_peek(struct token_source *ts, struct token *out)
+{
+	const struct identity *id = ts->c->id;
+	const struct vault_settings *vs;
+	int hit = 0, err = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!token_source_cache(ts))
+		return 0;
+	if (id->handoff) {
+		struct handoff_flight h = { id->repo, { 0 } };
+
+		if (!handoff_slug_ok(id->handoff) ||
+		    token_source_vault(ts, NULL, &vs))
+			return 0;
+		handoff_ref_init(&h.ref, vs, id->handoff);
+		hit = handoff_warm(ts, &h, 0, out, &err);
+		handoff_ref_release(&h.ref);
+	} else if (id->bot) {
+		struct bot_flight b = { id, identity_scope_key(id) };
+
+		hit = bot_warm(ts, &b, 0, out, &err);
+		free(b.scope_key);
+	}
+	raxx_clear_error();
+	return hit && !err;
 }
 
 /* ---------------------------------------------------------------- get */

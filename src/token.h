@@ -77,6 +77,10 @@ int token_get_handoff(struct token_source *ts, const char *slug,
 int token_mint_scoped(struct token_source *ts, const char *bot,
 		      const struct token_scope *scope, struct token *out);
 
+/* c->id's cached token, if one still lives, from the cache alone: no
+ * network, not audited (status). 1 with out filled, else 0. */
+int token_peek(struct token_source *ts, struct token *out);
+
 void token_release(struct token *t);
 
 /* The shared pieces, for the commands that work on them directly
