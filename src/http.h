@@ -11,6 +11,10 @@
  *     RAXX_CA_BUNDLE adds trust anchors to the system's;
  *   - User-Agent "git-credential-raxx/VERSION"; no Expect: 100-continue;
  *   - redirects are never followed: a 3xx comes back to the caller;
+ *   - a proxy from the environment as git reads it (https_proxy,
+ *     HTTPS_PROXY, all_proxy, ALL_PROXY; no_proxy/NO_PROXY), always
+ *     through CONNECT; request headers go to the server only; the trace
+ *     names the proxy without its userinfo;
  *   - the body is capped at HTTP_MAX_BODY (larger: an error);
  *   - connect and total timeouts, bounded by the process deadline
  *     (http_set_deadline, from RAXX_TIMEOUT);
