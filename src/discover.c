@@ -409,6 +409,9 @@ int discover_create_token(struct github *gh, struct jwt_key *key,
 					"or the organization renamed, and %s; then "
 					"update INSTALLATION_ID for %s at %s",
 					stale_msg, why, h->bot, h->vault_path);
+		else	/* e.g. a redirect off the API: say what it was for */
+			ret = raxx_fail(ret, "%s, and looking it up again failed: %s",
+					stale_msg, why);
 		free(why);
 		goto out;
 	}

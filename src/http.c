@@ -88,6 +88,78 @@ out:
 	return ret;
 }
 
+/* ---------------------------------------------------------------- redirects */
+
+static char *url_part(CURLU *u, CURLUPart what, unsigned flags)
+{
+	char *p = NULL, *copy;
+
+	if (curl_url_get(u, what, &p, flags) != CURLUE_OK)
+		return NULL;
+	copy = xstrdup(p);
+	curl_free(p);
+	return copy;
+}
+
+int http_location_under(const char *base, const char *url,
+			const char *location, char **resolved, char **rest)
+{
+	CURLU *b = curl_url(), *u = curl_url();
+	char *bs = NULL, *bh = NULL, *bp = NULL, *bpath = NULL;
+	char *ls = NULL, *lh = NULL, *lp = NULL, *lpath = NULL, *lq = NULL;
+	char *user = NULL;
+	size_t n;
+	int ret = -1;
+
+	if (!b || !u)
+		die("out of memory");
+	*resolved = *rest = NULL;
+	/* a relative Location is resolved against the URL it answered */
+	if (curl_url_set(b, CURLUPART_URL, base, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_URL, location, 0) != CURLUE_OK ||
+	    !(*resolved = url_part(u, CURLUPART_URL, 0)))
+		goto out;
+	ret = 1;
+	bs = url_part(b, CURLUPART_SCHEME, 0);
+	bh = url_part(b, CURLUPART_HOST, 0);
+	bp = url_part(b, CURLUPART_PORT, CURLU_DEFAULT_PORT);
+	bpath = url_part(b, CURLUPART_PATH, 0);
+	ls = url_part(u, CURLUPART_SCHEME, 0);
+	lh = url_part(u, CURLUPART_HOST, 0);
+	lp = url_part(u, CURLUPART_PORT, CURLU_DEFAULT_PORT);
+	lpath = url_part(u, CURLUPART_PATH, 0);
+	lq = url_part(u, CURLUPART_QUERY, 0);
+	user = url_part(u, CURLUPART_USER, 0);
+	if (!bs || !bh || !bp || !bpath || !ls || !lh || !lp || !lpath || user ||
+	    strcasecmp(bs, ls) || strcasecmp(bh, lh) || strcmp(bp, lp))
+		goto out;
+	/* under the base path ("/api/v3" covers "/api/v3/x", not "/api/v3x");
+	 * dot segments are resolved already; anything encoded is refused
+	 * ("%2e%2e" would climb out on the server) */
+	n = strlen(bpath);
+	while (n > 0 && bpath[n - 1] == '/')
+		n--;
+	if (strncmp(lpath, bpath, n) || lpath[n] != '/' || strpbrk(lpath, "%\\"))
+		goto out;
+	*rest = xstrfmt("%s%s%s", lpath + n, lq ? "?" : "", lq ? lq : "");
+	ret = 0;
+out:
+	free(bs);
+	free(bh);
+	free(bp);
+	free(bpath);
+	free(ls);
+	free(lh);
+	free(lp);
+	free(lpath);
+	free(lq);
+	free(user);
+	curl_url_cleanup(b);
+	curl_url_cleanup(u);
+	return ret;
+}
+
 /* ---------------------------------------------------------------- proxies */
 
 /* An IP address (IPv6 without brackets) into buf; its family, or 0. */

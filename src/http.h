@@ -82,6 +82,19 @@ int http_request(struct http_client *c, const char *method, const char *url,
 		 struct http_response *resp);
 void http_response_release(struct http_response *resp);
 
+/*
+ * A redirect: resolve location (a Location header, absolute or relative)
+ * against url, the URL that answered it, and say whether it stays within
+ * base (e.g. RAXX_GITHUB_API): the same scheme, host and port (default
+ * ports made explicit), no userinfo, and a path under base's path with
+ * nothing percent-encoded. 0: within, *rest (fresh) is the path and query
+ * after base ("/repositories/42/installation"); 1: elsewhere; -1: not a
+ * URL. *resolved (fresh, or NULL when -1) is the absolute URL, for
+ * messages.
+ */
+int http_location_under(const char *base, const char *url,
+			const char *location, char **resolved, char **rest);
+
 /* Percent-encode s for a query value or path segment (fresh string). */
 char *http_escape(const char *s);
 

@@ -24,6 +24,14 @@ Config (JSON, re-read on every request):
                    "users", "user", "repos", "installation_repositories",
                    "rate_limit", "revoke", "git",
                  "fail_times": N or {key: N}, "fail_id": any}
+  renames       {"old-org": "new-org", "old-org/repo": "new-org/repo"}: a
+                renamed organization or repository. REST calls under
+                /repos/OLD/REPO/... answer 301 with Location (and "url")
+                {api}/repositories/{id}/..., as GitHub does; git smart-HTTP
+                to /OLD/REPO.git/info/refs answers 301 to the new name
+  redirect_location  a Location to send instead (absolute or relative),
+                e.g. another origin, for tests of what must not be followed
+  redirect_status    301 (default), or 302, 307, 308
   clock_offset  seconds added to this server's clock (Date header, JWT checks,
                 expires_at)
   token_ttl     installation token lifetime, s (default 3600)
@@ -442,12 +450,59 @@ class GitHubHandler(fakelib.FakeHandler):
             return None if r == "hung" else r
         return text_response(404, "Not Found\n", note="no-route")
 
+    # -- renamed organizations and repositories
+
+    def renamed(self, cfg, full):
+        """The new full name of a renamed repository, or None."""
+        ren = {k.lower(): v for k, v in (cfg.get("renames") or {}).items()}
+        if full.lower() in ren:
+            return ren[full.lower()]
+        owner, _, repo = full.partition("/")
+        if owner.lower() in ren:
+            return "%s/%s" % (ren[owner.lower()], repo)
+        return None
+
+    def moved(self, cfg, location, note):
+        """GitHub's answer for a renamed repository: 301 and where it went."""
+        status = int(cfg.get("redirect_status", 301))
+        location = cfg.get("redirect_location") or location
+        reason = {301: "Moved Permanently", 302: "Found", 307: "Temporary Redirect",
+                  308: "Permanent Redirect"}.get(status, "Moved")
+        return json_response(status, {"message": reason, "url": location,
+                                      "documentation_url": "https://docs.github.com/rest/guides/"
+                                      "best-practices-for-using-the-rest-api#follow-redirects"},
+                             headers=[("Location", location)], note=note)
+
+    def repo_by_id(self, cfg, rid):
+        try:
+            rid = int(rid)
+        except ValueError:
+            return None
+        return next((f for f in self.all_known_repos(cfg) if num_id(f) == rid), None)
+
     def route_api(self, cfg, segs):
         m = self.command
         if segs[0] != "v3":
             return self.gh_err(404, "Not Found", note="no-route")
         s = segs[1:]
         n = len(s)
+        if n >= 3 and s[0] == "repos":
+            new = self.renamed(cfg, "%s/%s" % (s[1], s[2]))
+            if new:
+                rest = "/".join(s[3:])
+                loc = "%s/repositories/%d%s%s" % (self.api_base(), num_id(new), "/" if rest else "", rest)
+                if self.raw_query:
+                    loc += "?" + self.raw_query
+                return self.moved(cfg, loc, "moved:%s/%s->%s" % (s[1], s[2], new))
+        if n >= 2 and s[0] == "repositories":
+            full = self.repo_by_id(cfg, s[1])
+            if full is None:
+                return self.gh_err(404, "Not Found", note="no-such-repository-id")
+            if m == "GET" and n == 3 and s[2] == "installation":
+                return self.find_installation(cfg, "repo_installation", repo=full)
+            if m == "GET" and n == 2:
+                return self.get_repo(cfg, full)
+            return self.gh_err(404, "Not Found", note="no-route")
         if m == "POST" and n == 4 and s[0] == "app" and s[1] == "installations" and s[3] == "access_tokens":
             return self.access_tokens(cfg, s[2])
         if m == "GET" and s == ["app"]:
@@ -780,6 +835,13 @@ class GitHubHandler(fakelib.FakeHandler):
 
     def git(self, cfg, owner, repo, rest):
         full = "%s/%s" % (owner, repo)
+        new = self.renamed(cfg, full)
+        if new and rest == "/info/refs":
+            loc = "%s/%s.git%s%s" % (self.host_base(), new, rest,
+                                     "?" + self.raw_query if self.raw_query else "")
+            return text_response(301, "", headers=[("Location", loc)],
+                                 note="moved:%s->%s" % (full, new),
+                                 log={"git": "redirect", "repo": full})
         if rest == "/info/refs":
             service = self.query.get("service", "")
         else:

@@ -8,7 +8,9 @@ What every fake gets from here:
   * --port-file / --pid-file written (atomically) only once listening;
   * a clean exit on SIGTERM / SIGINT;
   * one JSON line per request appended to --log, plus {"event":"connect"}
-    at every new TLS connection, so tests can count requests and handshakes;
+    at every new TLS connection, so tests can count requests and handshakes
+    (each request line says whether an Authorization header came, never
+    its value);
   * the JSON --config re-read on every request, with the common keys
     "latency_ms" (sleep before answering) and "hang" (never answer);
   * bodies read whole (Content-Length or chunked) before routing, so an
@@ -329,9 +331,12 @@ class FakeHandler(BaseHTTPRequestHandler):
         self.query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
         self.raw_query = split.query
         self.auth_state = None    # "ok" / "bad" / "none" once a route decides
+        # whether an Authorization header arrived at all (never its value):
+        # tests prove a credential was not sent somewhere
         base_log = {"t": t0, "conn": self.conn, "srv": self.srv_name, "method": self.command,
                     "path": self.req_path, "query": self._loggable_query(),
-                    "ua": self.headers.get("User-Agent")}
+                    "ua": self.headers.get("User-Agent"),
+                    "authorization": self.headers.get("Authorization") is not None}
         try:
             self.body = self.read_body()
         except BadRequestBody as e:
