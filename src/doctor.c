@@ -382,7 +382,9 @@ static void check_secrets(struct doctor *d)
 	} else {
 		doctor_report(d, "bot-secrets", DOCTOR_PASS, NULL,
 			      "APP_ID, INSTALLATION_ID, PRIVATE_KEY_PEM at %s "
-			      "(environment %s)", d->path, d->vs.environment);
+			      "(environment %s%s)", d->path, d->vs.environment,
+			      vault_read_api() == 3 ? "; read through v3 raw: this "
+			      "vault has no v4 routes" : "");
 	}
 	sb_release(&missing);
 	sb_release(&alike);
