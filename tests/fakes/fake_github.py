@@ -32,6 +32,12 @@ Config (JSON, re-read on every request):
   redirect_location  a Location to send instead (absolute or relative),
                 e.g. another origin, for tests of what must not be followed
   redirect_status    301 (default), or 302, 307, 308
+  repos_selection  what GET /installation/repositories says in
+                repository_selection: "token" (default: "selected" for a
+                narrowed token), "installation" (the installation's own,
+                e.g. "all"), or "absent" (GitHub does not promise the field)
+  repos_extra   ["owner/repo", ...] also listed there for any token: a token
+                that reaches more than it was narrowed to, for tests
   clock_offset  seconds added to this server's clock (Date header, JWT checks,
                 expires_at)
   token_ttl     installation token lifetime, s (default 3600)
@@ -786,16 +792,23 @@ class GitHubHandler(fakelib.FakeHandler):
         if r:
             return r
         repos = self.token_repos(cfg, what)
+        repos += [r for r in cfg.get("repos_extra") or [] if not owns(repos, r)]
         try:
             per = max(1, min(100, int(self.query.get("per_page", 30))))
             page = max(1, int(self.query.get("page", 1)))
         except ValueError:
             per, page = 30, 1
         chunk = repos[(page - 1) * per: page * per]
-        sel = "selected" if what.get("repositories") is not None else "all"
-        return json_response(200, {"total_count": len(repos), "repository_selection": sel,
-                                   "repositories": [self.repo_obj(cfg, f, what.get("permissions")) for f in chunk]},
-                             note=self.who_note(kind, what), headers=self.ratelimit_headers(),
+        body = {"total_count": len(repos),
+                "repositories": [self.repo_obj(cfg, f, what.get("permissions")) for f in chunk]}
+        mode = cfg.get("repos_selection", "token")
+        if mode == "installation":
+            app = (cfg.get("apps") or {}).get(str(what.get("app_id"))) or {}
+            inst = (app.get("installations") or {}).get(str(what.get("installation"))) or {}
+            body["repository_selection"] = inst.get("repository_selection", "all")
+        elif mode != "absent":
+            body["repository_selection"] = "selected" if what.get("repositories") is not None else "all"
+        return json_response(200, body, note=self.who_note(kind, what), headers=self.ratelimit_headers(),
                              log=self.who_log(kind, what))
 
     def get_repo(self, cfg, full):
