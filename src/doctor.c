@@ -53,7 +53,9 @@ struct doctor {
 	char *bot_err_msg;
 	char *path;
 	struct vault_secrets secrets;
-	const char *app_id, *pem, *vault_inst;
+	const char *app_id, *pem, *vault_inst;	/* app_id: the JWT issuer */
+	const char *iss_key;	/* where it came from: "APP_ID" or "CLIENT_ID" */
+	const char *app_num;	/* APP_ID when it is the numeric App ID */
 	int app_id_ok;
 	struct jwt_key *key;
 	struct github *gh;
@@ -345,12 +347,26 @@ static void check_secrets(struct doctor *d)
 					keys[i]);
 			}
 	}
-	d->app_id = vault_secrets_get(&d->secrets, "APP_ID");
+	/* a CLIENT_ID is the JWT issuer, and then APP_ID is not needed */
+	d->app_num = vault_secrets_get(&d->secrets, "APP_ID");
+	d->app_id = jwt_issuer(d->app_num,
+			       vault_secrets_get(&d->secrets, "CLIENT_ID"));
+	d->iss_key = d->app_id && d->app_id != d->app_num ? "CLIENT_ID" : "APP_ID";
+	if (!numeric(d->app_num))
+		d->app_num = NULL;
+	if (miss[0] && !strcmp(d->iss_key, "CLIENT_ID")) {
+		miss[0] = 0;
+		sb_reset(&missing);
+		for (i = 1; i < 3; i++)
+			if (miss[i])
+				sb_addf(&missing, "%s%s", missing.len ? ", " : "",
+					keys[i]);
+	}
 	d->pem = vault_secrets_get(&d->secrets, "PRIVATE_KEY_PEM");
 	d->vault_inst = vault_secrets_get(&d->secrets, "INSTALLATION_ID");
 	if (d->vault_inst && !*d->vault_inst)
 		d->vault_inst = NULL;
-	d->app_id_ok = !miss[0] && numeric(d->app_id);
+	d->app_id_ok = !miss[0] && jwt_issuer_ok(d->app_id);
 
 	if (miss[0] || miss[2] || (miss[1] && alike_of[1])) {
 		doctor_report(d, "bot-secrets", DOCTOR_FAIL, alike.len ?
@@ -364,9 +380,11 @@ static void check_secrets(struct doctor *d)
 		d->app_id = d->pem = NULL;
 	} else if (!d->app_id_ok) {
 		doctor_report(d, "bot-secrets", DOCTOR_FAIL,
-			      "store the App's numeric App ID (the App's settings "
-			      "page, 'App ID') in APP_ID",
-			      "APP_ID at %s is not a number", d->path);
+			      "store the App's ID (the App's settings page, "
+			      "'App ID') in APP_ID, or its client ID ('Client ID', "
+			      "Iv1... or Iv23...) in CLIENT_ID",
+			      "%s at %s is neither an App ID (a number) nor a "
+			      "client ID", d->iss_key, d->path);
 	} else if (miss[1]) {
 		doctor_report(d, "bot-secrets", DOCTOR_WARN,
 			      "add INSTALLATION_ID (the installation check names it)",
@@ -381,8 +399,10 @@ static void check_secrets(struct doctor *d)
 			      "also look-alikes: %s", d->path, alike.buf);
 	} else {
 		doctor_report(d, "bot-secrets", DOCTOR_PASS, NULL,
-			      "APP_ID, INSTALLATION_ID, PRIVATE_KEY_PEM at %s "
-			      "(environment %s%s)", d->path, d->vs.environment,
+			      "%s, INSTALLATION_ID, PRIVATE_KEY_PEM at %s "
+			      "(environment %s%s)", !strcmp(d->iss_key, "CLIENT_ID") ?
+			      "CLIENT_ID (the JWT issuer)" : "APP_ID", d->path,
+			      d->vs.environment,
 			      vault_read_api() == 3 ? "; read through v3 raw: this "
 			      "vault has no v4 routes" : "");
 	}
@@ -392,12 +412,25 @@ static void check_secrets(struct doctor *d)
 
 /* ---------------------------------------------------------------- GitHub */
 
+/* Does GET /app name the App of the issuer (and of APP_ID, when both)? */
+static int app_matches(const struct doctor *d, struct json_object *o)
+{
+	const char *cid = json_str(o, "client_id");
+	long long id = 0;
+	int have_id = !json_int(o, "id", &id);
+
+	if (d->app_num && (!have_id || id != strtoll(d->app_num, NULL, 10)))
+		return 0;
+	if (numeric(d->app_id))
+		return have_id && id == strtoll(d->app_id, NULL, 10);
+	return cid && !strcmp(cid, d->app_id);
+}
+
 static void check_app(struct doctor *d)
 {
 	long status = 0;
 	char *json = NULL, msg[300], *fix;
 	struct json_object *o;
-	long long id = 0;
 	const char *slug;
 
 	if (!d->app_id_ok || !d->pem) {
@@ -431,8 +464,7 @@ static void check_app(struct doctor *d)
 	json_message(json, strlen(json), msg, sizeof(msg));
 	o = json_parse(json, strlen(json));
 	slug = json_str(o, "slug");
-	if (status == 200 && !json_int(o, "id", &id) &&
-	    id == strtoll(d->app_id, NULL, 10)) {
+	if (status == 200 && app_matches(d, o)) {
 		char safe[128];
 
 		d->app_ok = 1;
@@ -451,15 +483,20 @@ static void check_app(struct doctor *d)
 				      d->app_id, safe);
 		}
 	} else if (status == 200) {
-		doctor_report(d, "app-key", DOCTOR_FAIL,
-			      "check that APP_ID and PRIVATE_KEY_PEM are the same "
-			      "App's", "GitHub's /app answer does not name App %s",
-			      d->app_id);
+		fix = xstrfmt("check that %s%s and PRIVATE_KEY_PEM are the same "
+			      "App's", d->iss_key, strcmp(d->iss_key, "CLIENT_ID") ||
+			      !d->app_num ? "" : ", APP_ID");
+		doctor_report(d, "app-key", DOCTOR_FAIL, fix,
+			      "GitHub's /app answer does not name App %s%s%s",
+			      d->app_id, d->app_num && strcmp(d->app_num, d->app_id) ?
+			      " with App ID " : "", d->app_num &&
+			      strcmp(d->app_num, d->app_id) ? d->app_num : "");
+		free(fix);
 	} else if (status == 401 || status == 403) {
-		fix = xstrfmt("APP_ID and PRIVATE_KEY_PEM must belong to the same "
+		fix = xstrfmt("%s and PRIVATE_KEY_PEM must belong to the same "
 			      "App: generate a private key in App %s's settings "
-			      "and store it in PRIVATE_KEY_PEM at %s", d->app_id,
-			      d->path);
+			      "and store it in PRIVATE_KEY_PEM at %s", d->iss_key,
+			      d->app_id, d->path);
 		doctor_report(d, "app-key", DOCTOR_FAIL, fix,
 			      "GitHub refused the App JWT for App %s (HTTP %ld: %s)",
 			      d->app_id, status, *msg ? msg : "no message");

@@ -203,10 +203,11 @@ static int refusal(const struct http_response *r, const char *what,
 		return raxx_fail(RAXX_EAPPCRED, "GitHub refused the App credentials "
 				 "for %s (HTTP %ld: %s): %s", what, r->status,
 				 *msg ? msg : "no message",
-				 r->status == 401 ? "APP_ID and PRIVATE_KEY_PEM must "
-				 "belong to the same App; re-download the key if "
-				 "it changed" : r->status == 422 ? "the App lacks "
-				 "the requested repository or permissions" :
+				 r->status == 401 ? "APP_ID (or CLIENT_ID) and "
+				 "PRIVATE_KEY_PEM must belong to the same App; "
+				 "re-download the key if it changed" :
+				 r->status == 422 ? "the App lacks the requested "
+				 "repository or permissions" :
 				 "check the App's installation on GitHub");
 	return raxx_fail(RAXX_EGITHUB, "GitHub failed to mint a token for %s "
 			 "(HTTP %ld%s%s): retry later", what, r->status,

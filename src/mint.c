@@ -52,6 +52,10 @@ static int check_keys(const struct vault_secrets *s, const char *bot)
 		if (!strcmp(required_keys[i], "INSTALLATION_ID") &&
 		    hints.len == had_hints)
 			continue;
+		/* a CLIENT_ID is the JWT issuer without APP_ID (jwt.h) */
+		if (!strcmp(required_keys[i], "APP_ID") &&
+		    jwt_issuer(NULL, vault_secrets_get(s, "CLIENT_ID")))
+			continue;
 		sb_addf(&missing, "%s%s", missing.len ? ", " : "", required_keys[i]);
 	}
 	if (missing.len)
@@ -124,7 +128,8 @@ static int heal_and_mint(struct raxx_config *c, const struct vault_settings *vs,
 	const char *vault_inst = vault_secrets_get(secrets, "INSTALLATION_ID");
 	struct heal_request h = {
 		.bot = c->bot, .api = c->api, .host = c->host,
-		.app_id = vault_secrets_get(secrets, "APP_ID"),
+		.app_id = jwt_issuer(vault_secrets_get(secrets, "APP_ID"),
+				     vault_secrets_get(secrets, "CLIENT_ID")),
 		.vault_inst = vault_inst && *vault_inst ? vault_inst : NULL,
 		.vault_path = path, .vault_env = vs->environment,
 		.repo = repo ? repo : c->opt_repo,
