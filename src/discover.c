@@ -304,7 +304,9 @@ int discover_origin_repo(const char *host, char **owner_repo)
 	int ret = -1;
 
 	*owner_repo = NULL;
-	if (run_capture(argv, &out) || !out.len)
+	/* git's own complaint (not a repository, no such remote) is not ours
+	 * to print: the caller says what it means */
+	if (run_capture_ex(argv, &out, RUN_STDERR_NULL) || !out.len)
 		goto out;
 	while (out.len && (out.buf[out.len - 1] == '\n' || out.buf[out.len - 1] == '\r'))
 		out.buf[--out.len] = '\0';

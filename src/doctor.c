@@ -271,12 +271,26 @@ static void check_vault(struct doctor *d)
 			      left >= 2 * 86400 ? "days" : left >= 7200 ? "h" : "min");
 		free(rid);
 	} else {
-		doctor_report(d, "vault-login", DOCTOR_FAIL, d->cf_refused ?
-			      "see cf-access above" :
-			      "check INFISICAL_HOST, and INFISICAL_CLIENT_ID / "
-			      "INFISICAL_CLIENT_SECRET against the identity's "
-			      "Universal Auth page in Infisical (rotate the client "
-			      "secret there if it expired)", "%s", d->login_err);
+		long st = vault_last_status(d->v);
+		char *fix = d->cf_refused ? xstrdup("see cf-access above") :
+			!st ? xstrfmt("check INFISICAL_HOST (%s), the network and "
+				      "any proxy (https_proxy, NO_PROXY), and "
+				      "Cloudflare Access in front of the vault",
+				      d->vs.base) :
+			st == 401 ? xstrdup("check INFISICAL_HOST, and "
+					    "INFISICAL_CLIENT_ID / "
+					    "INFISICAL_CLIENT_SECRET against the "
+					    "identity's Universal Auth page in "
+					    "Infisical (rotate the client secret "
+					    "there if it expired)") :
+			st == 403 ? xstrdup("check the identity's trusted IPs in "
+					    "Infisical, and Cloudflare in front of "
+					    "the vault") :
+			xstrfmt("check that INFISICAL_HOST (%s) is an Infisical "
+				"server, then retry later", d->vs.base);
+
+		doctor_report(d, "vault-login", DOCTOR_FAIL, fix, "%s", d->login_err);
+		free(fix);
 	}
 }
 
@@ -931,7 +945,9 @@ static void check_author(struct doctor *d)
 			      "raxx.author is off");
 		return;
 	}
-	if (run_capture(argv, &out) || split_ident(sb_str(&out), &name, &email)) {
+	/* "Please tell me who you are" is git's; the check says it its way */
+	if (run_capture_ex(argv, &out, RUN_STDERR_NULL) ||
+	    split_ident(sb_str(&out), &name, &email)) {
 		doctor_report(d, "author", DOCTOR_FAIL,
 			      "set user.name and user.email: git-credential-raxx setup",
 			      "git has no author identity here (git var "
@@ -1072,7 +1088,8 @@ static void check_helper_chain(struct doctor *d)
 			      "not in a worktree");
 		return;
 	}
-	run_capture(argv, &out);	/* exit 1: no helper at all */
+	/* exit 1: no helper at all; git's stderr never reaches the report */
+	run_capture_ex(argv, &out, RUN_STDERR_NULL);
 	p = out.buf;
 	end = out.buf ? out.buf + out.len : NULL;
 	while (p && p < end) {
@@ -1195,7 +1212,7 @@ static void check_git_version(struct doctor *d)
 	char ver[64] = "", *e;
 	const char *p;
 
-	if (run_capture(argv, &out) ||
+	if (run_capture_ex(argv, &out, RUN_STDERR_NULL) ||
 	    !(p = strstr(sb_str(&out), "git version "))) {
 		doctor_report(d, "git-version", DOCTOR_FAIL,
 			      "install git 2.41 or later", "git not found in PATH");

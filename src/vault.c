@@ -14,6 +14,7 @@ struct vault {
 	char *session;		/* secret */
 	time_t session_expires;
 	int logged_in;
+	long last_status;	/* of the last answer; 0: none came */
 };
 
 int vault_settings_from_env(struct vault_settings *s)
@@ -142,6 +143,22 @@ int vault_connections(const struct vault *v)
 	return http_client_connections(v->http);
 }
 
+long vault_last_status(const struct vault *v)
+{
+	return v ? v->last_status : 0;
+}
+
+/* http_request, remembering whether (and how) the vault answered. */
+static int vault_http(struct vault *v, const char *method, const char *url,
+		      const char *const *headers, const char *body,
+		      struct http_response *r)
+{
+	int ret = http_request(v->http, method, url, headers, body, r);
+
+	v->last_status = ret ? 0 : r->status;
+	return ret;
+}
+
 static int is_html(const struct http_response *r)
 {
 	return r->content_type && strstr(r->content_type, "html");
@@ -200,7 +217,7 @@ int vault_login(struct vault *v)
 	body = xstrdup(json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN));
 	json_put_wiped(req);
 	url = xstrfmt("%s/v1/auth/universal-auth/login", v->s->base);
-	ret = http_request(v->http, "POST", url, headers, body, &r);
+	ret = vault_http(v, "POST", url, headers, body, &r);
 	free_secret(body);
 	free(url);
 	if (ret)
@@ -299,7 +316,7 @@ static int fetch_once(struct vault *v, const char *path,
 	headers[0] = auth;
 	headers[1] = "Accept: application/json";
 	headers[2] = NULL;
-	ret = http_request(v->http, "GET", url, headers, NULL, r);
+	ret = vault_http(v, "GET", url, headers, NULL, r);
 	free_secret(auth);
 	free(url);
 	free(proj);
@@ -464,7 +481,7 @@ static int authed_request(struct vault *v, const char *method, const char *url,
 		if (body)
 			headers[n++] = "Content-Type: application/json";
 		headers[n] = NULL;
-		ret = http_request(v->http, method, url, headers, body, r);
+		ret = vault_http(v, method, url, headers, body, r);
 		free_secret(auth);
 		if (ret || (ret = cf_refusal(v, r, what)))
 			return ret;

@@ -68,6 +68,10 @@ void vault_set_session(struct vault *v, const char *token, time_t expires);
 const char *vault_session(const struct vault *v, time_t *expires);
 int vault_logged_in(const struct vault *v);	/* a login happened here */
 
+/* The HTTP status of the vault's last answer; 0 when the last request
+ * got none (unreachable, TLS failure, timeout) or v is NULL. */
+long vault_last_status(const struct vault *v);
+
 /* Log in now (also done on demand). Returns 0 or RAXX_EVAULT. */
 int vault_login(struct vault *v);
 
