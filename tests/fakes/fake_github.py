@@ -38,6 +38,10 @@ Config (JSON, re-read on every request):
                 e.g. "all"), or "absent" (GitHub does not promise the field)
   repos_extra   ["owner/repo", ...] also listed there for any token: a token
                 that reaches more than it was narrowed to, for tests
+  log_bodies    true: log the JSON request and response bodies of REST calls
+                ("request_json", "response_json"; every "token" value
+                replaced by a dummy of the same shape), for the check against
+                GitHub's description (tests/openapi/validate.py)
   clock_offset  seconds added to this server's clock (Date header, JWT checks,
                 expires_at)
   token_ttl     installation token lifetime, s (default 3600)
@@ -106,6 +110,16 @@ def is_num(v):
 def num_id(s, mod=10 ** 8):
     """A stable numeric id for names that have none in the config."""
     return int(hashlib.sha256(s.lower().encode()).hexdigest()[:12], 16) % mod + 1000
+
+
+def redact_tokens(o):
+    """Every "token" value replaced by a dummy of the same type and shape."""
+    if isinstance(o, dict):
+        return {k: ("ghs_" + "0" * 36 if k == "token" and isinstance(v, str) else redact_tokens(v))
+                for k, v in o.items()}
+    if isinstance(o, list):
+        return [redact_tokens(v) for v in o]
+    return o
 
 
 class JwtError(Exception):
@@ -377,19 +391,43 @@ class GitHubHandler(fakelib.FakeHandler):
 
     # -- object shapes
 
+    # Shapes as GitHub's description has them (tests/openapi/github-rest.json:
+    # simple-user, public-user, github-app, installation, repository);
+    # tests/t0150-github-openapi.sh checks every answer against it.
+
     def account_obj(self, cfg, login, typ="Organization"):
         users = cfg.get("users") or {}
         uid = users.get(login) if is_int(users.get(login)) else num_id(login)
-        return {"login": login, "id": uid, "node_id": "O_%d" % uid, "type": typ,
-                "url": "%s/users/%s" % (self.api_base(), login),
-                "html_url": "%s/%s" % (self.host_base(), login), "site_admin": False}
+        api = "%s/users/%s" % (self.api_base(), login)
+        return {"login": login, "id": uid, "node_id": "O_%d" % uid,
+                "avatar_url": "%s/avatars/u/%d" % (self.host_base(), uid), "gravatar_id": "",
+                "url": api, "html_url": "%s/%s" % (self.host_base(), login),
+                "followers_url": api + "/followers", "following_url": api + "/following{/other_user}",
+                "gists_url": api + "/gists{/gist_id}", "starred_url": api + "/starred{/owner}{/repo}",
+                "subscriptions_url": api + "/subscriptions", "organizations_url": api + "/orgs",
+                "repos_url": api + "/repos", "events_url": api + "/events{/privacy}",
+                "received_events_url": api + "/received_events", "type": typ,
+                "user_view_type": "public", "site_admin": False}
+
+    def user_obj(self, cfg, login, typ):
+        """GET /users/{login}, GET /user: the public profile."""
+        o = self.account_obj(cfg, login, typ)
+        o.update({"name": None, "company": None, "blog": "", "location": None, "email": None,
+                  "hireable": None, "bio": None, "twitter_username": None, "public_repos": 0,
+                  "public_gists": 0, "followers": 0, "following": 0,
+                  "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"})
+        return o
+
+    def client_id(self, app_id, app):
+        slug = app.get("slug", "app-%s" % app_id)
+        return app.get("client_id", "Iv1.%016x" % num_id(slug, 2 ** 63))
 
     def app_obj(self, cfg, app_id, app):
         insts = app.get("installations") or {}
         owner = next(iter(insts.values()), {}).get("account", "raxx-app")
         slug = app.get("slug", "app-%s" % app_id)
         return {"id": int(app_id) if app_id.isdigit() else app_id, "slug": slug,
-                "node_id": "A_%s" % app_id, "client_id": app.get("client_id", "Iv1.%016x" % num_id(slug, 2 ** 63)),
+                "node_id": "A_%s" % app_id, "client_id": self.client_id(app_id, app),
                 "owner": self.account_obj(cfg, owner), "name": app.get("name", slug),
                 "description": "", "external_url": "https://example.invalid/%s" % slug,
                 "html_url": "%s/apps/%s" % (self.host_base(), slug),
@@ -404,7 +442,7 @@ class GitHubHandler(fakelib.FakeHandler):
         base = self.api_base()
         return {"id": int(inst_id) if str(inst_id).isdigit() else inst_id, "account": a,
                 "app_id": int(app_id) if app_id.isdigit() else app_id,
-                "app_slug": app.get("slug", ""), "client_id": app.get("client_id"),
+                "app_slug": app.get("slug", ""), "client_id": self.client_id(app_id, app),
                 "target_id": a["id"], "target_type": a["type"],
                 "repository_selection": inst.get("repository_selection", "all"),
                 "permissions": app.get("permissions") or {}, "events": [],
@@ -427,17 +465,58 @@ class GitHubHandler(fakelib.FakeHandler):
             pass
         return "main"
 
+    def listed_inst_obj(self, cfg, app_id, app, inst_id, inst):
+        """An installation as GET /app/installations describes it: no
+        client_id, and an account that is the user and enterprise shapes
+        at once (allOf in GitHub's description, as published)."""
+        o = self.inst_obj(cfg, app_id, app, inst_id, inst)
+        del o["client_id"]
+        a = o["account"]
+        del a["user_view_type"]
+        a.update({"name": a["login"], "slug": a["login"].lower(),
+                  "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"})
+        return o
+
     def repo_obj(self, cfg, full, perms=None):
         owner, name = full.split("/", 1)
         o = self.account_obj(cfg, owner)
         push = perms is None or PERM_LEVEL.get((perms or {}).get("contents"), 0) >= 2
-        return {"id": num_id(full), "node_id": "R_%d" % num_id(full), "name": name, "full_name": full,
-                "private": True, "owner": o, "visibility": "private",
-                "html_url": "%s/%s" % (self.host_base(), full),
-                "clone_url": "%s/%s.git" % (self.host_base(), full),
-                "url": "%s/repos/%s" % (self.api_base(), full),
-                "default_branch": self.default_branch(cfg, full),
-                "permissions": {"admin": False, "maintain": False, "push": push, "triage": push, "pull": True}}
+        api = "%s/repos/%s" % (self.api_base(), full)
+        host = self.host_base().split("://", 1)[1]
+        r = {"id": num_id(full), "node_id": "R_%d" % num_id(full), "name": name, "full_name": full,
+             "private": True, "owner": o, "visibility": "private", "description": None, "fork": False,
+             "html_url": "%s/%s" % (self.host_base(), full), "url": api,
+             "clone_url": "%s/%s.git" % (self.host_base(), full),
+             "git_url": "git://%s/%s.git" % (host, full), "ssh_url": "git@%s:%s.git" % (host, full),
+             "svn_url": "%s/%s" % (self.host_base(), full), "mirror_url": None, "homepage": None,
+             "language": None, "license": None, "size": 0, "default_branch": self.default_branch(cfg, full),
+             "forks": 0, "forks_count": 0, "open_issues": 0, "open_issues_count": 0, "watchers": 0,
+             "watchers_count": 0, "stargazers_count": 0, "has_issues": True, "has_projects": True,
+             "has_wiki": False, "has_pages": False, "has_downloads": True, "archived": False,
+             "disabled": False, "pushed_at": "2024-01-01T00:00:00Z",
+             "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z",
+             "permissions": {"admin": False, "maintain": False, "push": push, "triage": push, "pull": True}}
+        for k, tail in (("archive_url", "/{archive_format}{/ref}"), ("assignees_url", "/assignees{/user}"),
+                        ("blobs_url", "/git/blobs{/sha}"), ("branches_url", "/branches{/branch}"),
+                        ("collaborators_url", "/collaborators{/collaborator}"),
+                        ("comments_url", "/comments{/number}"), ("commits_url", "/commits{/sha}"),
+                        ("compare_url", "/compare/{base}...{head}"), ("contents_url", "/contents/{+path}"),
+                        ("contributors_url", "/contributors"), ("deployments_url", "/deployments"),
+                        ("downloads_url", "/downloads"), ("events_url", "/events"), ("forks_url", "/forks"),
+                        ("git_commits_url", "/git/commits{/sha}"), ("git_refs_url", "/git/refs{/sha}"),
+                        ("git_tags_url", "/git/tags{/sha}"), ("hooks_url", "/hooks"),
+                        ("issue_comment_url", "/issues/comments{/number}"),
+                        ("issue_events_url", "/issues/events{/number}"), ("issues_url", "/issues{/number}"),
+                        ("keys_url", "/keys{/key_id}"), ("labels_url", "/labels{/name}"),
+                        ("languages_url", "/languages"), ("merges_url", "/merges"),
+                        ("milestones_url", "/milestones{/number}"),
+                        ("notifications_url", "/notifications{?since,all,participating}"),
+                        ("pulls_url", "/pulls{/number}"), ("releases_url", "/releases{/id}"),
+                        ("stargazers_url", "/stargazers"), ("statuses_url", "/statuses/{sha}"),
+                        ("subscribers_url", "/subscribers"), ("subscription_url", "/subscription"),
+                        ("tags_url", "/tags"), ("teams_url", "/teams"), ("trees_url", "/git/trees{/sha}")):
+            r[k] = api + tail
+        return r
 
     # -- routing
 
@@ -455,6 +534,22 @@ class GitHubHandler(fakelib.FakeHandler):
             r = self.git(cfg, m.group(1), m.group(2), m.group(4))
             return None if r == "hung" else r
         return text_response(404, "Not Found\n", note="no-route")
+
+    # -- bodies in the log (log_bodies), for the OpenAPI check
+
+    def extra_log(self, resp):
+        if not self.cfg.get("log_bodies") or not self.req_path.startswith("/api/"):
+            return {}
+        out = {}
+        for key, raw, ctype in (("request_json", self.body, self.header("Content-Type") or ""),
+                                ("response_json", resp.body, resp.ctype or "")):
+            if not raw or not raw.strip() or "json" not in ctype:
+                continue
+            try:
+                out[key] = redact_tokens(json.loads(raw.decode("utf-8")))
+            except (ValueError, UnicodeDecodeError):
+                out[key + "_invalid"] = True
+        return out
 
     # -- renamed organizations and repositories
 
@@ -689,7 +784,7 @@ class GitHubHandler(fakelib.FakeHandler):
             r = self.forced(cfg, "installations")
             if r:
                 return r
-            return json_response(200, [self.inst_obj(cfg, app_id, app, i, x) for i, x in insts.items()],
+            return json_response(200, [self.listed_inst_obj(cfg, app_id, app, i, x) for i, x in insts.items()],
                                  note=note)
         r = self.forced(cfg, "installation")
         if r:
@@ -736,10 +831,7 @@ class GitHubHandler(fakelib.FakeHandler):
         if hit is None:
             return self.gh_err(404, "Not Found", note=note + ",no-such-user")
         typ = "Bot" if hit.endswith("[bot]") else "User"
-        obj = self.account_obj(cfg, hit, typ)
-        obj.update({"name": None, "company": None, "blog": "", "public_repos": 0,
-                    "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"})
-        return json_response(200, obj, note=note)
+        return json_response(200, self.user_obj(cfg, hit, typ), note=note)
 
     def get_user(self, cfg):
         kind, what = self.token_auth(cfg)
@@ -756,7 +848,7 @@ class GitHubHandler(fakelib.FakeHandler):
                             headers=self.ratelimit_headers())
             r.log.update(self.who_log(kind, what))
             return r
-        obj = self.account_obj(cfg, what, "User")
+        obj = self.user_obj(cfg, what, "User")
         hdrs = self.ratelimit_headers()
         if (self.header("Authorization") or "").split(" ", 1)[-1].strip().startswith("ghp_"):
             hdrs.append(("X-OAuth-Scopes", "repo, read:org, workflow"))
