@@ -50,6 +50,10 @@ static int check_keys(const struct vault_secrets *s, const char *bot)
 		if (!strcmp(required_keys[i], "INSTALLATION_ID") &&
 		    hints.len == had_hints)
 			continue;
+		/* a CLIENT_ID is the JWT issuer without APP_ID (jwt.h) */
+		if (!strcmp(required_keys[i], "APP_ID") &&
+		    jwt_issuer(NULL, vault_secrets_get(s, "CLIENT_ID")))
+			continue;
 		sb_addf(&missing, "%s%s", missing.len ? ", " : "", required_keys[i]);
 	}
 	if (missing.len)
@@ -90,7 +94,8 @@ int mint_installation_token(const struct mint_clients *mc,
 	h.bot = rq->bot;
 	h.api = mc->api;
 	h.host = mc->host;
-	h.app_id = vault_secrets_get(&secrets, "APP_ID");
+	h.app_id = jwt_issuer(vault_secrets_get(&secrets, "APP_ID"),
+			      vault_secrets_get(&secrets, "CLIENT_ID"));
 	h.vault_inst = inst && *inst ? inst : NULL;
 	h.vault_path = path;
 	h.vault_env = mc->vs->environment;
