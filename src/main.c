@@ -41,6 +41,8 @@ static const char usage_text[] =
 "                       make this worktree the bot's: helper, agent, author\n"
 "  doctor [--json] [--quiet] [--ops] [--max-time SECS]\n"
 "                       diagnose the whole chain, one line per check\n"
+"  audit [--since DURATION] [--json]\n"
+"                       per-bot counts of the audit log: mints, fallbacks...\n"
 "  handoff provision|verify|revoke|list|attach|detach\n"
 "                       least-privilege identities for unattended agents\n"
 "  help [ACTION]        this text, or an action's\n"
@@ -73,6 +75,7 @@ static const struct action_help action_help[] = {
 	  "  --export   'export GH_TOKEN=...' lines for eval\n" },
 	{ "handoff", handoff_usage },
 	{ "doctor", doctor_usage },
+	{ "audit", audit_usage },
 	{ "setup", "usage: git-credential-raxx [--agent NAME | --bot NAME] setup "
 	  "[--dry-run] [--undo] [--handoff SLUG]\n"
 	  "Make the current worktree the bot's, in its own config (git config\n"
@@ -486,6 +489,8 @@ int main(int argc, char **argv)
 		ret = doctor_main(&cfg, argc, argv);
 	else if (!strcmp(action, "handoff"))
 		ret = handoff_main(&cfg, argc, argv);
+	else if (!strcmp(action, "audit"))
+		ret = audit_main(&cfg, argc, argv);
 	else if (!strcmp(action, "revoke"))
 		ret = cmd_revoke(&cfg, argc, argv);
 	else if (!strcmp(action, "setup"))

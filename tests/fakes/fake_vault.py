@@ -14,8 +14,8 @@ Config (JSON, re-read on every request):
   folders            ["/Path", ...] extra folders (written by folder creation,
                      listed by GET /api/v{1,2}/folders?path=)
   token_ttl          access token lifetime in s (default 2592000; 0 = never)
-  behavior           {"login": ok|401|403|429|500|badjson|html403,
-                      "secrets": ok|403|429|500|badjson|expire-token,
+  behavior           {"login": ok|401|403|429|500|503|badjson|html403,
+                      "secrets": ok|403|429|500|503|badjson|expire-token,
                       "write": ok|403|500, "fail_times": N}
   latency_ms, hang   see fakelib
 Writes (folders, secrets) are saved back into the config file atomically.
@@ -161,6 +161,9 @@ class VaultHandler(fakelib.FakeHandler):
                                  headers=[("Retry-After", "1")], note="forced:429")
         if v == "500":
             return self.err(500, "Something went wrong", "InternalServerError", note="forced:500")
+        if v == "503":
+            # an outage in front of the vault (load balancer, proxy): not JSON
+            return text_response(503, "Service Unavailable\n", note="forced:503")
         if v == "badjson":
             return fakelib.Response(200, '{"accessToken": "tru', note="forced:badjson")
         if v == "html403":
