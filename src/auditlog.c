@@ -158,7 +158,14 @@ static void count(struct audit_summary *s, const struct audit_entry *e)
 		s->fail_pid = e->pid;
 		s->fail_time = e->time;
 	}
-	if (s->since && e->time < s->since) {
+	if (e->time > s->newest) {
+		s->newest = e->time;
+		s->at_newest = 1;
+	} else if (e->time == s->newest) {
+		s->at_newest++;
+	}
+	if (s->since && (e->time < s->since || (e->time == s->since &&
+	    s->seen_at_since++ < s->skip_at_since))) {
 		s->older++;
 		return;
 	}

@@ -78,6 +78,9 @@ struct audit_alarm {
 
 struct audit_summary {
 	time_t since;		/* lines older than this are not counted; 0: all */
+	/* nor the first this many lines of the second `since` (lines a
+	 * reader saw when it read the log at that second) */
+	unsigned long skip_at_since;
 
 	struct audit_bot_stats *bots;	/* sorted by name (NULL first) after finish */
 	size_t nr_bots;
@@ -88,12 +91,18 @@ struct audit_summary {
 	unsigned long malformed;
 	unsigned long unknown;		/* well-formed, unknown event */
 
+	/* the latest time of a line (known events), and how many have it */
+	time_t newest;
+	unsigned long at_newest;
+
 	/* fallbacks and failed mints since `since` */
 	unsigned long alarms;
 	time_t first_alarm;
 	struct audit_alarm last_alarm;	/* time 0: none */
 
-	/* private: the last failed mint seen, to find a fallback's cause */
+	/* private: lines of the second `since` so far; the last failed mint
+	 * seen, to find a fallback's cause */
+	unsigned long seen_at_since;
 	long fail_pid;
 	time_t fail_time;
 	char *fail_reason;

@@ -194,6 +194,38 @@ static void test_summary(void)
 	}
 }
 
+/* A reader that saw the log at second T: the next one skips what it saw. */
+static void test_skip_at_since(void)
+{
+	static const char log[] =
+		LINE("2026-11-22T07:59:59Z", "fail", "\"a\"", "\"before\"", "1") "\n"
+		LINE(T0, "fail", "\"a\"", "\"seen 1\"", "2") "\n"
+		LINE(T0, "mint", "\"a\"", "null", "3") "\n"
+		LINE(T0, "fallback", "\"b\"", "\"after the read\"", "4") "\n"
+		LINE("2026-11-22T08:00:01Z", "fail", "\"c\"", "\"later\"", "5") "\n";
+	struct audit_summary s;
+
+	audit_summary_init(&s, T0_SECS - 3600);
+	audit_summary_add_text(&s, log, strlen(log));
+	is_int(s.newest, T0_SECS + 1, "newest: the latest line's time");
+	is_int(s.at_newest, 1, "newest: one line of that second");
+	audit_summary_release(&s);
+
+	/* a reader at second T read up to the mint: two lines of T */
+	audit_summary_init(&s, T0_SECS);
+	s.skip_at_since = 2;
+	audit_summary_add_text(&s, log, strlen(log));
+	is_int(s.alarms, 2, "skip: the two lines of second T seen before are left out");
+	is_int(s.older, 3, "skip: counted as older");
+	is_int(s.first_alarm, T0_SECS, "skip: the fallback after the read counts");
+	audit_summary_release(&s);
+
+	audit_summary_init(&s, T0_SECS);
+	audit_summary_add_text(&s, log, strlen(log));
+	is_int(s.alarms, 3, "skip: nothing skipped without skip_at_since");
+	audit_summary_release(&s);
+}
+
 static void test_many_bots(void)
 {
 	struct audit_summary s;
@@ -327,6 +359,7 @@ int main(void)
 {
 	test_parse();
 	test_summary();
+	test_skip_at_since();
 	test_many_bots();
 	test_files();
 	test_durations();
