@@ -9,7 +9,8 @@
  *   installation  mint  fallback  fallbacks  cache-dir  state-dir  clock
  *   author  helper-chain  git-version
  *   with --ops:    CLOUDFLARE_ACCESS_MGMT_TOKEN  CF_WORKER_DEPLOY
- *                  HEROKU_API_KEY  GITHUB_API_SECRETS_TOKEN
+ *                  HEROKU_API_KEY  GITHUB_API_SECRETS_TOKEN (each FAILs
+ *                  when in neither the environment nor the keychain)
  *
  * Each check ends as [PASS], [WARN] (worth knowing, never changes the
  * exit status), [FAIL] (with a "fix:" line) or [SKIP] (does not apply
@@ -78,6 +79,9 @@ struct doctor_window {
 };
 int doctor_fallbacks(struct doctor *d, struct doctor_window *w);
 void doctor_record_pass(const struct doctor_window *w);
+/* GitHub-Authentication-Token-Expiration, "2026-12-10 12:00:00 UTC" (or
+ * with a "+0900" offset), into *out; 0 or -1 (doctor_ops.c). */
+int doctor_parse_token_expiration(const char *s, time_t *out);
 /* Text mode and not quiet: where extra lines may be printed. */
 int doctor_chatty(const struct doctor *d);
 /* PASS lines so far. */
