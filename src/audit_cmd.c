@@ -211,16 +211,17 @@ int audit_main(struct raxx_config *c, int argc, char **argv)
 			     "or one with s, m, h, d or w (30m, 24h, 7d)", why);
 	}
 	if (!(dir = state_dir_path())) {
-		error_msg("no state directory: set RAXX_STATE_DIR (or HOME)");
+		raxx_fail(RAXX_EINTERNAL, "no state directory: set RAXX_STATE_DIR "
+			  "(or HOME)");
+		error_msg("%s", raxx_errmsg());
 		return RAXX_EINTERNAL;
 	}
 	now = now_seconds();
 	audit_summary_init(&s, since_arg ? now - secs : 0);
-	if (audit_summary_read(&s, dir, &files, why, sizeof(why))) {
-		error_msg("audit log: %s: its events are not counted; remove it (the "
-			  "log is written again, 0600) or fix its owner", why);
-		ret = RAXX_EINTERNAL;
-	}
+	if (audit_summary_read(&s, dir, &files, why, sizeof(why)))
+		ret = raxx_fail(RAXX_EINTERNAL, "audit log: %s: its events are not "
+				"counted; remove it (the log is written again, "
+				"0600) or make it a file of yours", why);
 	audit_summary_finish(&s);
 	if (since_arg) {
 		format_iso8601(s.since, when, sizeof(when));
@@ -233,6 +234,8 @@ int audit_main(struct raxx_config *c, int argc, char **argv)
 	else
 		print_table(&s, dir, files, window);
 	fflush(stdout);
+	if (ret)
+		error_msg("%s", raxx_errmsg());	/* after the table: the last word */
 	audit_summary_release(&s);
 	free(dir);
 	return ret;
