@@ -43,13 +43,4 @@ void audit_record(const struct raxx_config *c, const char *event,
 /* The fingerprint of token: AUDIT_FP_LEN hex digits into out. */
 void audit_fingerprint(const char *token, char out[AUDIT_FP_LEN + 1]);
 
-/*
- * The `audit` action (audit_cmd.c): the log as a table of counts per bot
- * (auditlog.h reads it). argv[0] is "audit". Prints its own errors;
- * returns 0, RAXX_EINTERNAL (a log file that cannot be read: the table
- * counts the rest) or RAXX_EUSAGE.
- */
-extern const char audit_usage[];
-int audit_main(struct raxx_config *c, int argc, char **argv);
-
 #endif

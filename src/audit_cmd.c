@@ -3,7 +3,7 @@
  * as a table, one row per bot (auditlog.h reads and counts it).
  */
 #define _POSIX_C_SOURCE 200809L
-#include "audit.h"
+#include "audit_cmd.h"
 #include "auditlog.h"
 #include "cache.h"
 #include "json.h"
@@ -22,7 +22,7 @@ const char audit_usage[] =
 
 /* The table's event columns, in order. */
 static const struct {
-	enum audit_event ev;
+	enum audit_kind ev;
 	const char *head;
 } columns[] = {
 	{ AUDIT_MINT, "mints" },

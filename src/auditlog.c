@@ -63,7 +63,7 @@ int audit_entry_parse(const char *line, size_t len, struct audit_entry *e)
 	if (json_int(o, "pid", &pid) || pid < 0 || pid > 0x7fffffff)
 		pid = 0;
 	e->time = t;
-	e->event = (enum audit_event)i;
+	e->event = (enum audit_kind)i;
 	e->bot = bot;
 	e->reason = reason;
 	e->pid = (long)pid;

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <time.h>
 
-enum audit_event {
+enum audit_kind {
 	AUDIT_MINT,
 	AUDIT_REUSE,
 	AUDIT_FALLBACK,
@@ -44,7 +44,7 @@ extern const char *const audit_event_names[AUDIT_EVENTS];
 
 struct audit_entry {
 	time_t time;
-	enum audit_event event;
+	enum audit_kind event;
 	char *bot;		/* NULL: the line names none */
 	char *reason;		/* NULL: none */
 	long pid;		/* 0: none */
@@ -68,7 +68,7 @@ struct audit_bot_stats {
 /* A fallback or a failed mint. */
 struct audit_alarm {
 	time_t time;
-	enum audit_event event;
+	enum audit_kind event;
 	char *bot;
 	char *reason;
 	/* a fallback: the reason of the failed mint that the same process

@@ -5,6 +5,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "audit.h"
+#include "audit_cmd.h"
 #include "author.h"
 #include "config.h"
 #include "doctor.h"
