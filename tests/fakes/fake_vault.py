@@ -162,8 +162,9 @@ class VaultHandler(fakelib.FakeHandler):
         if v == "500":
             return self.err(500, "Something went wrong", "InternalServerError", note="forced:500")
         if v == "503":
-            # an outage in front of the vault (load balancer, proxy): not JSON
-            return text_response(503, "Service Unavailable\n", note="forced:503")
+            # what a proxy or load balancer in front of the vault says in an outage
+            return text_response(503, "<html><body><h1>503 Service Unavailable</h1></body></html>\n",
+                                 ctype="text/html", note="forced:503")
         if v == "badjson":
             return fakelib.Response(200, '{"accessToken": "tru', note="forced:badjson")
         if v == "html403":
