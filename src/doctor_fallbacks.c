@@ -103,9 +103,9 @@ static void report_alarms(struct doctor *d, const struct audit_summary *s,
 		sanitize(cause, sizeof(cause), a->cause);
 	audit_format_duration((long)(now - s->first_alarm) + 60, dur, sizeof(dur));
 	fix = xstrfmt("git-credential-raxx audit --since %s shows them per bot; "
-		      "fix the cause (the reason here, or a FAIL above). The "
-		      "next run in which every other check passes starts a new "
-		      "window", dur);
+		      "fix the cause (the reason here, or a FAIL above); a run "
+		      "in which every other check passes, this one included, "
+		      "starts a new window", dur);
 	doctor_report(d, "fallbacks", DOCTOR_FAIL, fix,
 		      "%s %s, by %s; first %s, last %s (a %s); last reason: %s%s%s%s%s",
 		      what.buf, window, bots.buf, first, last,
