@@ -50,7 +50,11 @@ test_expect_success 'the workflow: daily and on demand, doctor --all --json, rep
 	assert w["permissions"] == {"contents": "read"}, w["permissions"]
 	steps = w["jobs"]["doctor"]["steps"]
 	runs = [s.get("run", "") for s in steps]
-	assert any("git-credential-raxx doctor --all --json" in r for r in runs), runs
+	doctor = [s for s in steps if "git-credential-raxx doctor --all --json" in s.get("run", "")]
+	assert doctor, runs
+	# not in a worktree: the author and helper-chain checks would FAIL there
+	assert doctor[0]["working-directory"] == "${{ runner.temp }}", doctor
+	assert doctor[0]["env"]["RAXX_BOT_MAP"].endswith("/scripts/agents/agent_bot_map.yaml"), doctor
 	report = [s for s in steps if "raxx-doctor-report.py" in s.get("run", "")]
 	assert report and "--github" in report[0]["run"], report
 	alert = [s for s in steps if "raxx-alert-webhook.sh" in s.get("run", "")]
