@@ -496,6 +496,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 		{ "content-type", offsetof(struct http_response, content_type) },
 		{ "x-ratelimit-remaining",
 		  offsetof(struct http_response, ratelimit_remaining) },
+		{ "github-authentication-token-expiration",
+		  offsetof(struct http_response, token_expiration) },
 	};
 	size_t i;
 
@@ -535,8 +537,9 @@ void http_response_release(struct http_response *r)
 	free(r->retry_after);
 	free(r->content_type);
 	free(r->ratelimit_remaining);
+	free(r->token_expiration);
 	r->location = r->date = r->retry_after = r->content_type = NULL;
-	r->ratelimit_remaining = NULL;
+	r->ratelimit_remaining = r->token_expiration = NULL;
 	r->status = 0;
 }
 

@@ -43,8 +43,11 @@ struct http_response {
 	char *content_type;
 	char *ratelimit_remaining;
 	time_t sent_at;		/* local clock when the last attempt began */
+	/* GitHub-Authentication-Token-Expiration: a PAT's expiry, e.g.
+	 * "2026-12-10 12:00:00 UTC" */
+	char *token_expiration;
 };
-#define HTTP_RESPONSE_INIT { 0, STRBUF_INIT, NULL, NULL, NULL, NULL, NULL, 0 }
+#define HTTP_RESPONSE_INIT { 0, STRBUF_INIT, NULL, NULL, NULL, NULL, NULL, 0, NULL }
 
 /* Extra trust anchors (a PEM file: RAXX_CA_BUNDLE / raxx.caBundle) for
  * every client made after this; NULL: the system's only. */

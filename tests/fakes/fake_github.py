@@ -15,6 +15,9 @@ Config (JSON, re-read on every request):
                    "repository_selection"?: "all"|"selected"}}}}
   users         {"login": id, ...}            (e.g. "raxx-dev-bot[bot]": 4242)
   pats          {"<sha256 hex of a PAT>": "operator-login"}
+  pat_expiry    {"<sha256 hex of a PAT>": UNIX_SECONDS}: a PAT with an expiry
+                gets GitHub-Authentication-Token-Expiration ("2026-12-10
+                12:00:00 UTC") on every API answer, and 401 once expired
   repos_root    directory of bare repos, repos_root/OWNER/REPO.git
   behavior      {"access_tokens": ok|401|403|404|422|429|500|502|badjson|
                    redirect|newline-token|badchar-token|no-expiry|
@@ -309,6 +312,9 @@ class GitHubHandler(fakelib.FakeHandler):
         sha = sha256_hex(secret)
         pats = cfg.get("pats") or {}
         if sha in pats:
+            exp = (cfg.get("pat_expiry") or {}).get(sha)
+            if is_num(exp) and self.now() >= exp:
+                return "bad", "expired-pat"
             return "pat", pats[sha]
         rec = self.tokens_view().get(sha)
         if rec is None:
@@ -518,6 +524,19 @@ class GitHubHandler(fakelib.FakeHandler):
             r[k] = api + tail
         return r
 
+    def pat_expiry_headers(self, cfg):
+        """GitHub tells a PAT with an expiry when it expires, on every answer."""
+        h = self.header("Authorization") or ""
+        scheme, _, val = h.partition(" ")
+        if scheme.lower() not in ("bearer", "token") or not val.strip():
+            return []
+        sha = sha256_hex(val.strip())
+        exp = (cfg.get("pat_expiry") or {}).get(sha)
+        if sha not in (cfg.get("pats") or {}) or not is_num(exp):
+            return []
+        return [("GitHub-Authentication-Token-Expiration",
+                 time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(exp)))]
+
     # -- routing
 
     def route(self, cfg):
@@ -526,8 +545,9 @@ class GitHubHandler(fakelib.FakeHandler):
             if not (self.header("User-Agent") or "").strip():
                 return self.gh_err(403, MSG_UA, note="no-user-agent")
             r = self.route_api(cfg, [unquote(s) for s in p[len("/api/"):].split("/")])
-            if r == "hung":
+            if r == "hung" or r is None:
                 return None
+            r.headers += self.pat_expiry_headers(cfg)
             return r
         m = GIT_RE.match(p)
         if m and m.group(1) not in (".", "..") and m.group(2) not in (".", ".."):
