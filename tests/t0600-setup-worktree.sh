@@ -314,7 +314,7 @@ test_expect_success 'usage errors: outside a worktree, both --bot and --agent, n
 	(cd wt-other && test_expect_code 64 git-credential-raxx setup 2>../err.u3) &&
 	test_grep "which bot" err.u3 &&
 	(cd wt-other && test_expect_code 64 git-credential-raxx --agent nobody setup 2>../err.u4) &&
-	test_grep "agent .nobody. is not listed in" err.u4 &&
+	test_grep "agent .nobody. (from setup --agent) is not listed in" err.u4 &&
 	test_expect_code 64 git-credential-raxx setup --frob 2>err.u5 &&
 	test_grep "setup: unknown option .--frob." err.u5 &&
 	git-credential-raxx help setup >out.help &&
