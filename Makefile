@@ -38,19 +38,43 @@ deps-then-rest:
 
 else
 
+# Looked up on first use, once: `make deps` alone runs no pkg-config.
+once = $(eval $(1) := $$(shell $(2)))$($(1))
+
 CFLAGS ?= -g -O2
-override CFLAGS += -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
+# the flags as given, before ours: a packager's may set _FORTIFY_SOURCE
+USER_FLAGS := $(CPPFLAGS) $(CFLAGS)
+
+# -Werror only when asked for (WERROR=1): a packager's compiler may warn
+# where ours does not, and that must not stop their build. `make check`
+# asks for it unless told otherwise; exported, so that a make run by a
+# test builds the same flavour.
+ifneq ($(filter check,$(MAKECMDGOALS)),)
+WERROR ?= 1
+endif
+WERROR ?= 0
+export WERROR
+
+override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -Wformat=2 \
 	-fstack-protector-strong -Isrc
+ifeq ($(WERROR),1)
+override CFLAGS += -Werror
+endif
 ifeq ($(SANITIZE),1)
 override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 override LDFLAGS += -fsanitize=address,undefined
 else
-override CPPFLAGS += -D_FORTIFY_SOURCE=2
+# _FORTIFY_SOURCE=2 unless the flags or the compiler already choose a level
+# (Ubuntu's compiler and Fedora's flags choose 3, and defining it twice is
+# an error under -Werror), and only when optimising (glibc warns otherwise)
+CC_MACROS = $(call once,CC_MACROS,$(CC) $(USER_FLAGS) -dM -E -x c /dev/null \
+	2>/dev/null | grep -oE '_FORTIFY_SOURCE|__OPTIMIZE__')
+FORTIFY = $(if $(findstring _FORTIFY_SOURCE,$(USER_FLAGS) $(CC_MACROS)),,$(if \
+	$(findstring __OPTIMIZE__,$(CC_MACROS)),-D_FORTIFY_SOURCE=2))
+override CPPFLAGS += $(FORTIFY)
 endif
 
-# Looked up on first use, once: `make deps` alone runs no pkg-config.
-once = $(eval $(1) := $$(shell $(2)))$($(1))
 PKG_CFLAGS = $(call once,PKG_CFLAGS,$(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(call once,PKG_LIBS,$(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 # the gh shim serves a warm cache without libcurl and OpenSSL (src/ghshim.c)
