@@ -114,10 +114,28 @@ FLAVOUR_STAMP = .build-flavour
 FLAVOUR = $(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) lazy=$(LAZY_DEFS)
 quote = '$(subst ','\'',$(1))'
 
+# The version (src/version.sh: a tarball's VERSION file, else git describe)
+# goes only to the objects whose source uses RAXX_VERSION, and they alone
+# are rebuilt when it changes (every commit), through their own stamp.
+VERSION = $(call once,VERSION,sh src/version.sh)
+VERSION_STAMP = .build-version
+VERSION_OBJS = $(patsubst %.c,%.o,$(call once,VERSION_SRCS,grep -l RAXX_VERSION src/*.c 2>/dev/null))
+VERSION_DEF = $(if $(filter $@,$(VERSION_OBJS)),-DRAXX_VERSION=$(call quote,"$(VERSION)"))
+
+
 .PHONY: all check unit-check install uninstall deps demo bench fuzz clean \
-	check-deps FORCE
+	check-deps version FORCE
 
 all: $(PROG) $(SHIM)
+
+$(VERSION_OBJS): $(VERSION_STAMP)
+
+$(VERSION_STAMP): FORCE
+	@printf '%s\n' $(call quote,$(VERSION)) | cmp -s - $@ || \
+		printf '%s\n' $(call quote,$(VERSION)) >$@
+
+version:
+	@echo $(call quote,$(VERSION))
 
 $(FLAVOUR_STAMP): FORCE
 	@printf '%s\n' $(call quote,$(FLAVOUR)) | cmp -s - $@ || \
@@ -129,7 +147,7 @@ check-deps:
 		exit 1; }
 
 src/%.o: src/%.c $(HEADERS) $(FLAVOUR_STAMP) | check-deps
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(VERSION_DEF) $(CFLAGS) -c -o $@ $<
 
 libraxx.a: $(LIB_OBJS)
 	rm -f $@
@@ -204,7 +222,8 @@ fuzz:
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 clean:
-	rm -f src/*.o libraxx.a $(PROG) $(SHIM) tests/unit/*.t $(FLAVOUR_STAMP)
+	rm -f src/*.o libraxx.a $(PROG) $(SHIM) tests/unit/*.t $(FLAVOUR_STAMP) \
+		$(VERSION_STAMP)
 	rm -rf tests/trash.* tests/fuzz/build
 
 endif
