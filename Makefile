@@ -13,7 +13,10 @@ PROVE ?= prove
 PROVE_FLAGS ?= -j2
 FUZZ_SECONDS ?= 10
 
+# libcurl 7.62 for the URL API (src/http.c uses CURLOPT_PROTOCOLS_STR from
+# 7.85 on, the older CURLOPT_PROTOCOLS before)
 PKGS = libcurl openssl libsodium json-c yaml-0.1
+PKGS_MIN = libcurl >= 7.62.0
 
 # `make deps demo` in one go: what the build looks up (pkg-config, the
 # lazy-load probe) must not be looked up before `deps` has installed it.
@@ -144,6 +147,9 @@ $(FLAVOUR_STAMP): FORCE
 check-deps:
 	@$(PKG_CONFIG) --exists $(PKGS) || { \
 		echo "missing libraries ($(PKGS)): run 'make deps' first" >&2; \
+		exit 1; }
+	@$(PKG_CONFIG) --exists '$(PKGS_MIN)' || { \
+		echo "libcurl $$($(PKG_CONFIG) --modversion libcurl) is too old: $(PKGS_MIN) needed" >&2; \
 		exit 1; }
 
 src/%.o: src/%.c $(HEADERS) $(FLAVOUR_STAMP) | check-deps

@@ -397,8 +397,13 @@ struct http_client *http_client_new(const char *service, int fail_code)
 	SETOPT(c->curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	SETOPT(c->curl, CURLOPT_SSL_VERIFYHOST, 2L);
 	SETOPT(c->curl, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500	/* 7.85.0 */
 	SETOPT(c->curl, CURLOPT_PROTOCOLS_STR,
 	       (allow && !strcmp(allow, "1")) ? "https,http" : "https");
+#else	/* the older form, deprecated from 7.85.0 on */
+	SETOPT(c->curl, CURLOPT_PROTOCOLS, (allow && !strcmp(allow, "1")) ?
+	       (long)(CURLPROTO_HTTPS | CURLPROTO_HTTP) : (long)CURLPROTO_HTTPS);
+#endif
 	SETOPT(c->curl, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
 	/*
 	 * Proxies: proxy_for() decides from the environment, as git and gh
