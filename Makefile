@@ -125,9 +125,11 @@ VERSION_STAMP = .build-version
 VERSION_OBJS = $(patsubst %.c,%.o,$(call once,VERSION_SRCS,grep -l RAXX_VERSION src/*.c 2>/dev/null))
 VERSION_DEF = $(if $(filter $@,$(VERSION_OBJS)),-DRAXX_VERSION=$(call quote,"$(VERSION)"))
 
+DIST = $(PROG)-$(VERSION)
+DISTDIR = dist
 
 .PHONY: all check unit-check install uninstall deps demo bench fuzz clean \
-	check-deps version FORCE
+	check-deps version dist FORCE
 
 all: $(PROG) $(SHIM)
 
@@ -227,9 +229,27 @@ bench: $(PROG) $(SHIM)
 fuzz:
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
+# A release tarball of what is committed (and of uncommitted changes to
+# tracked files, which the version then calls -dirty), with a VERSION
+# file, so that it builds without git.
+dist:
+	@git rev-parse --git-dir >/dev/null 2>&1 || { \
+		echo "make dist: needs the git checkout (a tarball has its VERSION)" >&2; \
+		exit 1; }
+	rm -rf $(DISTDIR)/$(DIST) $(DISTDIR)/$(DIST).tar.gz
+	mkdir -p $(DISTDIR)
+	tree=$$(git -c user.name='make dist' -c user.email=nobody@localhost stash create) && \
+		git archive --format=tar --prefix=$(DIST)/ "$${tree:-HEAD}" | \
+		(cd $(DISTDIR) && tar -xf -)
+	printf '%s\n' $(call quote,$(VERSION)) >$(DISTDIR)/$(DIST)/VERSION
+	(cd $(DISTDIR) && tar -cf - $(DIST)) | gzip -9n >$(DISTDIR)/$(DIST).tar.gz
+	rm -rf $(DISTDIR)/$(DIST)
+	@echo "$(DISTDIR)/$(DIST).tar.gz sha256 $$( (sha256sum || shasum -a 256) \
+		<$(DISTDIR)/$(DIST).tar.gz 2>/dev/null | cut -d' ' -f1)"
+
 clean:
 	rm -f src/*.o libraxx.a $(PROG) $(SHIM) tests/unit/*.t $(FLAVOUR_STAMP) \
 		$(VERSION_STAMP)
-	rm -rf tests/trash.* tests/fuzz/build
+	rm -rf tests/trash.* tests/fuzz/build dist
 
 endif

@@ -113,6 +113,30 @@ test_expect_success 'make install and uninstall honour PREFIX and DESTDIR' '
 	test ! -e dest/opt/raxx/share/man/man1/git-credential-raxx.1
 '
 
+if git -C "$BUILD_DIR" rev-parse --git-dir >/dev/null 2>&1; then
+test_expect_success 'make dist: a tarball with a VERSION file that builds without git' '
+	make -s -C "$BUILD_DIR" dist DISTDIR="$TRASH/dist" >dist.out &&
+	v=$(make -s -C "$BUILD_DIR" version) &&
+	tarball="$TRASH/dist/git-credential-raxx-$v.tar.gz" &&
+	test_grep -F "$tarball sha256 " dist.out &&
+	mkdir unpacked && gzip -dc "$tarball" | (cd unpacked && tar -xf -) &&
+	top="unpacked/git-credential-raxx-$v" &&
+	echo "$v" >expect && test_cmp expect "$top/VERSION" &&
+	for f in LICENSE Makefile README.md man/git-credential-raxx.1 src/version.sh; do
+		test -f "$top/$f" || { echo "no $f"; exit 1; }
+	done &&
+	test ! -e "$top/.git" &&
+	make -s -C "$top" version >got &&
+	test_cmp expect got &&
+	make -s -C "$top" >build.out 2>&1 &&
+	"$top/git-credential-raxx" --version >got &&
+	echo "git-credential-raxx $v" >expect &&
+	test_cmp expect got
+'
+else
+	test_skip 'make dist' 'not a git checkout'
+fi
+
 test_expect_success 'core dumps are off' '
 	if test -r /proc/self/status; then
 		git-credential-raxx exec -- sh -c "ulimit -c" >out &&
