@@ -4,6 +4,9 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/libexec/git-credential-raxx
 MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 DESTDIR ?=
 PKG_CONFIG ?= pkg-config
 CC ?= cc
@@ -125,6 +128,7 @@ VERSION_STAMP = .build-version
 VERSION_OBJS = $(patsubst %.c,%.o,$(call once,VERSION_SRCS,grep -l RAXX_VERSION src/*.c 2>/dev/null))
 VERSION_DEF = $(if $(filter $@,$(VERSION_OBJS)),-DRAXX_VERSION=$(call quote,"$(VERSION)"))
 
+COMPLETIONS = contrib/completions
 DIST = $(PROG)-$(VERSION)
 DISTDIR = dist
 
@@ -195,11 +199,17 @@ install: $(PROG) $(SHIM)
 		$(INSTALL) -m 0755 $$h $(DESTDIR)$(LIBEXECDIR)/$$(basename $$h) || exit 1; \
 	done
 	$(INSTALL) -m 0644 man/$(PROG).1 $(DESTDIR)$(MANDIR)/man1/$(PROG).1
+	$(INSTALL) -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	$(INSTALL) -m 0644 $(COMPLETIONS)/$(PROG).bash $(DESTDIR)$(BASHCOMPDIR)/$(PROG)
+	$(INSTALL) -m 0644 $(COMPLETIONS)/_$(PROG) $(DESTDIR)$(ZSHCOMPDIR)/_$(PROG)
+	$(INSTALL) -m 0644 $(COMPLETIONS)/$(PROG).fish $(DESTDIR)$(FISHCOMPDIR)/$(PROG).fish
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/$(PROG) $(DESTDIR)$(MANDIR)/man1/$(PROG).1
 	for h in $(HELPERS); do rm -f $(DESTDIR)$(LIBEXECDIR)/$$(basename $$h); done
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/$(PROG) $(DESTDIR)$(ZSHCOMPDIR)/_$(PROG) \
+		$(DESTDIR)$(FISHCOMPDIR)/$(PROG).fish
 
 # Installs what building and testing need: Debian/Ubuntu with apt-get,
 # macOS with Homebrew.
@@ -211,10 +221,10 @@ deps:
 			build-essential pkg-config libcurl4-openssl-dev libssl-dev \
 			libsodium-dev libjson-c-dev libyaml-dev git gh python3 openssl \
 			perl mandoc curl ca-certificates clang libclang-rt-14-dev \
-			procps util-linux hyperfine zsh time; \
+			procps util-linux hyperfine zsh fish time; \
 	elif command -v brew >/dev/null 2>&1; then \
 		brew install pkg-config curl openssl@3 libsodium json-c libyaml gh \
-			python3 mandoc hyperfine; \
+			python3 mandoc hyperfine fish; \
 	else \
 		echo "make deps: neither apt-get nor brew found; install: $(PKGS), gh, python3" >&2; \
 		exit 1; \
