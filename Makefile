@@ -133,7 +133,7 @@ DIST = $(PROG)-$(VERSION)
 DISTDIR = dist
 
 .PHONY: all check unit-check install uninstall deps demo bench fuzz clean \
-	check-deps version dist FORCE
+	check-deps version dist deb FORCE
 
 all: $(PROG) $(SHIM)
 
@@ -256,6 +256,28 @@ dist:
 	rm -rf $(DISTDIR)/$(DIST)
 	@echo "$(DISTDIR)/$(DIST).tar.gz sha256 $$( (sha256sum || shasum -a 256) \
 		<$(DISTDIR)/$(DIST).tar.gz 2>/dev/null | cut -d' ' -f1)"
+
+# The Debian package, built from the tarball as a distribution would
+# (debian/rules: linked the usual way, no -Werror, the tests unless
+# DEB_BUILD_OPTIONS=nocheck), checked with lintian when it is installed.
+DEB_BUILD = $(DISTDIR)/deb
+deb: dist
+	@for t in dpkg-buildpackage dh; do command -v $$t >/dev/null 2>&1 || { \
+		echo "make deb: $$t not found: apt-get install dpkg-dev debhelper (and lintian)" >&2; \
+		exit 1; }; done
+	rm -rf $(DEB_BUILD) && mkdir -p $(DEB_BUILD)
+	gzip -dc $(DISTDIR)/$(DIST).tar.gz | (cd $(DEB_BUILD) && tar -xf -)
+	cd $(DEB_BUILD)/$(DIST) && v=$$(sh src/version.sh --deb) && \
+		sed "1s/^$(PROG) ([^)]*)/$(PROG) ($$v-1)/" debian/changelog >debian/changelog.new && \
+		mv debian/changelog.new debian/changelog && \
+		dpkg-buildpackage -b --no-sign
+	@if command -v lintian >/dev/null 2>&1; then \
+		echo "lintian $(DEB_BUILD)/*.changes"; \
+		lintian --fail-on error $(DEB_BUILD)/*.changes || exit 1; \
+	else echo "make deb: lintian not installed: not checked" >&2; fi
+	rm -f $(DISTDIR)/$(PROG)_*.deb $(DISTDIR)/$(PROG)-dbgsym_*.deb
+	mv $(DEB_BUILD)/*.deb $(DISTDIR)/
+	@ls $(DISTDIR)/*.deb
 
 clean:
 	rm -f src/*.o libraxx.a $(PROG) $(SHIM) tests/unit/*.t $(FLAVOUR_STAMP) \

@@ -122,7 +122,8 @@ test_expect_success 'make dist: a tarball with a VERSION file that builds withou
 	mkdir unpacked && gzip -dc "$tarball" | (cd unpacked && tar -xf -) &&
 	top="unpacked/git-credential-raxx-$v" &&
 	echo "$v" >expect && test_cmp expect "$top/VERSION" &&
-	for f in LICENSE Makefile README.md man/git-credential-raxx.1 src/version.sh; do
+	for f in LICENSE Makefile README.md man/git-credential-raxx.1 src/version.sh \
+		 debian/control debian/rules; do
 		test -f "$top/$f" || { echo "no $f"; exit 1; }
 	done &&
 	test ! -e "$top/.git" &&
