@@ -61,7 +61,7 @@ test_expect_success 'all four from the environment: PASS, redacted to first and 
 	stamp=$(last_pass) &&
 	echo "$stamp" | grep -E "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$" &&
 	test_grep "^ops: last run with all 4 operator credentials PASS: $stamp$" doctor.out &&
-	test "$(stat -c %a "$RAXX_STATE_DIR/doctor-ops.last-pass")" = 600 &&
+	test "$(file_mode "$RAXX_STATE_DIR/doctor-ops.last-pass")" = 600 &&
 	test "$(count_requests cloudflare GET /client/v4/user/tokens/verify 200)" = 2 &&
 	test "$(count_requests heroku GET /account 200)" = 1 &&
 	test "$(count_requests github GET /api/v3/user 200)" = 1

@@ -159,6 +159,12 @@ test_have() {
 	command -v "$1" >/dev/null 2>&1
 }
 
+# file_mode FILE: its permission bits in octal (600), with GNU stat or
+# BSD stat (macOS)
+file_mode() {
+	stat -c %a "$1" 2>/dev/null || stat -f %Lp "$1"
+}
+
 test_done() {
 	# before the trash goes: the fakes' pid file is in it (and the fakes
 	# hold fd 3, prove's pipe, so one left running hangs prove)
