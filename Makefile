@@ -243,8 +243,9 @@ fuzz:
 # tracked files, which the version then calls -dirty), with a VERSION
 # file, so that it builds without git.
 dist:
-	@git rev-parse --git-dir >/dev/null 2>&1 || { \
-		echo "make dist: needs the git checkout (a tarball has its VERSION)" >&2; \
+	@t=$$(git rev-parse --show-toplevel 2>/dev/null) && \
+		[ "$$(cd "$$t" && pwd -P)" = "$$(pwd -P)" ] || { \
+		echo "make dist: needs this project's git checkout (a tarball has its VERSION)" >&2; \
 		exit 1; }
 	rm -rf $(DISTDIR)/$(DIST) $(DISTDIR)/$(DIST).tar.gz
 	mkdir -p $(DISTDIR)
