@@ -217,15 +217,22 @@ else
 	test_skip 'fish completion' 'no fish'
 fi
 
+# (the directories named: a make above this one may pass its own)
 test_expect_success 'make install puts the completions where the shells look, uninstall removes them' '
-	make -s -C "$BUILD_DIR" install DESTDIR="$TRASH/dest" PREFIX=/usr >/dev/null &&
+	make -s -C "$BUILD_DIR" install DESTDIR="$TRASH/dest" PREFIX=/usr \
+		BASHCOMPDIR=/usr/share/bash-completion/completions \
+		ZSHCOMPDIR=/usr/share/zsh/site-functions \
+		FISHCOMPDIR=/usr/share/fish/vendor_completions.d >/dev/null &&
 	cmp "$COMP/git-credential-raxx.bash" dest/usr/share/bash-completion/completions/git-credential-raxx &&
 	cmp "$COMP/_git-credential-raxx" dest/usr/share/zsh/site-functions/_git-credential-raxx &&
 	cmp "$COMP/git-credential-raxx.fish" dest/usr/share/fish/vendor_completions.d/git-credential-raxx.fish &&
 	make -s -C "$BUILD_DIR" install DESTDIR="$TRASH/dest2" PREFIX=/usr \
 		ZSHCOMPDIR=/usr/share/zsh/vendor-completions >/dev/null &&
 	test -f dest2/usr/share/zsh/vendor-completions/_git-credential-raxx &&
-	make -s -C "$BUILD_DIR" uninstall DESTDIR="$TRASH/dest" PREFIX=/usr >/dev/null &&
+	make -s -C "$BUILD_DIR" uninstall DESTDIR="$TRASH/dest" PREFIX=/usr \
+		BASHCOMPDIR=/usr/share/bash-completion/completions \
+		ZSHCOMPDIR=/usr/share/zsh/site-functions \
+		FISHCOMPDIR=/usr/share/fish/vendor_completions.d >/dev/null &&
 	test ! -e dest/usr/share/bash-completion/completions/git-credential-raxx &&
 	test ! -e dest/usr/share/zsh/site-functions/_git-credential-raxx &&
 	test ! -e dest/usr/share/fish/vendor_completions.d/git-credential-raxx.fish
