@@ -67,11 +67,13 @@ static int verify(EVP_PKEY *pub, const char *jwt)
 	const char *dot2 = strrchr(jwt, '.');
 	unsigned char *sig;
 	size_t siglen;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_MD_CTX *md;
 	int ok;
 
+	/* a flipped character may leave no valid base64url: not verified */
 	if (!dot2 || base64url_decode(dot2 + 1, &sig, &siglen))
 		return 0;
+	md = EVP_MD_CTX_new();
 	ok = EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pub) == 1 &&
 	     EVP_DigestVerify(md, sig, siglen, (const unsigned char *)jwt,
 			      (size_t)(dot2 - jwt)) == 1;
