@@ -65,7 +65,7 @@ test_expect_success 'no audit log yet: fallbacks PASS, after fallback; the passi
 	grep -n "^\[" doctor.out | grep -A1 "\] fallback " | tail -n 1 | grep -q "\] fallbacks " &&
 	test_grep "^doctor: 14 PASS, 1 WARN, 0 FAIL, 1 SKIP$" doctor.out &&
 	grep -q "^$ISO 0$" "$STAMP" &&
-	test "$(stat -c %a "$STAMP")" = 600
+	test "$(file_mode "$STAMP")" = 600
 '
 
 test_expect_success 'a vault 503: get falls back to the operator PAT (an outage)' '
