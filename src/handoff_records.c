@@ -13,6 +13,8 @@
 #include <ctype.h>
 #include <string.h>
 
+#include <sodium.h>
+
 char *handoff_record_name(const char *token)
 {
 	char fp[AUDIT_FP_LEN + 1];
@@ -28,6 +30,7 @@ char *handoff_record_json(const char *token, time_t expires_at,
 			  const char *bot, const char *repo, const char *api)
 {
 	struct json_object *o = json_object_new_object();
+	const char *text;
 	char when[32], *s;
 
 	format_iso8601(expires_at, when, sizeof(when));
@@ -36,8 +39,11 @@ char *handoff_record_json(const char *token, time_t expires_at,
 	json_object_object_add(o, "bot", json_object_new_string(bot));
 	json_object_object_add(o, "repo", repo ? json_object_new_string(repo) : NULL);
 	json_object_object_add(o, "api", json_object_new_string(api));
-	s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-						   JSON_C_TO_STRING_NOSLASHESCAPE));
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+	s = xstrdup(text);
+	/* the object's own copy of the text holds the token too */
+	sodium_memzero((char *)text, strlen(text));
 	json_put_wiped(o);
 	return s;
 }
