@@ -311,22 +311,24 @@ static int collect(struct doctor_all *a)
 	return left;
 }
 
+static int pending(const struct doctor_all *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nr; i++)
+		if (a->jobs[i].state == JOB_PENDING)
+			return 1;
+	return 0;
+}
+
 static void wait_all(struct doctor *d, struct doctor_all *a)
 {
 	struct timespec ts = { 0, ALL_POLL_MS * 1000000L };
 
 	for (;;) {
 		start_more(d, a);
-		if (!collect(a) && !running(a)) {
-			size_t i;
-			int pending = 0;
-
-			for (i = 0; i < a->nr; i++)
-				pending |= a->jobs[i].state == JOB_PENDING;
-			if (!pending)
-				return;
-			continue;
-		}
+		if (!collect(a) && !pending(a))
+			return;
 		nanosleep(&ts, NULL);
 	}
 }
