@@ -13,8 +13,10 @@ usage: raxx-doctor-report.py [--status N] [--stderr FILE] [--title TEXT]
 
 The JSON is walked as a whole: every object with a "name" and a "status"
 of FAIL or WARN is a check, and the nearest "bot" above it names its bot,
-so one run (doctor --json) and every bot of the map (doctor --all --json)
-read the same way. Text from the report is stripped of control
+so one run (doctor --json) and every bot of the map (doctor --all --json:
+{"shared": [checks], "bots": {BOT: {"bot": BOT, "checks": [...], "exit"}},
+"summary": {"bots", "pass", "fail", "failed"}}) read the same way; the
+summary of an --all run is one more line. Text from the report is stripped of control
 characters; doctor never prints a secret, so the report holds none.
 
 Exit status: 1 when doctor failed (a non-zero status, a FAIL, or no JSON
@@ -93,6 +95,12 @@ def main():
             except OSError:
                 pass
     else:
+        summ = report.get("summary") if isinstance(report, dict) else None
+        if isinstance(summ, dict) and isinstance(summ.get("bots"), int):
+            failed_bots = [clean(b) for b in summ.get("failed") or [] if isinstance(b, str)]
+            out.append("%d bots: %s PASS, %s FAIL%s" % (
+                summ["bots"], clean(summ.get("pass")), clean(summ.get("fail")),
+                " (%s)" % ", ".join(failed_bots) if failed_bots else ""))
         out.append("%d FAIL, %d WARN" % (len(fails), len(warns)))
         for bot, c in fails + warns:
             out.append("[%s] %s%s  %s" % (c["status"], clean(bot) + ": " if bot else "",

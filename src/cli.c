@@ -37,7 +37,7 @@ const char cli_usage_text[] =
 "  status [--json]      what this worktree acts as (no network)\n"
 "  setup [--dry-run] [--undo] [--handoff SLUG]\n"
 "                       make this worktree the bot's: helper, bot, author\n"
-"  doctor [--json] [--quiet] [--ops] [--max-time SECS]\n"
+"  doctor [--all] [--json] [--quiet] [--ops] [--max-time SECS]\n"
 "                       diagnose the whole chain, one line per check\n"
 "  audit [--since DURATION] [--json]\n"
 "                       per-bot counts of the audit log: mints, fallbacks...\n"

@@ -26,23 +26,28 @@
 #include <unistd.h>
 
 const char doctor_usage[] =
-"usage: git-credential-raxx [OPTIONS] doctor [--json] [--quiet] [--ops]\n"
+"usage: git-credential-raxx [OPTIONS] doctor [--all] [--json] [--quiet] [--ops]\n"
 "                                           [--max-time SECS]\n"
 "Check the whole chain, one line per check: [PASS], [WARN] (never changes\n"
 "the exit status), [FAIL] (with its fix; exit 1) or [SKIP].\n"
+"  --all            every bot of the trusted agent map and of the audit\n"
+"                   log, in parallel: one block per bot, then a summary\n"
 "  --json           one JSON object on stdout instead of lines\n"
 "  --quiet          print only the FAIL lines (for cron)\n"
 "  --ops            also verify the operator's Cloudflare, Heroku and\n"
 "                   GitHub credentials (environment, else the OS keychain)\n"
-"  --max-time SECS  network deadline of each check (default 10)\n";
+"  --max-time SECS  network deadline of each check (default 10); with\n"
+"                   --all, of each bot's checks together\n";
 
-static const char *const status_names[] = { "PASS", "WARN", "FAIL", "SKIP" };
+const char *const doctor_status_names[4] = { "PASS", "WARN", "FAIL", "SKIP" };
 
 struct doctor {
 	struct raxx_config *c;
 	const char *bot;	/* c->id's, or NULL */
-	int json, quiet, ops;
+	int json, quiet, ops, all;
 	long max_time;
+	int64_t deadline;	/* a bot's child under --all: all its checks end by then */
+	int stream_fd;		/* there: each check as one JSON line, as it ends */
 	struct json_object *root, *checks;
 	int counts[4];
 
@@ -78,13 +83,18 @@ long doctor_max_time(const struct doctor *d)
 
 void doctor_begin_check(struct doctor *d)
 {
-	http_set_deadline(now_ms() + d->max_time * 1000);
+	http_set_deadline(d->deadline ? d->deadline : now_ms() + d->max_time * 1000);
 	raxx_clear_error();
 }
 
 int doctor_chatty(const struct doctor *d)
 {
 	return !d->json && !d->quiet;
+}
+
+int doctor_is_json(const struct doctor *d)
+{
+	return d->json;
 }
 
 void doctor_json_add(struct doctor *d, const char *key, struct json_object *o)
@@ -98,6 +108,43 @@ void doctor_json_add(struct doctor *d, const char *key, struct json_object *o)
 int doctor_pass_count(const struct doctor *d)
 {
 	return d->counts[DOCTOR_PASS];
+}
+
+void doctor_counts(struct doctor *d, int counts[4], const int add[4])
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (counts)
+			counts[i] = d->counts[i];
+		if (add)
+			d->counts[i] += add[i];
+	}
+}
+
+void doctor_print(const struct doctor *d, enum doctor_status st,
+		  const char *name, const char *fix, const char *detail)
+{
+	if (d->json || (d->quiet && st != DOCTOR_FAIL))
+		return;
+	out_line("[%s] %-16s %s", doctor_status_names[st], name, detail);
+	if (fix && (st == DOCTOR_FAIL || st == DOCTOR_WARN))
+		out_line("       fix: %s", fix);
+}
+
+/* A bot's child: the check, one line, in one write (doctor_all.c reads it). */
+static void stream_check(struct doctor *d, struct json_object *o)
+{
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						       JSON_C_TO_STRING_NOSLASHESCAPE);
+	char *line = xstrfmt("%s\n", s);
+	size_t n = strlen(line), off = 0;
+	ssize_t w;
+
+	while (off < n && ((w = write(d->stream_fd, line + off, n - off)) > 0 ||
+			   (w < 0 && errno == EINTR)))
+		off += w > 0 ? (size_t)w : 0;
+	free(line);
 }
 
 void doctor_report(struct doctor *d, const char *name, enum doctor_status st,
@@ -115,19 +162,17 @@ void doctor_report(struct doctor *d, const char *name, enum doctor_status st,
 
 		json_object_object_add(o, "name", json_object_new_string(name));
 		json_object_object_add(o, "status",
-				       json_object_new_string(status_names[st]));
+				       json_object_new_string(doctor_status_names[st]));
 		json_object_object_add(o, "detail", json_object_new_string(detail));
 		json_object_object_add(o, "fix", fix && (st == DOCTOR_FAIL ||
 							 st == DOCTOR_WARN) ?
 				       json_object_new_string(fix) : NULL);
+		if (d->stream_fd >= 0)
+			stream_check(d, o);
 		json_object_array_add(d->checks, o);
 		return;
 	}
-	if (d->quiet && st != DOCTOR_FAIL)
-		return;
-	out_line("[%s] %-16s %s", status_names[st], name, detail);
-	if (fix && (st == DOCTOR_FAIL || st == DOCTOR_WARN))
-		out_line("       fix: %s", fix);
+	doctor_print(d, st, name, fix, detail);
 }
 
 char *doctor_redact(const char *secret)
@@ -768,6 +813,41 @@ static void check_mint(struct doctor *d)
 	raxx_clear_error();
 }
 
+void doctor_bot_child(struct doctor *d, const char *bot, const char *about,
+		      int64_t deadline, int fd)
+{
+	struct vault *parent = d->v;
+	const char *session;
+	time_t exp = 0;
+
+	/*
+	 * The parent's connections stay the parent's (two processes on one
+	 * TLS stream would garble it): a vault client of this child's own,
+	 * with the parent's session, so no bot costs a second login.
+	 */
+	d->v = NULL;
+	if (d->vault_ok && (d->v = vault_new(&d->vs)) &&
+	    (session = vault_session(parent, &exp)))
+		vault_set_session(d->v, session, exp);
+	if (!d->v)
+		d->vault_ok = 0;
+	d->bot = bot;
+	d->bot_err = 0;
+	d->json = 1;
+	d->quiet = 0;
+	d->root = NULL;
+	d->checks = json_object_new_array();
+	memset(d->counts, 0, sizeof(d->counts));
+	d->deadline = deadline;
+	d->stream_fd = fd;
+	doctor_report(d, "bot", DOCTOR_PASS, NULL, "%s: %s", bot, about);
+	check_secrets(d);
+	check_app(d);
+	check_installation(d);
+	check_mint(d);
+	_exit(0);	/* nothing of the parent's (stdio, atexit) runs twice */
+}
+
 static void check_fallback(struct doctor *d, int load_err, const char *load_msg)
 {
 	struct raxx_config *c = d->c;
@@ -1147,10 +1227,12 @@ int doctor_main(struct raxx_config *c, int argc, char **argv)
 	char *load_msg = NULL;
 	int i, load_err, ret, fallbacks_failed;
 	struct doctor_window window;
+	struct doctor_all *all = NULL;
 
 	memset(&d, 0, sizeof(d));
 	d.c = c;
 	d.max_time = 10;
+	d.stream_fd = -1;
 	d.quiet = log_verbosity < 0;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = NULL;
@@ -1161,6 +1243,8 @@ int doctor_main(struct raxx_config *c, int argc, char **argv)
 			d.quiet = 1;
 		else if (!strcmp(a, "--ops"))
 			d.ops = 1;
+		else if (!strcmp(a, "--all"))
+			d.all = 1;
 		else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			fputs(doctor_usage, stdout);
 			return 0;
@@ -1177,10 +1261,14 @@ int doctor_main(struct raxx_config *c, int argc, char **argv)
 			return usage("--max-time '%s' is not a number of seconds "
 				     "(1-600)", v);
 	}
+	if (d.all && (c->opt_bot || c->opt_agent))
+		return usage("--all checks every bot of the trusted agent map: "
+			     "drop %s, or leave out --all", c->opt_bot ? "--bot" :
+			     "--agent");
 	if (d.json) {
 		d.root = json_object_new_object();
 		d.checks = json_object_new_array();
-		json_object_object_add(d.root, "checks", d.checks);
+		json_object_object_add(d.root, d.all ? "shared" : "checks", d.checks);
 	}
 
 	load_err = cli_load(c);
@@ -1195,11 +1283,19 @@ int doctor_main(struct raxx_config *c, int argc, char **argv)
 
 	check_env(&d);
 	check_vault(&d);
-	check_bot(&d);
-	check_secrets(&d);
-	check_app(&d);
-	check_installation(&d);
-	check_mint(&d);
+	if (d.all) {
+		/* the bots' checks run in children meanwhile; here, the shared
+		 * ones, and the worktree's bot only when it does not resolve */
+		all = doctor_all_start(&d, c);
+		if (d.bot_err)
+			check_bot(&d);
+	} else {
+		check_bot(&d);
+		check_secrets(&d);
+		check_app(&d);
+		check_installation(&d);
+		check_mint(&d);
+	}
 	check_fallback(&d, load_err, load_msg);
 	fallbacks_failed = doctor_fallbacks(&d, &window);
 	check_dir(&d, "cache-dir", cache_dir_path(), "RAXX_CACHE_DIR");
@@ -1210,20 +1306,25 @@ int doctor_main(struct raxx_config *c, int argc, char **argv)
 	check_git_version(&d);
 	if (d.ops)
 		doctor_ops(&d, c);
+	if (d.all)	/* the bots' blocks, their checks counted in */
+		doctor_all_finish(&d, all);
 	/* healthy but for events already reported here: the window moves on */
 	if (d.counts[DOCTOR_FAIL] == fallbacks_failed)
 		doctor_record_pass(&window);
 
 	ret = d.counts[DOCTOR_FAIL] ? 1 : 0;
 	if (d.json) {
-		json_object_object_add(d.root, "bot", d.bot ?
-				       json_object_new_string(d.bot) : NULL);
+		if (d.all)	/* the bots are in "bots": none names the document */
+			json_object_object_add(d.root, "all", json_object_new_boolean(1));
+		else
+			json_object_object_add(d.root, "bot", d.bot ?
+					       json_object_new_string(d.bot) : NULL);
 		json_object_object_add(d.root, "host", json_object_new_string(c->host ?
 								      c->host : ""));
 		for (i = 0; i < 4; i++) {
 			char key[8];
 
-			snprintf(key, sizeof(key), "%s", status_names[i]);
+			snprintf(key, sizeof(key), "%s", doctor_status_names[i]);
 			for (char *k = key; *k; k++)
 				*k = (char)tolower((unsigned char)*k);
 			json_object_object_add(d.root, key,
@@ -1233,7 +1334,7 @@ int doctor_main(struct raxx_config *c, int argc, char **argv)
 		printf("%s\n", json_object_to_json_string_ext(d.root,
 				JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 				JSON_C_TO_STRING_NOSLASHESCAPE));
-	} else if (!d.quiet) {
+	} else if (!d.quiet && !d.all) {	/* --all: its own summary */
 		printf("doctor: %d PASS, %d WARN, %d FAIL, %d SKIP\n",
 		       d.counts[DOCTOR_PASS], d.counts[DOCTOR_WARN],
 		       d.counts[DOCTOR_FAIL], d.counts[DOCTOR_SKIP]);

@@ -24,6 +24,15 @@
  * a broken map) is a FAIL. The helper chain then still flags raxx being
  * configured without a bot.
  *
+ * --all (doctor_all.c): every bot of the trusted agent map and of the
+ * audit log. The checks that do not depend on the bot run once (shared:
+ * infisical-env, cf-access, vault-login, bots, fallback, fallbacks,
+ * cache-dir, state-dir, clock, author, helper-chain, git-version, --ops);
+ * each bot's (bot, bot-secrets, app-key, installation, mint) in a child
+ * process of its own, in parallel, each bot's checks together within
+ * --max-time. Text: the shared lines, one block per bot, a summary line;
+ * --json: one document. Exit 1 when any check, shared or a bot's, FAILed.
+ *
  * Every network step runs under its own deadline (--max-time, default
  * 10 s a check). No secret is ever printed: operator credentials appear
  * as their first and last 4 characters, the mint check's token not at all
@@ -41,6 +50,8 @@ int doctor_main(struct raxx_config *c, int argc, char **argv);
 /* ---- shared by doctor.c and doctor_ops.c ---- */
 
 enum doctor_status { DOCTOR_PASS, DOCTOR_WARN, DOCTOR_FAIL, DOCTOR_SKIP };
+/* "PASS", "WARN", "FAIL", "SKIP" */
+extern const char *const doctor_status_names[4];
 
 struct doctor;
 struct json_object;
@@ -84,9 +95,41 @@ void doctor_record_pass(const struct doctor_window *w);
 int doctor_parse_token_expiration(const char *s, time_t *out);
 /* Text mode and not quiet: where extra lines may be printed. */
 int doctor_chatty(const struct doctor *d);
+/* --json: nothing but the document goes to stdout. */
+int doctor_is_json(const struct doctor *d);
 /* PASS lines so far. */
 int doctor_pass_count(const struct doctor *d);
 /* Add a top-level member to the --json answer (takes o). */
 void doctor_json_add(struct doctor *d, const char *key, struct json_object *o);
+/* The counts so far (PASS, WARN, FAIL, SKIP) into counts (may be NULL);
+ * then add add (may be NULL) to them. */
+void doctor_counts(struct doctor *d, int counts[4], const int add[4]);
+/* A check's lines in text mode, as doctor_report prints them (--quiet:
+ * FAIL only; --json: nothing); nothing counted or recorded. */
+void doctor_print(const struct doctor *d, enum doctor_status st,
+		  const char *name, const char *fix, const char *detail);
+
+/*
+ * --all (doctor_all.c). doctor_all_start, after the vault checks: the
+ * "bots" check (which bots, from where), and each bot's checks started in
+ * a child process. doctor_all_finish, after the
+ * shared checks: wait for every bot (a bot not done within --max-time is
+ * stopped and FAILs), print its block (text) or add "bots" and "summary"
+ * to the --json answer, count its checks in, print the summary line.
+ * Frees a.
+ */
+struct raxx_config;
+struct doctor_all;
+struct doctor_all *doctor_all_start(struct doctor *d, struct raxx_config *c);
+void doctor_all_finish(struct doctor *d, struct doctor_all *a);
+/*
+ * In a bot's child process (doctor.c): the "bot" check (PASS, about says
+ * where the bot came from), bot-secrets, app-key, installation and mint,
+ * all ending by deadline (now_ms() clock), each written to fd as one
+ * JSON line ({"name","status","detail","fix"}) as soon as it ends. Ends
+ * the process.
+ */
+_Noreturn void doctor_bot_child(struct doctor *d, const char *bot,
+				const char *about, int64_t deadline, int fd);
 
 #endif

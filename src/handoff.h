@@ -23,6 +23,11 @@
  * path from the vault read to the cache write, and by `handoff revoke`
  * from the manifest deletion to the last token revoked, so no token
  * minted on this machine escapes a revoke.
+ *
+ * Across machines: every token is also recorded in the vault, in the
+ * handoff's folder, before it is handed out (handoff_records.h), and
+ * `handoff revoke` revokes the recorded ones too, wherever they were
+ * minted.
  */
 
 #include "config.h"

@@ -13,6 +13,7 @@
 #include "cache.h"
 #include "ghexec.h"
 #include "github.h"
+#include "handoff_records.h"
 #include "handoff_store.h"
 #include "http.h"
 #include "identity.h"
@@ -517,6 +518,13 @@ static int handoff_cold(struct token_source *ts, void *ctx, struct token *out)
 	manifest_scope(&m, perms, &scope);
 	if ((ret = mint(ts, m.bot, &scope, out)))
 		goto out;
+	/* recorded in the vault before it is handed out, for a revoke
+	 * anywhere; when that fails it is revoked again (handoff_records.h) */
+	if ((ret = handoff_record_mint(v, ts->gh, &h->ref, &m, ts->c->api,
+				       out->value, out->expires_at))) {
+		token_release(out);
+		goto out;
+	}
 	if (cache) {
 		retire(cache, ts->c->api, m.bot, key);
 		memset(&e, 0, sizeof(e));

@@ -13,6 +13,12 @@ What every fake gets from here:
     its value);
   * the JSON --config re-read on every request, with the common keys
     "latency_ms" (sleep before answering) and "hang" (never answer);
+    "barrier" {"request": "GET /path", "count": N, "timeout_s": S} holds
+    such requests until N are in at once (logged "barrier": "met"), or S
+    seconds passed ("timeout"): proof that requests overlap, untimed;
+    "gate" {"request": "METHOD /path-prefix", "file": F, "timeout_s": S}
+    holds such requests (logging an "gate-held" event first) until file F
+    exists: a test acts while a request is in flight, untimed;
   * bodies read whole (Content-Length or chunked) before routing, so an
     early error answer never desynchronises a keep-alive connection.
 
@@ -152,6 +158,17 @@ class TLSServer(ThreadingHTTPServer):
     """
 
     daemon_threads = True          # a "hang" request must not block exit
+
+    def barrier_wait(self, barrier):
+        """Hold a request until barrier["count"] of its kind are here at
+        once (then "met"), or barrier["timeout_s"] passed ("timeout"): a
+        test proves requests overlap without timing anything."""
+        with self._barrier_cv:
+            self._barrier_n += 1
+            self._barrier_cv.notify_all()
+            met = self._barrier_cv.wait_for(lambda: self._barrier_n >= int(barrier.get("count", 2)),
+                                            timeout=float(barrier.get("timeout_s", 20)))
+        return "met" if met else "timeout"
     allow_reuse_address = True
     request_queue_size = 128       # tests start many helpers at once
 
@@ -165,6 +182,8 @@ class TLSServer(ThreadingHTTPServer):
         self.ssl_ctx.set_alpn_protocols(["http/1.1"])
         self._conn_lock = threading.Lock()
         self._conn_serial = 0
+        self._barrier_cv = threading.Condition()
+        self._barrier_n = 0
         self._log_lock = threading.Lock()
         self.state_lock = threading.RLock()   # for fakes' own shared state
         self._fail_counts = {}
@@ -362,6 +381,17 @@ class FakeHandler(BaseHTTPRequestHandler):
         lat = cfg.get("latency_ms") or 0
         if lat:
             time.sleep(lat / 1000.0)
+        barrier = cfg.get("barrier")
+        if barrier and self.command + " " + self.req_path == barrier.get("request"):
+            base_log["barrier"] = self.server.barrier_wait(barrier)
+        gate = cfg.get("gate")
+        if gate and (self.command + " " + self.req_path).startswith(gate.get("request", "")):
+            # logged before it waits, so a test sees the request held
+            self.server.log_json({"event": "gate-held", "t": time.time(),
+                                  "method": self.command, "path": self.req_path})
+            deadline = time.time() + float(gate.get("timeout_s", 30))
+            while not os.path.exists(gate["file"]) and time.time() < deadline:
+                time.sleep(0.02)
 
         try:
             resp = self.route(cfg)
