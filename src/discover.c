@@ -380,7 +380,8 @@ static void entry_write(struct json_object *parent, const char *key,
 	char when[32];
 
 	format_iso8601(now_seconds(), when, sizeof(when));
-	json_object_object_add(e, "installation_id", json_object_new_string(inst));
+	if (inst)
+		json_object_object_add(e, "installation_id", json_object_new_string(inst));
 	if (login)	/* none: an installation on an enterprise */
 		account_write(e, login, id);
 	if (repo)
@@ -520,6 +521,8 @@ struct heal {
 	struct account vault;		/* the account of the vault's
 					   INSTALLATION_ID (or of the one before
 					   it); login NULL: never learned */
+	int vault_is_owner;		/* vault is the App's owner, standing in
+					   for an account never learned */
 	char *vault_for;		/* the installation it was learned from */
 	char *repl, *repl_file;		/* the remembered replacement of a stale
 					   INSTALLATION_ID, and its file */
@@ -556,7 +559,8 @@ static int is_vault_account(const struct heal *x, const char *login,
 /* A login the vault's account had before a rename. */
 static int former_vault_login(const struct heal *x, const char *login)
 {
-	struct json_object *v = member(x->acc, "vault", 0), *former;
+	struct json_object *v = member(x->acc, x->vault_is_owner ? "app_owner" :
+				       "vault", 0), *former;
 	size_t i;
 
 	if (!v || !json_object_object_get_ex(v, "former_logins", &former) ||
@@ -629,12 +633,14 @@ static int allowed(const struct heal *x, const char *login, long long id)
 /*
  * May it replace the vault's stale or absent INSTALLATION_ID (and be
  * printed as the vault's fix)? Only the vault's own account, renamed or
- * not, once that is known; before, an account the owners setting names.
+ * not, once that is known; before, the App's owner, or an account the
+ * owners setting names.
  */
 static int heals(const struct heal *x, const char *login, long long id)
 {
-	return x->vault.login ? is_vault_account(x, login, id) :
-		is_owner_account(x, login, id);
+	return is_vault_account(x, login, id) ||
+	       ((!x->vault.login || x->vault_is_owner) &&
+		is_owner_account(x, login, id));
 }
 
 /* The accounts a token may be minted on, for messages (fresh). */
@@ -642,11 +648,14 @@ static char *allowed_text(const struct heal *x)
 {
 	char *owners = owners_list(x->h->owners), *s;
 
+	const char *what = x->vault_is_owner ? "the App's owner" :
+		"the account of INSTALLATION_ID";
+
 	if (x->vault.login && *owners)
-		s = xstrfmt("%s, the account of INSTALLATION_ID, and %s from %s",
-			    x->vault.login, owners, x->h->owners->source);
+		s = xstrfmt("%s, %s, and %s from %s", x->vault.login, what, owners,
+			    x->h->owners->source);
 	else if (x->vault.login)
-		s = xstrfmt("%s, the account of INSTALLATION_ID", x->vault.login);
+		s = xstrfmt("%s, %s", x->vault.login, what);
 	else if (*owners)
 		s = xstrfmt("%s from %s", owners, x->h->owners->source);
 	else
@@ -673,6 +682,9 @@ static void heal_init(struct heal *x, struct github *gh, struct jwt_key *key,
 		x->vault_for = xstrdup(json_str(v, "installation_id"));
 		account_read(v, &x->vault);
 	}
+	if (!x->vault.login && (v = member(x->acc, "app_owner", 0)) &&
+	    !account_read(v, &x->vault))
+		x->vault_is_owner = 1;
 	x->repl = recall_replacement(h, &x->repl_acct, &x->repl_file);
 	if (x->repl && !heals(x, x->repl_acct.login, x->repl_acct.id)) {
 		/* e.g. one remembered before memories named the account: an
@@ -733,6 +745,7 @@ static int learn_vault_account(struct heal *x)
 	free(x->vault_for);
 	x->vault_for = xstrdup(h->vault_inst);
 	account_set(&x->vault, in.account, in.account_id);
+	x->vault_is_owner = 0;
 	entry_write(x->acc, "vault", h->vault_inst, x->vault.login, x->vault.id,
 		    NULL, "learned_at");
 	x->acc_dirty = 1;
@@ -745,6 +758,37 @@ static int learn_vault_account(struct heal *x)
 	return 0;
 }
 
+/*
+ * Whose INSTALLATION_ID was is unknown here (never learned, and now it is
+ * gone or absent): the App's owner (GET /app) stands in for it. Only the
+ * owner installs its App on its own account: a stranger's installation is
+ * never there. Asked once, remembered.
+ */
+static void stand_in_app_owner(struct heal *x)
+{
+	char *login = NULL;
+	long long id = 0;
+
+	if (x->vault.login || !x->gh)
+		return;
+	if (github_app_owner(x->gh, x->key, x->h->app_id, &login, &id)) {
+		trace("discover: no owner of the App to stand in for the account "
+		      "of INSTALLATION_ID (%s)", raxx_errmsg());
+		raxx_clear_error();
+		return;
+	}
+	account_set(&x->vault, login, id);
+	if (x->vault.login) {
+		x->vault_is_owner = 1;
+		entry_write(x->acc, "app_owner", NULL, x->vault.login, x->vault.id,
+			    NULL, "learned_at");
+		x->acc_dirty = 1;
+		trace("discover: the account of INSTALLATION_ID was never learned "
+		      "here: the App's owner, '%s', stands in for it", login);
+	}
+	free(login);
+}
+
 /* The vault's account seen under another login with its id: renamed. */
 static void note_rename(struct heal *x, const struct gh_installation *in)
 {
@@ -752,7 +796,7 @@ static void note_rename(struct heal *x, const struct gh_installation *in)
 
 	if (!x->vault.login || !in->account || in->account_id != x->vault.id ||
 	    same_login(in->account, x->vault.login) ||
-	    !(v = member(x->acc, "vault", 0)))
+	    !(v = member(x->acc, x->vault_is_owner ? "app_owner" : "vault", 0)))
 		return;
 	trace("discover: the account of INSTALLATION_ID, '%s', is now '%s' "
 	      "(same id %lld)", x->vault.login, in->account, in->account_id);
@@ -915,6 +959,7 @@ static int vault_route(struct heal *x, const char *repo,
 				"installation on '%s': retry later", stale_msg, f->from);
 		goto out;
 	}
+	stand_in_app_owner(x);
 	if (!heals(x, f->in.account, f->in.account_id)) {
 		ret = refuse_heal(x, stale_msg, f);
 		goto out;
@@ -986,12 +1031,12 @@ static int is_vault_installation(const struct heal *x, const char *inst)
 	       (x->repl && !strcmp(inst, x->repl));
 }
 
+/* The account vault_route() mints on: its remembered replacement's, else
+ * the vault's own. */
 static int is_vault_side(const struct heal *x, const char *login, long long id)
 {
-	if (is_vault_account(x, login, id))
-		return 1;
-	if (!x->repl_acct.login)
-		return 0;
+	if (!x->repl)
+		return is_vault_account(x, login, id);
 	return id > 0 ? id == x->repl_acct.id : same_login(login, x->repl_acct.login);
 }
 
@@ -1016,6 +1061,8 @@ static int repo_route(struct heal *x, const char *repo, struct gh_token *out,
 			goto out;
 		raxx_clear_error();	/* gone: healed below */
 	}
+	if (!x->repl && (!h->vault_inst || x->vault_gone))
+		stand_in_app_owner(x);
 	if (is_vault_side(x, owner, 0) ||
 	    (!x->vault.login && !x->repl && (!h->vault_inst || x->vault_gone))) {
 		/* the vault's account; or INSTALLATION_ID is stale or absent
@@ -1122,6 +1169,7 @@ int discover_find(struct github *gh, struct jwt_key *key,
 
 	*inst = *from = NULL;
 	heal_init(&x, gh, key, h, NULL);
+	stand_in_app_owner(&x);
 	if (!(ret = lookup(&x, NULL, &f))) {
 		if (heals(&x, f.in.account, f.in.account_id)) {
 			*inst = f.in.id;

@@ -541,6 +541,37 @@ out:
 	return ret;
 }
 
+int github_app_owner(struct github *gh, struct jwt_key *key, const char *app_id,
+		     char **login, long long *id)
+{
+	struct http_response r = HTTP_RESPONSE_INIT;
+	struct json_object *o, *owner = NULL;
+	const char *l;
+	int ret;
+
+	*login = NULL;
+	*id = 0;
+	ret = app_request(gh, key, app_id, "GET", "/app", NULL, &r);
+	if (ret)
+		goto out;
+	if (r.status != 200) {
+		ret = refusal(&r, "the App", app_id, "?");
+		goto out;
+	}
+	o = json_parse(r.body.buf, r.body.len);
+	if (json_object_object_get_ex(o, "owner", &owner) &&
+	    login_ok(l = json_str(owner, "login")) && !json_int(owner, "id", id) &&
+	    *id > 0)
+		*login = xstrdup(l);
+	else
+		ret = raxx_fail(RAXX_EGITHUB, "GitHub's answer for App %s names no "
+				"owner", app_id);
+	json_object_put(o);
+out:
+	http_response_release(&r);
+	return ret;
+}
+
 int github_user_id(struct github *gh, const char *login, const char *token,
 		   long long *id)
 {

@@ -118,6 +118,14 @@ int github_get_installation(struct github *gh, struct jwt_key *key,
 			    const char *app_id, const char *installation_id,
 			    const char *what, struct gh_installation *out);
 
+/*
+ * GET /app with the JWT: the account that owns the App (login fresh, and
+ * numeric id). 0, or an error code; an owner without a login (an
+ * enterprise) is RAXX_EGITHUB.
+ */
+int github_app_owner(struct github *gh, struct jwt_key *key, const char *app_id,
+		     char **login, long long *id);
+
 /* GET /users/{login} (e.g. "raxx-dev-bot[bot]"): the numeric id. */
 int github_user_id(struct github *gh, const char *login, const char *token,
 		   long long *id);

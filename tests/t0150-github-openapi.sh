@@ -52,10 +52,10 @@ test_expect_success 'runs: discovery (404, 200, a renamed repository 301)' '
 	set_inst 999 &&
 	test_expect_code 5 raxx --bot raxx-dev-bot --repo raxx-app/nope token 2>/dev/null &&
 	raxx --bot raxx-dev-bot --repo raxx-app/demo token >out.heal 2>/dev/null &&
-	rm -f "$RAXX_STATE_DIR"/installation.* &&
+	rm -rf "$RAXX_STATE_DIR" &&
 	fake_config github "c[\"renames\"] = {\"old-org\": \"raxx-app\"}" &&
 	raxx --bot raxx-dev-bot --repo old-org/demo token >out.moved 2>/dev/null &&
-	rm -f "$RAXX_STATE_DIR"/installation.*
+	rm -rf "$RAXX_STATE_DIR"
 '
 
 test_expect_success 'runs: revoke' '

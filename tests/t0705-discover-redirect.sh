@@ -10,8 +10,7 @@ start_stack || { echo "Bail out! the fake stack did not start"; exit 1; }
 
 DEV=/MooseQuest/raxx-dev-bot
 set_inst() { fake_config vault "c[\"secrets\"][\"$DEV\"][\"INSTALLATION_ID\"] = \"$1\""; }
-# (whose INSTALLATION_ID is, learned on the setup's first mint, stays known)
-cold() { rm -rf "$RAXX_CACHE_DIR" "$RAXX_STATE_DIR"/installation.*; }
+cold() { rm -rf "$RAXX_CACHE_DIR" "$RAXX_STATE_DIR"; }
 lookups() { count_requests github GET "$1" "${2:-}"; }
 # the id the fake gives raxx-app/demo (a stable hash of the name)
 repo_id() {

@@ -41,6 +41,13 @@ test_expect_success 'setup: the App is installed on other-org too (installation 
 	cold
 '
 
+test_expect_success 'whose INSTALLATION_ID is is asked once: GET /app/installations/4711' '
+	test "$(count_requests github GET /api/v3/app/installations/4711 200)" = 1 &&
+	raxx --bot raxx-dev-bot --repo raxx-app/demo token >out.once &&
+	test "$(count_requests github GET /api/v3/app/installations/4711 200)" = 1 &&
+	cold
+'
+
 test_expect_success 'without RAXX_OWNERS a repository of other-org gets no token: exit 5 naming the owner' '
 	test_expect_code 5 raxx --bot raxx-dev-bot --repo other-org/tools token >out.refused 2>err &&
 	test_must_be_empty out.refused &&

@@ -29,7 +29,7 @@ no_trace_of_6666() {
 
 test_expect_success 'setup: attacker installed the same App; the vault id is learned, then goes stale' '
 	make_bare_repo attacker/evil &&
-	fake_config github "a = c[\"apps\"][\"3501352\"][\"installations\"]; a[\"4711\"][\"account_id\"] = $RAXX_APP_ID; a[\"6666\"] = {\"account\": \"attacker\", \"repositories\": [\"attacker/evil\"]}" &&
+	fake_config github "c[\"apps\"][\"3501352\"][\"owner\"] = \"raxx-app\"; a = c[\"apps\"][\"3501352\"][\"installations\"]; a[\"4711\"][\"account_id\"] = $RAXX_APP_ID; a[\"6666\"] = {\"account\": \"attacker\", \"repositories\": [\"attacker/evil\"]}" &&
 	raxx --bot raxx-dev-bot token >out.first &&
 	grep ^ghs_ out.first &&
 	cold &&
@@ -121,20 +121,45 @@ test_expect_success 'a memory of the attacker installation, left by an older ver
 	python3 -c "import json, sys; assert json.load(open(sys.argv[1]))[\"installation_id\"] == \"4711\"" "$(memory)"
 '
 
-test_expect_success 'a fresh machine (the vault account never learned): only RAXX_OWNERS heals' '
+test_expect_success 'a fresh machine (the vault account never learned): the App owner stands in' '
 	cold &&
 	fresh="$TRASH/state-fresh" &&
 	test_expect_code 5 env RAXX_STATE_DIR="$fresh" \
+		git-credential-raxx --bot raxx-dev-bot --repo attacker/evil token 2>err &&
+	test_grep "is on .attacker., not an account raxx-dev-bot may use (raxx-app, the App.s owner)" err &&
+	test_grep ! "6666" err &&
+	RAXX_STATE_DIR="$fresh" git-credential-raxx --bot raxx-dev-bot --repo raxx-app/demo \
+		token >out.fresh 2>err &&
+	grep ^ghs_ out.fresh &&
+	test_grep "from 999 to 4711" err &&
+	python3 -c "import json, sys; assert json.load(open(sys.argv[1]))[\"app_owner\"][\"account\"] == \"raxx-app\"" "$fresh"/accounts.raxx-dev-bot.*
+'
+
+test_expect_success 'an App owned by another account: a fresh machine heals only through RAXX_OWNERS' '
+	cold &&
+	fake_config github "c[\"apps\"][\"3501352\"][\"owner\"] = \"someone\"" &&
+	test_when_finished "fake_config github \"c[\\\"apps\\\"][\\\"3501352\\\"][\\\"owner\\\"] = \\\"raxx-app\\\"\"" &&
+	fresh="$TRASH/state-fresh2" &&
+	test_expect_code 5 env RAXX_STATE_DIR="$fresh" \
 		git-credential-raxx --bot raxx-dev-bot --repo raxx-app/demo token 2>err &&
-	test_grep "none: the account of INSTALLATION_ID was never learned on this machine" err &&
+	test_grep "is on .raxx-app., not an account raxx-dev-bot may use (someone, the App.s owner)" err &&
 	test_grep ! "update INSTALLATION_ID" err &&
 	test_expect_code 5 env RAXX_STATE_DIR="$fresh" RAXX_OWNERS=raxx-app \
 		git-credential-raxx --bot raxx-dev-bot --repo attacker/evil token 2>err &&
 	test_grep ! "6666" err &&
+	n=$(mints_on 4711 201) &&
 	RAXX_STATE_DIR="$fresh" RAXX_OWNERS=raxx-app \
-		git-credential-raxx --bot raxx-dev-bot --repo raxx-app/demo token >out.fresh 2>err &&
-	grep ^ghs_ out.fresh &&
-	test_grep "from 999 to 4711" err
+		git-credential-raxx --bot raxx-dev-bot --repo raxx-app/demo token >out.fresh2 &&
+	grep ^ghs_ out.fresh2 &&
+	test "$(mints_on 4711 201)" = $((n + 1)) &&
+	git init -q wt-raxx &&
+	git -C wt-raxx remote add origin "$GIT_URL/raxx-app/demo.git" &&
+	cold &&
+	(cd wt-raxx && RAXX_STATE_DIR="$fresh" RAXX_OWNERS=raxx-app \
+		git-credential-raxx --bot raxx-dev-bot token >../out.fresh3 2>../err) &&
+	grep ^ghs_ out.fresh3 &&
+	test_grep "from 999 to 4711" err &&
+	test "$(mints_on 6666)" = 0
 '
 
 test_expect_success 'the organization renamed (new login, same id): heals by the remembered id' '

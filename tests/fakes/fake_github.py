@@ -9,7 +9,8 @@ a live installation token (username x-access-token) or a configured PAT.
 
 Config (JSON, re-read on every request):
   apps          {"<APP_ID>": {"slug", "name"?, "client_id"?, "modulus": hex,
-                 "exponent": 65537, "permissions": {...},
+                 "exponent": 65537, "permissions": {...}, "owner"?: login
+                 (default: the first installation's account),
                  "installations": {"<INST_ID>": {"account", "account_type"?,
                    "account_id"?: N, "repositories": ["owner/repo", ...],
                    "suspended": false,
@@ -445,7 +446,7 @@ class GitHubHandler(fakelib.FakeHandler):
 
     def app_obj(self, cfg, app_id, app):
         insts = app.get("installations") or {}
-        owner = next(iter(insts.values()), {}).get("account", "raxx-app")
+        owner = app.get("owner") or next(iter(insts.values()), {}).get("account", "raxx-app")
         slug = app.get("slug", "app-%s" % app_id)
         return {"id": int(app_id) if app_id.isdigit() else app_id, "slug": slug,
                 "node_id": "A_%s" % app_id, "client_id": self.client_id(app_id, app),
