@@ -12,6 +12,7 @@
 #include "jwt.h"
 #include "log.h"
 #include "mint.h"
+#include "owners.h"
 #include "protocol.h"
 #include "util.h"
 #include "vault.h"
@@ -590,14 +591,17 @@ static void check_app(struct doctor *d)
 	free(json);
 }
 
-/* "4711 (raxx-app), 4712 (other-org)" from GET /app/installations. */
-static char *list_installations(struct doctor *d, int *count, char **only)
+/* "4711 (raxx-app), 4712 (other-org)" from GET /app/installations; *only:
+ * the one installation that may replace the vault's (discover.h), if one. */
+static char *list_installations(struct doctor *d, const struct heal_request *h,
+				int *count, char **only)
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct json_object *arr;
 	char *json = NULL, safe[100];
 	long status = 0;
 	size_t i;
+	int healers = 0;
 
 	*count = 0;
 	*only = NULL;
@@ -612,33 +616,38 @@ static char *list_installations(struct doctor *d, int *count, char **only)
 			struct json_object *in = json_object_array_get_idx(arr, i), *acct;
 			long long id;
 
+			long long aid = 0;
+
 			if (json_int(in, "id", &id))
 				continue;
 			json_object_object_get_ex(in, "account", &acct);
 			sb_addf(&sb, "%s%lld (%s)", sb.len ? ", " : "", id,
 				sanitize(safe, sizeof(safe),
 					 json_str(acct, "login") ? json_str(acct, "login") : "?"));
-			if (!*count)
-				*only = xstrfmt("%lld", id);
 			(*count)++;
+			if (json_int(acct, "id", &aid) ||
+			    !discover_may_heal(h, json_str(acct, "login"), aid))
+				continue;	/* never the vault's fix */
+			if (!healers++)
+				*only = xstrfmt("%lld", id);
 		}
 	}
 	json_object_put(arr);
 	free(json);
-	if (*count != 1) {
+	if (healers != 1) {
 		free(*only);
 		*only = NULL;
 	}
 	return sb_detach(&sb);
 }
 
-static void check_installation(struct doctor *d)
+static void installation_check(struct doctor *d, const struct owners *owners)
 {
 	struct heal_request h = {
 		.bot = d->bot, .api = d->c->api, .host = d->c->host,
 		.app_id = d->app_id, .vault_inst = d->vault_inst,
 		.vault_path = d->path, .vault_env = d->vs.environment,
-		.repo = d->c->opt_repo,
+		.repo = d->c->opt_repo, .owners = owners,
 	};
 	char *json = NULL, *found = NULL, *from = NULL, *why = NULL, *fix;
 	char *stale, *list, *only;
@@ -677,8 +686,12 @@ static void check_installation(struct doctor *d)
 			struct json_object *acct = NULL, *susp = NULL;
 			char who[100], sel[20];
 
+			long long aid;
+
 			json_object_object_get_ex(o, "account", &acct);
 			json_object_object_get_ex(o, "suspended_at", &susp);
+			if (!json_int(acct, "id", &aid))
+				discover_learned(&h, json_str(acct, "login"), aid);
 			sanitize(who, sizeof(who), json_str(acct, "login") ?
 				 json_str(acct, "login") : "?");
 			sanitize(sel, sizeof(sel), json_str(o, "repository_selection") ?
@@ -738,11 +751,12 @@ static void check_installation(struct doctor *d)
 		d->inst = found;
 		found = NULL;
 	} else {
-		list = list_installations(d, &count, &only);
+		list = list_installations(d, &h, &count, &only);
 		if (only)
 			fix = xstrfmt("set INSTALLATION_ID at %s (environment %s) to "
-				      "%s, the App's only installation", d->path,
-				      d->vs.environment, only);
+				      "%s, the App's only installation%s", d->path,
+				      d->vs.environment, only, count > 1 ?
+				      " on an account it may use" : "");
 		else
 			fix = xstrfmt("install the App on the organization, then set "
 				      "INSTALLATION_ID at %s (environment %s) to its "
@@ -760,6 +774,17 @@ static void check_installation(struct doctor *d)
 	free(found);
 	free(from);
 	free(why);
+}
+
+static void check_installation(struct doctor *d)
+{
+	struct owners owners = OWNERS_INIT;
+
+	/* a malformed setting: the vault's account only (mint says why) */
+	if (d->app_ok && owners_load(d->c, &owners))
+		raxx_clear_error();
+	installation_check(d, &owners);
+	owners_release(&owners);
 }
 
 static void check_mint(struct doctor *d)

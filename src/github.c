@@ -419,37 +419,154 @@ static int app_get_followed(struct github *gh, struct jwt_key *key,
 	return ret;
 }
 
-int github_find_installation(struct github *gh, struct jwt_key *key,
+void gh_installation_release(struct gh_installation *in)
+{
+	free(in->id);
+	free(in->account);
+	memset(in, 0, sizeof(*in));
+}
+
+/* A login as GitHub spells them (enterprise-managed ones hold '_'). */
+static int login_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n && n <= 100 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				       "abcdefghijklmnopqrstuvwxyz0123456789-_") == n;
+}
+
+/* An installation object: its id and account. what names it in messages. */
+static int parse_installation(const char *body, size_t len, const char *what,
+			      struct gh_installation *out)
+{
+	struct json_object *o = json_parse(body, len), *acct = NULL;
+	const char *login;
+	long long id, aid;
+	int ret = 0;
+
+	if (json_int(o, "id", &id) || id <= 0) {
+		ret = raxx_fail(RAXX_EGITHUB, "GitHub's installation answer for %s "
+				"has no id", what);
+		goto out;
+	}
+	out->id = xstrfmt("%lld", id);
+	/* an installation on an enterprise names no login: no account the
+	 * owner rules could allow (discover.h) */
+	if (json_object_object_get_ex(o, "account", &acct) &&
+	    login_ok(login = json_str(acct, "login")) &&
+	    !json_int(acct, "id", &aid) && aid > 0) {
+		out->account = xstrdup(login);
+		out->account_id = aid;
+	}
+out:
+	json_object_put(o);
+	return ret;
+}
+
+int github_repo_installation(struct github *gh, struct jwt_key *key,
 			     const char *app_id, const char *owner_repo,
-			     char **installation_id)
+			     struct gh_installation *out)
 {
 	struct http_response r = HTTP_RESPONSE_INIT;
 	char *path = xstrfmt("/repos/%s/installation", owner_repo);
 	char *what = xstrfmt("'%s'", owner_repo);
-	struct json_object *o;
-	long long id;
 	int ret;
 
-	*installation_id = NULL;
+	memset(out, 0, sizeof(*out));
 	ret = app_get_followed(gh, key, app_id, path, what, &r);
 	free(path);
-	free(what);
 	if (ret)
 		goto out;
-	if (r.status == 404) {
+	if (r.status == 404)
 		ret = raxx_fail(RAXX_ENOINST, "App %s is not installed on '%s' "
 				"(HTTP 404): install it there", app_id, owner_repo);
-	} else if (r.status != 200) {
+	else if (r.status != 200)
 		ret = refusal(&r, owner_repo, app_id, "?");
-	} else {
-		o = json_parse(r.body.buf, r.body.len);
-		if (json_int(o, "id", &id) || id <= 0)
-			ret = raxx_fail(RAXX_EGITHUB, "GitHub's installation answer "
-					"for '%s' has no id", owner_repo);
-		else
-			*installation_id = xstrfmt("%lld", id);
-		json_object_put(o);
+	else
+		ret = parse_installation(r.body.buf, r.body.len, what, out);
+	if (ret)
+		gh_installation_release(out);
+out:
+	free(what);
+	http_response_release(&r);
+	return ret;
+}
+
+int github_find_installation(struct github *gh, struct jwt_key *key,
+			     const char *app_id, const char *owner_repo,
+			     char **installation_id)
+{
+	struct gh_installation in;
+	int ret = github_repo_installation(gh, key, app_id, owner_repo, &in);
+
+	*installation_id = NULL;
+	if (!ret) {
+		*installation_id = in.id;
+		in.id = NULL;
 	}
+	gh_installation_release(&in);
+	return ret;
+}
+
+int github_get_installation(struct github *gh, struct jwt_key *key,
+			    const char *app_id, const char *installation_id,
+			    const char *what, struct gh_installation *out)
+{
+	struct http_response r = HTTP_RESPONSE_INIT;
+	char *path, *name;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (!*installation_id || strlen(installation_id) > 20 ||
+	    strspn(installation_id, "0123456789") != strlen(installation_id))
+		return raxx_fail(RAXX_ESECRETS, "INSTALLATION_ID for %s is not a "
+				 "number: store the numeric installation id", what);
+	path = xstrfmt("/app/installations/%s", installation_id);
+	ret = app_request(gh, key, app_id, "GET", path, NULL, &r);
+	free(path);
+	if (ret)
+		goto out;
+	if (r.status != 200) {
+		/* 404 as for a mint: the installation is gone */
+		ret = refusal(&r, what, app_id, installation_id);
+		goto out;
+	}
+	name = xstrfmt("installation %s", installation_id);
+	ret = parse_installation(r.body.buf, r.body.len, name, out);
+	free(name);
+	if (ret)
+		gh_installation_release(out);
+out:
+	http_response_release(&r);
+	return ret;
+}
+
+int github_app_owner(struct github *gh, struct jwt_key *key, const char *app_id,
+		     char **login, long long *id)
+{
+	struct http_response r = HTTP_RESPONSE_INIT;
+	struct json_object *o, *owner = NULL;
+	const char *l;
+	int ret;
+
+	*login = NULL;
+	*id = 0;
+	ret = app_request(gh, key, app_id, "GET", "/app", NULL, &r);
+	if (ret)
+		goto out;
+	if (r.status != 200) {
+		ret = refusal(&r, "the App", app_id, "?");
+		goto out;
+	}
+	o = json_parse(r.body.buf, r.body.len);
+	if (json_object_object_get_ex(o, "owner", &owner) &&
+	    login_ok(l = json_str(owner, "login")) && !json_int(owner, "id", id) &&
+	    *id > 0)
+		*login = xstrdup(l);
+	else
+		ret = raxx_fail(RAXX_EGITHUB, "GitHub's answer for App %s names no "
+				"owner", app_id);
+	json_object_put(o);
 out:
 	http_response_release(&r);
 	return ret;

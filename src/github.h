@@ -93,6 +93,39 @@ int github_find_installation(struct github *gh, struct jwt_key *key,
 			     const char *app_id, const char *owner_repo,
 			     char **installation_id);
 
+/* An installation as GitHub describes it: its id and the account it is
+ * installed on (DESIGN.md "Trust": installations per owner). */
+struct gh_installation {
+	char *id;		/* decimal, fresh */
+	char *account;		/* the account's login (fresh), or NULL when
+				   GitHub names none (an enterprise) */
+	long long account_id;	/* the account's numeric id, 0 with no login */
+};
+void gh_installation_release(struct gh_installation *in);
+
+/* github_find_installation with the account: GET
+ * /repos/{owner_repo}/installation, the same redirects followed. */
+int github_repo_installation(struct github *gh, struct jwt_key *key,
+			     const char *app_id, const char *owner_repo,
+			     struct gh_installation *out);
+
+/*
+ * GET /app/installations/{installation_id} with the JWT: whose it is.
+ * RAXX_ENOINST (message set) when GitHub does not know it (404); what
+ * names the bot in messages; other refusals as github_create_token's.
+ */
+int github_get_installation(struct github *gh, struct jwt_key *key,
+			    const char *app_id, const char *installation_id,
+			    const char *what, struct gh_installation *out);
+
+/*
+ * GET /app with the JWT: the account that owns the App (login fresh, and
+ * numeric id). 0, or an error code; an owner without a login (an
+ * enterprise) is RAXX_EGITHUB.
+ */
+int github_app_owner(struct github *gh, struct jwt_key *key, const char *app_id,
+		     char **login, long long *id);
+
 /* GET /users/{login} (e.g. "raxx-dev-bot[bot]"): the numeric id. */
 int github_user_id(struct github *gh, const char *login, const char *token,
 		   long long *id);

@@ -101,6 +101,7 @@ int mint_installation_token(const struct mint_clients *mc,
 	h.vault_env = mc->vs->environment;
 	h.repo = rq->repo_hint ? rq->repo_hint :
 		rq->scope ? rq->scope->repo : NULL;
+	h.owners = mc->owners;
 	/* with the vault's installation; when it is gone (404) or absent,
 	 * with the one found again for the repository, with a warning */
 	ret = discover_create_token(mc->gh, key, &h, rq->scope, out,

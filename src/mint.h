@@ -4,8 +4,10 @@
 /*
  * Minting, the mechanics only: bot's App secrets from the vault
  * ({prefix}/{bot}: APP_ID, INSTALLATION_ID, PRIVATE_KEY_PEM), the App JWT,
- * and POST /app/installations/{id}/access_tokens narrowed to the scope; a
- * stale or missing INSTALLATION_ID healed by discover.h. No cache, no
+ * and POST /app/installations/{id}/access_tokens narrowed to the scope, on
+ * the installation discover.h picks (the vault's, or that of the
+ * repository's owner when the owner is allowed); a stale or missing
+ * INSTALLATION_ID healed there too. No cache, no
  * audit, no policy: token.h decides when to mint and what to keep.
  * Returns 0, or the exit code of the step that failed (DESIGN.md table)
  * with its message recorded.
@@ -15,6 +17,7 @@
 
 struct vault;
 struct vault_settings;
+struct owners;
 
 struct mint_clients {
 	struct vault *v;
@@ -22,6 +25,9 @@ struct mint_clients {
 	struct github *gh;
 	const char *api;	/* RAXX_GITHUB_API, for discover's memories */
 	const char *host;	/* the git host, to judge the origin by */
+	const struct owners *owners;	/* the accounts beside the vault's
+					   whose installations may be used
+					   (owners.h); NULL: none */
 };
 
 struct mint_request {

@@ -19,6 +19,7 @@
 #include "identity.h"
 #include "log.h"
 #include "mint.h"
+#include "owners.h"
 #include "util.h"
 #include "vault.h"
 
@@ -184,23 +185,29 @@ static int mint(struct token_source *ts, const char *bot,
 	struct mint_clients mc = { 0 };
 	struct mint_request rq = { 0 };
 	struct gh_token tok = { 0 };
+	struct owners owners = OWNERS_INIT;
 	char *inst = NULL;
 	int64_t t0 = now_ms();
 	int ret;
 
 	/* refuse a bad GitHub URL before anything reaches the vault */
 	if ((ret = http_check_url(ts->c->api, "RAXX_GITHUB_API", RAXX_EGITHUB)) ||
+	    (ret = owners_load(ts->c, &owners)) ||
 	    (ret = token_source_vault(ts, &mc.v, &mc.vs)) ||
-	    (ret = token_source_github(ts, &mc.gh)))
+	    (ret = token_source_github(ts, &mc.gh))) {
+		owners_release(&owners);
 		return ret;
+	}
 	mc.api = ts->c->api;
 	mc.host = ts->c->host;
+	mc.owners = &owners;
 	rq.bot = bot;
 	rq.scope = scope;
 	rq.repo_hint = ts->c->opt_repo;
 	progress_arm(bot);
 	ret = mint_installation_token(&mc, &rq, &tok, &inst);
 	progress_disarm();
+	owners_release(&owners);
 	keep_session(ts);
 	if (ret)
 		return ret;

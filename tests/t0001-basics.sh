@@ -95,7 +95,7 @@ test_expect_success 'the man page is clean roff' '
 test_expect_success 'the man page documents every exit code and variable' '
 	for w in RAXX_FALLBACK RAXX_OPERATOR_TOKEN RAXX_TIMEOUT RAXX_TRACE \
 		 INFISICAL_HOST INFISICAL_PATH_PREFIX CF_ACCESS_CLIENT_ID \
-		 RAXX_GITHUB_HOST RAXX_GITHUB_API RAXX_CA_BUNDLE; do
+		 RAXX_GITHUB_HOST RAXX_GITHUB_API RAXX_CA_BUNDLE RAXX_OWNERS; do
 		grep -q "$w" "$BUILD_DIR/man/git-credential-raxx.1" || { echo "no $w"; exit 1; }
 	done &&
 	for c in 0 1 2 3 4 5 6 8 9 64; do

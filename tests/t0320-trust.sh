@@ -235,7 +235,7 @@ fi
 # --- 4. a refusal never becomes the operator's PAT
 
 test_expect_success 'GitHub 422 (a repository outside the installation): no PAT, git told to stop' '
-	printf "protocol=https\nhost=%s\npath=elsewhere/repo.git\n\n" "$HOSTPORT" >req422 &&
+	printf "protocol=https\nhost=%s\npath=raxx-app/elsewhere.git\n\n" "$HOSTPORT" >req422 &&
 	RAXX_OPERATOR_TOKEN="$OPERATOR_PAT" test_must_fail git -c credential.helper= \
 		-c "credential.helper=raxx --bot raxx-dev-bot" -c credential.useHttpPath=true \
 		credential fill <req422 >out.422 2>err.422 &&

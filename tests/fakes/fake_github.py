@@ -9,10 +9,17 @@ a live installation token (username x-access-token) or a configured PAT.
 
 Config (JSON, re-read on every request):
   apps          {"<APP_ID>": {"slug", "name"?, "client_id"?, "modulus": hex,
-                 "exponent": 65537, "permissions": {...},
+                 "exponent": 65537, "permissions": {...}, "owner"?: login
+                 (default: the first installation's account),
                  "installations": {"<INST_ID>": {"account", "account_type"?,
-                   "repositories": ["owner/repo", ...], "suspended": false,
+                   "account_id"?: N, "repositories": ["owner/repo", ...],
+                   "suspended": false,
                    "repository_selection"?: "all"|"selected"}}}}
+                An App may be installed on several accounts (one installation
+                each). An account's numeric id is its "account_id" when an
+                installation gives one (a renamed organization: a new login,
+                the same id), else "users"' entry, else a stable hash of the
+                login.
   users         {"login": id, ...}            (e.g. "raxx-dev-bot[bot]": 4242)
   pats          {"<sha256 hex of a PAT>": "operator-login"}
   pat_expiry    {"<sha256 hex of a PAT>": UNIX_SECONDS}: a PAT with an expiry
@@ -401,9 +408,18 @@ class GitHubHandler(fakelib.FakeHandler):
     # simple-user, public-user, github-app, installation, repository);
     # tests/t0150-github-openapi.sh checks every answer against it.
 
-    def account_obj(self, cfg, login, typ="Organization"):
+    def account_id(self, cfg, login):
+        """The numeric id of an account: an installation's "account_id"
+        (which a rename keeps), "users", else a stable hash of the login."""
+        for app in (cfg.get("apps") or {}).values():
+            for inst in (app.get("installations") or {}).values():
+                if is_int(inst.get("account_id")) and inst.get("account", "").lower() == login.lower():
+                    return inst["account_id"]
         users = cfg.get("users") or {}
-        uid = users.get(login) if is_int(users.get(login)) else num_id(login)
+        return users.get(login) if is_int(users.get(login)) else num_id(login)
+
+    def account_obj(self, cfg, login, typ="Organization"):
+        uid = self.account_id(cfg, login)
         api = "%s/users/%s" % (self.api_base(), login)
         return {"login": login, "id": uid, "node_id": "O_%d" % uid,
                 "avatar_url": "%s/avatars/u/%d" % (self.host_base(), uid), "gravatar_id": "",
@@ -430,7 +446,7 @@ class GitHubHandler(fakelib.FakeHandler):
 
     def app_obj(self, cfg, app_id, app):
         insts = app.get("installations") or {}
-        owner = next(iter(insts.values()), {}).get("account", "raxx-app")
+        owner = app.get("owner") or next(iter(insts.values()), {}).get("account", "raxx-app")
         slug = app.get("slug", "app-%s" % app_id)
         return {"id": int(app_id) if app_id.isdigit() else app_id, "slug": slug,
                 "node_id": "A_%s" % app_id, "client_id": self.client_id(app_id, app),
