@@ -10,7 +10,9 @@ What every fake gets from here:
   * one JSON line per request appended to --log, plus {"event":"connect"}
     at every new TLS connection, so tests can count requests and handshakes;
   * the JSON --config re-read on every request, with the common keys
-    "latency_ms" (sleep before answering) and "hang" (never answer);
+    "latency_ms" (sleep before answering), "rtt_ms" (a round trip of a
+    slow network: slept once after each TLS handshake and once before
+    each answer) and "hang" (never answer);
   * bodies read whole (Content-Length or chunked) before routing, so an
     early error answer never desynchronises a keep-alive connection.
 
@@ -172,6 +174,10 @@ class TLSServer(ThreadingHTTPServer):
 
     def get_request(self):
         sock, addr = self.socket.accept()
+        # An answer goes out in several writes (head, body): without this,
+        # Nagle holds the body until the client's delayed ACK, 40 ms on
+        # Linux, and every request looks that much slower than it is.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return self.ssl_ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
 
     def next_conn(self):
@@ -259,6 +265,16 @@ class FakeHandler(BaseHTTPRequestHandler):
         self.server.log_json({"t": time.time(), "event": "connect", "conn": self.conn,
                               "srv": self.srv_name, "tls": "ok",
                               "version": self.request.version()})
+        self.sleep_rtt()
+
+    def sleep_rtt(self):
+        """One round trip of the network the config pretends to be."""
+        try:
+            rtt = self.server.load_config().get("rtt_ms") or 0
+        except Exception:   # a broken config is reported by the request
+            rtt = 0
+        if rtt:
+            time.sleep(rtt / 1000.0)
 
     def version_string(self):
         return self.server_version
@@ -352,7 +368,7 @@ class FakeHandler(BaseHTTPRequestHandler):
             time.sleep(3600)
             self.close_connection = True
             return
-        lat = cfg.get("latency_ms") or 0
+        lat = (cfg.get("latency_ms") or 0) + (cfg.get("rtt_ms") or 0)
         if lat:
             time.sleep(lat / 1000.0)
 
