@@ -732,3 +732,35 @@ int cache_list_tokens(struct cache *c, struct cache_entry **out, size_t *nr)
 	*nr = n;
 	return 0;
 }
+
+int cache_refresh_claim(struct cache *c, const char *api, const char *bot,
+			const char *scope, long interval)
+{
+	char file[FILE_LEN], mark[FILE_LEN + 8];
+	struct stat st;
+	int fd;
+
+	entry_file(c, 't', api, bot, scope, file);
+	snprintf(mark, sizeof(mark), "%s.refresh", file);
+	fd = openat(c->dfd, mark, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		close(fd);
+		return 1;	/* the first claim */
+	}
+	if (errno != EEXIST ||
+	    fstatat(c->dfd, mark, &st, AT_SYMLINK_NOFOLLOW) ||
+	    !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		trace("cache: refresh mark %s/%s unusable: no refresh", c->dir, mark);
+		return 0;
+	}
+	if (st.st_mtime > now_seconds() - interval &&
+	    st.st_mtime <= now_seconds()) {
+		trace("cache: a refresh of %s was started %lld s ago", bot,
+		      (long long)(now_seconds() - st.st_mtime));
+		return 0;
+	}
+	if (utimensat(c->dfd, mark, NULL, AT_SYMLINK_NOFOLLOW))
+		return 0;
+	return 1;
+}

@@ -113,6 +113,15 @@ int cache_lock_entry(struct cache *c, const struct cache_entry *e,
 void cache_entry_release(struct cache_entry *e);
 
 /*
+ * Claim the start of a background refresh (refresh.h) of the token entry
+ * (api, bot, scope): 1 when none was claimed in the last interval seconds
+ * (the claim is recorded: the mtime of "t-HEX.refresh" beside the entry),
+ * 0 when one was, or when the mark cannot be kept (then no refresh).
+ */
+int cache_refresh_claim(struct cache *c, const char *api, const char *bot,
+			const char *scope, long interval);
+
+/*
  * A private directory for this program's files (cache, state): create
  * path with mode 0700 (missing parents too) and open it. Returns a
  * directory descriptor, or -1 with the reason in why (lower case, with
