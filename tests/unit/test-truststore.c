@@ -18,7 +18,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-static char dir[] = "/tmp/raxx-truststore-XXXXXX";
+static char *dir;
 
 static EVP_PKEY *key(void)
 {
@@ -147,6 +147,8 @@ int main(void)
 	char name[32];
 	int i, n = 0;
 
+	dir = xstrfmt("%s/raxx-truststore-XXXXXX",
+		      getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(dir))
 		return 1;
 	root = cert("raxx unit root", rk, NULL, NULL, 1, 1);
@@ -254,5 +256,6 @@ int main(void)
 		(void)rc;
 		free(rm);
 	}
+	free(dir);
 	return done_testing();
 }
