@@ -1,7 +1,7 @@
 /*
  * git config, remembered: the contract is in settings_cache.h.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700	/* realpath() */
 #ifdef __APPLE__
 #define _DARWIN_C_SOURCE	/* st_mtimespec */
 #endif
