@@ -732,3 +732,104 @@ int cache_list_tokens(struct cache *c, struct cache_entry **out, size_t *nr)
 	*nr = n;
 	return 0;
 }
+
+int cache_refresh_claim(struct cache *c, const char *api, const char *bot,
+			const char *scope, long interval)
+{
+	char file[FILE_LEN], mark[FILE_LEN + 8];
+	struct stat st;
+	int fd;
+
+	entry_file(c, 't', api, bot, scope, file);
+	snprintf(mark, sizeof(mark), "%s.refresh", file);
+	fd = openat(c->dfd, mark, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		close(fd);
+		return 1;	/* the first claim */
+	}
+	if (errno != EEXIST ||
+	    fstatat(c->dfd, mark, &st, AT_SYMLINK_NOFOLLOW) ||
+	    !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		trace("cache: refresh mark %s/%s unusable: no refresh", c->dir, mark);
+		return 0;
+	}
+	if (st.st_mtime > now_seconds() - interval &&
+	    st.st_mtime <= now_seconds()) {
+		trace("cache: a refresh of %s was started %lld s ago", bot,
+		      (long long)(now_seconds() - st.st_mtime));
+		return 0;
+	}
+	if (utimensat(c->dfd, mark, NULL, AT_SYMLINK_NOFOLLOW))
+		return 0;
+	return 1;
+}
+
+int cache_get_blob(struct cache *c, char kind, const char *name,
+		   const char *scope, struct strbuf *out)
+{
+	struct cache_entry e;
+	char file[FILE_LEN];
+	int ret = 0;
+
+	entry_file(c, kind, "", name, scope, file);
+	if (load(c, file, 0, &e) != 1)
+		return 0;
+	if (e.expires_at <= now_seconds())
+		trace("cache: %s/%s is past its time", c->dir, file);
+	else
+		ret = !base64_decode(e.secret, strlen(e.secret), out);
+	cache_entry_release(&e);
+	return ret;
+}
+
+/* Remove kind's entries older than CACHE_BLOB_KEEP. */
+static void sweep_kind(struct cache *c, char kind)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int fd = dup(c->dfd);
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] != kind || de->d_name[1] != '-' ||
+		    strlen(de->d_name) != FILE_LEN - 1)
+			continue;
+		if (!fstatat(c->dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) &&
+		    st.st_mtime < now_seconds() - CACHE_BLOB_KEEP)
+			discard(c, de->d_name, &st, "not used for a week");
+	}
+	closedir(d);
+}
+
+void cache_put_blob(struct cache *c, char kind, const char *name,
+		    const char *scope, const void *data, size_t len,
+		    time_t expires_at)
+{
+	const int variant = sodium_base64_VARIANT_ORIGINAL;
+	struct cache_entry e = { 0 };
+	size_t n = sodium_base64_encoded_len(len, variant);
+	char *b64;
+
+	if (!len || n > CACHE_MAX_FILE) {
+		trace("cache: not storing a blob of %zu bytes", len);
+		return;
+	}
+	b64 = xmalloc(n);
+	sodium_bin2base64(b64, n, data, len, variant);
+	e.api = (char *)"";
+	e.name = (char *)name;
+	e.scope = (char *)scope;
+	e.installation_id = (char *)"";
+	e.expires_at = expires_at;
+	e.secret = b64;
+	store(c, kind, &e);	/* borrowed fields */
+	free(b64);
+	sweep_kind(c, kind);
+}

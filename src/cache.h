@@ -36,8 +36,11 @@
  * process deadline (RAXX_TIMEOUT).
  */
 
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+
+struct strbuf;
 
 #define CACHE_MAX_FILE (16 * 1024)
 #define CACHE_DEFAULT_MIN_TTL 300
@@ -111,6 +114,32 @@ int cache_lock_entry(struct cache *c, const struct cache_entry *e,
 		     int64_t deadline_ms, int *fd);
 
 void cache_entry_release(struct cache_entry *e);
+
+/*
+ * Other kinds of entries (settings_cache.h): one blob per (kind, name,
+ * scope), kind a lower-case letter other than 't' and 's', sealed and
+ * checked like a token entry, refused after expires_at; at most about
+ * 11 KiB (the file's cap after encoding). Not for secrets: it is not
+ * wiped. cache_get_blob: 1 with the blob appended to out, else 0.
+ * cache_put_blob also removes that kind's entries not written for
+ * CACHE_BLOB_KEEP seconds (a worktree gone, an environment not seen
+ * again).
+ */
+#define CACHE_BLOB_KEEP (7 * 86400)
+int cache_get_blob(struct cache *c, char kind, const char *name,
+		   const char *scope, struct strbuf *out);
+void cache_put_blob(struct cache *c, char kind, const char *name,
+		    const char *scope, const void *data, size_t len,
+		    time_t expires_at);
+
+/*
+ * Claim the start of a background refresh (refresh.h) of the token entry
+ * (api, bot, scope): 1 when none was claimed in the last interval seconds
+ * (the claim is recorded: the mtime of "t-HEX.refresh" beside the entry),
+ * 0 when one was, or when the mark cannot be kept (then no refresh).
+ */
+int cache_refresh_claim(struct cache *c, const char *api, const char *bot,
+			const char *scope, long interval);
 
 /*
  * A private directory for this program's files (cache, state): create

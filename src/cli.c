@@ -107,6 +107,12 @@ static const char status_help[] =
 "  --json     one JSON object: bot, bot_source, handoff, author_name,\n"
 "             author_email, helper, broker, token_fingerprint,\n"
 "             token_expires_at, cache_dir\n";
+static const char refresh_help[] =
+"usage: git-credential-raxx [OPTIONS] refresh-ahead\n"
+"Re-mint the token of this identity now unless another process is\n"
+"minting it or has renewed it (see RAXX_REFRESH_AHEAD). Started in the\n"
+"background by a call that finds its token close to its end; not\n"
+"meant to be run by hand.\n";
 static const char help_help[] =
 "usage: git-credential-raxx help [ACTION]\n";
 
@@ -123,6 +129,7 @@ static const struct action actions[] = {
 	{ "doctor", doctor_main, doctor_usage, 0 },
 	{ "handoff", handoff_main, handoff_usage, 0 },
 	{ "audit", audit_main, audit_usage, 1 },
+	{ "refresh-ahead", cmd_refresh_ahead, refresh_help, 1 },
 	{ "help", NULL, help_help, 0 },
 };
 #define NR_ACTIONS (sizeof(actions) / sizeof(*actions))

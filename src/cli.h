@@ -17,6 +17,8 @@ int cmd_exec(struct raxx_config *c, int argc, char **argv);
 int cmd_revoke(struct raxx_config *c, int argc, char **argv);
 int cmd_setup(struct raxx_config *c, int argc, char **argv);
 int cmd_status(struct raxx_config *c, int argc, char **argv);
+/* refresh.h: the background re-mint; not listed in the usage */
+int cmd_refresh_ahead(struct raxx_config *c, int argc, char **argv);
 
 /* Settings, then the HTTP module told what it needs of them (RAXX_CA_BUNDLE).
  * Returns 0 or an error code with its message recorded. */

@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "config.h"
 #include "log.h"
+#include "settings_cache.h"
 #include "util.h"
 
 #include <errno.h>
@@ -166,21 +167,13 @@ void config_entries_free(struct config_entry *e, size_t nr)
 
 static void read_git_config(struct raxx_config *c)
 {
-	/* user.* and the extension too: get's author upkeep (author.h) needs
-	 * them, and a second spawn would cost the warm path */
-	const char *argv[] = { "git", "config", "-z", "--show-scope",
-			       "--show-origin", "--get-regexp",
-			       "^(raxx\\.|user\\.(name|email)$|extensions\\.worktreeconfig$)",
-			       NULL };
 	struct strbuf out = STRBUF_INIT;
 
 	if (c->git_read)
 		return;
 	c->git_read = 1;
-	/* exit 1: none set; outside a repository, or in one git refuses
-	 * (dubious ownership), git says so on stderr: not ours to repeat */
-	run_capture_ex(argv, &out, RUN_STDERR_NULL);
-	trace("git config: read raxx.*, user.name/email (%zu bytes)", out.len);
+	/* one git child, or none when nothing it reads has changed */
+	settings_read(c->toplevel, &out);
 	config_parse_z(&out, CONFIG_Z_SCOPE | CONFIG_Z_ORIGIN, &c->git, &c->git_nr);
 	sb_release(&out);
 }

@@ -7,9 +7,10 @@
  * this process acts as.
  *
  * git config is read with one spawn, `git config -z --show-scope
- * --show-origin --get-regexp` for raxx.*, user.name, user.email and
- * extensions.worktreeConfig, every entry kept with its scope and origin
- * (the handoff rule needs to see an empty value from any scope).
+ * --show-origin --list`, of which raxx.*, user.name, user.email and
+ * extensions.worktreeConfig are kept, every entry with its scope and
+ * origin (the handoff rule needs to see an empty value from any scope);
+ * or with none, when the answer is remembered (settings_cache.h).
  */
 
 #include <stddef.h>

@@ -26,7 +26,8 @@
  *
  * The cache branch below mirrors token_get()'s warm path (token.c): same
  * entry (RAXX_GITHUB_API, bot, identity_scope_key()), same RAXX_MIN_TTL,
- * the same "reuse" audit event. Keep the two in step.
+ * the same "reuse" audit event, the same refresh ahead (refresh.h: the
+ * full program re-mints in the background). Keep the two in step.
  */
 #define _XOPEN_SOURCE 700	/* realpath() */
 #ifdef __APPLE__
@@ -37,6 +38,7 @@
 #include "config.h"
 #include "ghexec.h"
 #include "identity.h"
+#include "refresh.h"
 #include "token.h"
 #include "log.h"
 #include "util.h"
@@ -177,6 +179,19 @@ static void fast_path(const char *self, int argc, char **argv)
 		cache_entry_release(&e);
 		hit = 0;
 		goto run;	/* nothing to change, nothing new to audit */
+	}
+	if (refresh_due(e.expires_at) &&
+	    cache_refresh_claim(cache, c.api, c.id->bot, scope, REFRESH_RETRY_SECS)) {
+		/* the full program re-mints (refresh.h); this one has no
+		 * libcurl, and gh must not wait */
+		const char *bg[] = { PROG, "-q", REFRESH_ACTION, NULL };
+		char *prog = program_path(self);
+
+		trace("gh shim: %s's token lives %lld s more: re-minting it in the "
+		      "background", c.id->bot,
+		      (long long)(e.expires_at - now_seconds()));
+		refresh_spawn(prog, bg);
+		free(prog);
 	}
 	ev.event = "reuse";
 	ev.bot = c.id->bot;

@@ -42,6 +42,18 @@ void github_free(struct github *gh)
 	free(gh);
 }
 
+void github_preconnect(struct github *gh)
+{
+	const char *v = env_get("RAXX_PRECONNECT");
+	char *url;
+
+	if (v && !strcmp(v, "0"))
+		return;
+	url = xstrfmt("%s/rate_limit", gh->api);
+	http_preconnect(gh->http, url);
+	free(url);
+}
+
 int github_requests(const struct github *gh)
 {
 	return http_client_requests(gh->http);

@@ -31,6 +31,15 @@ struct github;
 /* api: RAXX_GITHUB_API (no trailing '/'). NULL with the error recorded. */
 struct github *github_new(const char *api);
 void github_free(struct github *gh);
+/*
+ * Open the connection to GitHub now, while the caller asks the vault
+ * (http.h http_preconnect): an unauthenticated GET /rate_limit, the one
+ * request GitHub answers without counting it against any rate limit, its
+ * answer dropped. The next request then skips the TLS handshake.
+ * RAXX_PRECONNECT=0 turns it off.
+ */
+void github_preconnect(struct github *gh);
+
 int github_requests(const struct github *gh);
 int github_connections(const struct github *gh);
 long github_clock_offset(const struct github *gh);

@@ -2,8 +2,12 @@
 #define RAXX_HTTP_H
 
 /*
- * The one place that speaks HTTP (libcurl). A client owns one curl handle,
- * so consecutive requests to one host reuse one TLS connection.
+ * The one place that speaks HTTP (libcurl). A client owns one curl handle;
+ * every client of the process runs its transfers on one shared multi
+ * handle, so requests to one host reuse one TLS connection, whichever
+ * client opened it, TLS sessions are shared, and (OpenSSL) every
+ * connection uses the one trust store of the process (truststore.h), made
+ * once instead of the system CA bundle decoded for each connection.
  *
  * Policy, for every request:
  *   - https only; http only to a loopback address with
@@ -67,7 +71,20 @@ struct http_client *http_client_new(const char *service, int fail_code);
 void http_client_add_header(struct http_client *c, const char *name,
 			    const char *value);
 void http_client_free(struct http_client *c);
-/* Requests made, and new connections opened, by this client so far. */
+/*
+ * Open the connection to url's host now, without waiting: a GET of url,
+ * without credentials (a User-Agent and an Accept header only, none of
+ * the client's own), its answer dropped, runs while the process waits for other requests
+ * (e.g. the vault's), and the client's next request to that host goes on
+ * the connection it leaves open, one TLS handshake off its path. That
+ * request lets an unfinished one end first. Never fails: at worst the next
+ * request opens its own connection. url should be one its server answers
+ * cheaply and without counting it against anything.
+ */
+void http_preconnect(struct http_client *c, const char *url);
+
+/* Requests made (http_preconnect's not counted), and new connections
+ * opened (its counted), by this client so far. */
 int http_client_requests(const struct http_client *c);
 int http_client_connections(const struct http_client *c);
 

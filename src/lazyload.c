@@ -108,6 +108,20 @@ STUB(curl_lib, CURLUcode, curl_url_set,
      (CURLU *u, CURLUPart what, const char *part, unsigned int flags),
      (u, what, part, flags))
 STUB(curl_lib, curl_version_info_data *, curl_version_info, (CURLversion v), (v))
+STUB(curl_lib, CURL *, curl_easy_duphandle, (CURL *h), (h))
+STUB(curl_lib, CURLM *, curl_multi_init, (void), ())
+STUB(curl_lib, CURLMcode, curl_multi_cleanup, (CURLM *m), (m))
+STUB(curl_lib, CURLMcode, curl_multi_add_handle, (CURLM *m, CURL *h), (m, h))
+STUB(curl_lib, CURLMcode, curl_multi_remove_handle, (CURLM *m, CURL *h), (m, h))
+STUB(curl_lib, CURLMcode, curl_multi_perform, (CURLM *m, int *running),
+     (m, running))
+STUB(curl_lib, CURLMcode, curl_multi_poll,
+     (CURLM *m, struct curl_waitfd *fds, unsigned int n, int ms, int *ret),
+     (m, fds, n, ms, ret))
+STUB(curl_lib, CURLMsg *, curl_multi_info_read, (CURLM *m, int *left), (m, left))
+STUB(curl_lib, const char *, curl_multi_strerror, (CURLMcode c), (c))
+STUB(curl_lib, CURLSH *, curl_share_init, (void), ())
+STUB(curl_lib, CURLSHcode, curl_share_cleanup, (CURLSH *s), (s))
 
 /* The variadic two: the option's number says what its argument is. */
 CURLcode curl_easy_setopt(CURL *h, CURLoption opt, ...)
@@ -138,6 +152,30 @@ CURLcode curl_easy_setopt(CURL *h, CURLoption opt, ...)
 	return rc;
 }
 
+/* CURLSHOPT_SHARE and _UNSHARE take an int, the rest a pointer. */
+CURLSHcode curl_share_setopt(CURLSH *s, CURLSHoption opt, ...)
+{
+	static CURLSHcode (*real)(CURLSH *, CURLSHoption, ...);
+	CURLSHcode rc;
+	va_list ap;
+
+	if (!real)
+		real = (CURLSHcode (*)(CURLSH *, CURLSHoption, ...))
+			resolve(&curl_lib, "curl_share_setopt");
+	va_start(ap, opt);
+	if (opt == CURLSHOPT_SHARE || opt == CURLSHOPT_UNSHARE) {
+		int v = va_arg(ap, int);
+
+		rc = real(s, opt, v);
+	} else {
+		void *v = va_arg(ap, void *);
+
+		rc = real(s, opt, v);
+	}
+	va_end(ap);
+	return rc;
+}
+
 CURLcode curl_easy_getinfo(CURL *h, CURLINFO info, ...)
 {
 	static CURLcode (*real)(CURL *, CURLINFO, ...);
@@ -158,11 +196,40 @@ CURLcode curl_easy_getinfo(CURL *h, CURLINFO info, ...)
 /* ---- OpenSSL: libssl */
 
 STUB(ssl_lib, X509_STORE *, SSL_CTX_get_cert_store, (const SSL_CTX *ctx), (ctx))
+STUB_VOID(ssl_lib, SSL_CTX_set1_cert_store, (SSL_CTX *ctx, X509_STORE *s),
+	  (ctx, s))
 
 /* ---- OpenSSL: libcrypto */
 
 STUB(crypto_lib, int, X509_STORE_load_locations,
      (X509_STORE *s, const char *file, const char *dir), (s, file, dir))
+STUB(crypto_lib, X509_STORE *, X509_STORE_new, (void), ())
+STUB_VOID(crypto_lib, X509_STORE_free, (X509_STORE *s), (s))
+STUB(crypto_lib, int, X509_STORE_up_ref, (X509_STORE *s), (s))
+STUB(crypto_lib, int, X509_STORE_add_cert, (X509_STORE *s, X509 *x), (s, x))
+STUB(crypto_lib, X509_LOOKUP *, X509_STORE_add_lookup,
+     (X509_STORE *s, X509_LOOKUP_METHOD *m), (s, m))
+STUB(crypto_lib, int, X509_STORE_set_default_paths, (X509_STORE *s), (s))
+STUB(crypto_lib, STACK_OF(X509_OBJECT) *, X509_STORE_get0_objects,
+     (const X509_STORE *s), (s))
+STUB(crypto_lib, X509_LOOKUP_METHOD *, X509_LOOKUP_meth_new, (const char *n), (n))
+STUB_VOID(crypto_lib, X509_LOOKUP_meth_free, (X509_LOOKUP_METHOD *m), (m))
+STUB(crypto_lib, int, X509_LOOKUP_meth_set_get_by_subject,
+     (X509_LOOKUP_METHOD *m, X509_LOOKUP_get_by_subject_fn fn), (m, fn))
+STUB(crypto_lib, X509_STORE *, X509_LOOKUP_get_store, (const X509_LOOKUP *l), (l))
+STUB(crypto_lib, X509_OBJECT *, X509_OBJECT_retrieve_by_subject,
+     (STACK_OF(X509_OBJECT) *h, X509_LOOKUP_TYPE t, const X509_NAME *n),
+     (h, t, n))
+STUB(crypto_lib, X509 *, X509_OBJECT_get0_X509, (const X509_OBJECT *o), (o))
+STUB(crypto_lib, int, X509_OBJECT_set1_X509, (X509_OBJECT *o, X509 *x), (o, x))
+STUB(crypto_lib, int, X509_NAME_cmp, (const X509_NAME *a, const X509_NAME *b),
+     (a, b))
+STUB_VOID(crypto_lib, X509_NAME_free, (X509_NAME *n), (n))
+STUB(crypto_lib, X509_NAME *, d2i_X509_NAME,
+     (X509_NAME **a, const unsigned char **in, long len), (a, in, len))
+STUB(crypto_lib, X509 *, d2i_X509, (X509 **a, const unsigned char **in, long len),
+     (a, in, len))
+STUB_VOID(crypto_lib, X509_free, (X509 *x), (x))
 STUB(crypto_lib, BIO *, BIO_new_mem_buf, (const void *buf, int len), (buf, len))
 STUB(crypto_lib, int, BIO_free, (BIO *b), (b))
 STUB_VOID(crypto_lib, ERR_clear_error, (void), ())

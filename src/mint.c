@@ -81,6 +81,8 @@ int mint_installation_token(const struct mint_clients *mc,
 	memset(out, 0, sizeof(*out));
 	*installation_id = NULL;
 	path = vault_secret_path(mc->vs->path_prefix, rq->bot);
+	/* GitHub's TLS handshake while the vault answers, not after */
+	github_preconnect(mc->gh);
 	if ((ret = vault_get_secrets(mc->v, path, &secrets)) ||
 	    (ret = check_keys(&secrets, rq->bot)))
 		goto out;

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "mint.h"
 #include "owners.h"
+#include "refresh.h"
 #include "util.h"
 #include "vault.h"
 
@@ -30,6 +31,7 @@
 
 struct token_source {
 	struct raxx_config *c;
+	int refresh;		/* the background re-mint (token_refresh_ahead) */
 	struct cache *cache;
 	int cache_tried;
 	struct vault_settings vs;
@@ -259,6 +261,11 @@ struct flight {
 		    struct token *out, int *err);
 	int (*cold)(struct token_source *ts, void *ctx, struct token *out);
 	void *ctx;
+	/* refresh ahead (refresh.h): whether the token warm() found may be
+	 * re-minted in the background (NULL: yes), and the options that make
+	 * the background process settle this identity */
+	int (*refreshable)(void *ctx);
+	const char *refresh_opts[6];
 };
 
 /* During an outage: a cached token that still lives a minute. */
@@ -282,6 +289,68 @@ static int serve_stale(struct token_source *ts, const struct flight *f,
 	return 1;
 }
 
+/*
+ * A warm token close to its end: start one re-mint in the background
+ * (refresh.h), at most one per entry per REFRESH_RETRY_SECS.
+ */
+static void refresh_maybe(struct token_source *ts, const struct flight *f,
+			  const struct token *t)
+{
+	const char *argv[10];
+	size_t n = 0, i;
+
+	if (!ts->cache || strcmp(t->source, "cache") || !refresh_due(t->expires_at) ||
+	    (f->refreshable && !f->refreshable(f->ctx)) ||
+	    !cache_refresh_claim(ts->cache, f->lock_api, f->lock_name,
+				 f->lock_scope, REFRESH_RETRY_SECS))
+		return;
+	trace("token: %s's token lives %lld s more, less than RAXX_REFRESH_AHEAD "
+	      "(%ld s): re-minting it in the background", t->bot,
+	      (long long)(t->expires_at - now_seconds()), refresh_ahead_secs());
+	argv[n++] = "git-credential-raxx";
+	argv[n++] = "-q";
+	for (i = 0; i < 6 && f->refresh_opts[i]; i++)
+		argv[n++] = f->refresh_opts[i];
+	argv[n++] = REFRESH_ACTION;
+	argv[n] = NULL;
+	refresh_spawn(NULL, argv);
+}
+
+/* refresh_now: nothing to do (not an exit code) */
+#define REFRESH_NOTHING (-1)
+
+/*
+ * The background re-mint itself (token_refresh_ahead): under the entry's
+ * lock, taken without waiting (another process minting is the refresh),
+ * unless the token has been renewed meanwhile.
+ */
+static int refresh_now(struct token_source *ts, const struct flight *f,
+		       struct token *out)
+{
+	struct cache *cache = token_source_cache(ts);
+	int lock = -1, err = 0, ret;
+
+	memset(out, 0, sizeof(*out));
+	if (!cache)
+		return REFRESH_NOTHING;
+	if (cache_lock_token(cache, f->lock_api, f->lock_name, f->lock_scope,
+			     now_ms(), &lock)) {
+		trace("refresh ahead: another process holds the lock: its mint is "
+		      "the refresh");
+		raxx_clear_error();
+		return REFRESH_NOTHING;
+	}
+	if (f->warm(ts, f->ctx, refresh_ahead_secs(), out, &err)) {
+		trace("refresh ahead: the token was renewed meanwhile");
+		cache_unlock(lock);
+		token_release(out);
+		return REFRESH_NOTHING;
+	}
+	ret = err ? err : f->cold(ts, f->ctx, out);
+	cache_unlock(lock);
+	return ret;
+}
+
 static int fly(struct token_source *ts, const struct flight *f,
 	       struct token *out)
 {
@@ -290,8 +359,12 @@ static int fly(struct token_source *ts, const struct flight *f,
 	int lock = -1, err = 0, ret;
 
 	memset(out, 0, sizeof(*out));
-	if (f->warm(ts, f->ctx, min_ttl, out, &err))
+	if (ts->refresh)
+		return refresh_now(ts, f, out);
+	if (f->warm(ts, f->ctx, min_ttl, out, &err)) {
+		refresh_maybe(ts, f, out);
 		return 0;
+	}
 	if (err)
 		return err;
 	if (cache && (ret = cache_lock_token(cache, f->lock_api, f->lock_name,
@@ -366,6 +439,26 @@ static int bot_cold(struct token_source *ts, void *ctx, struct token *out)
 	return 0;
 }
 
+/* The options that make a background process settle id again: the
+ * caller's own (the rest it inherits), or the bot named. */
+static void bot_refresh_opts(struct token_source *ts, const struct identity *id,
+			     const char **opts)
+{
+	size_t n = 0;
+
+	if (id != ts->c->id || ts->c->opt_bot) {
+		opts[n++] = "--bot";
+		opts[n++] = id->bot;
+	} else if (ts->c->opt_agent) {
+		opts[n++] = "--agent";
+		opts[n++] = ts->c->opt_agent;
+	}
+	if (id->repo) {
+		opts[n++] = "--repo";
+		opts[n++] = id->repo;
+	}
+}
+
 static int bot_token(struct token_source *ts, const struct identity *id,
 		     struct token *out)
 {
@@ -396,6 +489,7 @@ static int bot_token(struct token_source *ts, const struct identity *id,
 	f.warm = bot_warm;
 	f.cold = bot_cold;
 	f.ctx = &b;
+	bot_refresh_opts(ts, id, f.refresh_opts);
 	ret = fly(ts, &f, out);
 	free(b.scope_key);
 	return ret;
@@ -426,7 +520,17 @@ int token_get_for_bot(struct token_source *ts, const char *bot,
 struct handoff_flight {
 	const char *repo;	/* the request's, or NULL */
 	struct handoff_ref ref;
+	int capped;		/* warm found a token outliving the manifest */
+	int own;		/* the process's own handoff (refresh ahead) */
 };
+
+/* A token capped to its manifest's end is not renewed by a re-mint. */
+static int handoff_refreshable(void *ctx)
+{
+	const struct handoff_flight *h = ctx;
+
+	return h->own && !h->capped;
+}
 
 /* A token entry's life is the token's own (for revoke); what the caller
  * gets never outlives the manifest. */
@@ -453,6 +557,7 @@ static int handoff_warm(struct token_source *ts, void *ctx, long min_ttl,
 	scope = manifest_token_scope_key(&m);
 	if (cache_get_token(cache, ts->c->api, m.bot, scope, min_ttl, &e)) {
 		from_entry(&e, m.bot, m.repo, "cache", out);
+		h->capped = out->expires_at >= m.expires_at;
 		cap_to(out, &m);
 		hit = 1;
 	}
@@ -516,7 +621,9 @@ static int handoff_cold(struct token_source *ts, void *ctx, struct token *out)
 		goto out;
 	handoff_manifest_cache(cache, &h->ref, &m);
 	key = manifest_token_scope_key(&m);
+	/* (a refresh ahead wants a token that outlives its window) */
 	if (cache && cache_get_token(cache, ts->c->api, m.bot, key,
+				     ts->refresh ? refresh_ahead_secs() :
 				     cache_min_ttl(), &e)) {
 		from_entry(&e, m.bot, m.repo, "cache", out);
 		cap_to(out, &m);
@@ -555,7 +662,7 @@ int token_get_handoff(struct token_source *ts, const char *slug,
 		      const char *repo, struct token *out)
 {
 	const struct vault_settings *vs;
-	struct handoff_flight h = { repo, { 0 } };
+	struct handoff_flight h = { repo, { 0 }, 0, 0 };
 	struct flight f = { 0 };
 	char safe[80];
 	int ret;
@@ -576,6 +683,12 @@ int token_get_handoff(struct token_source *ts, const char *slug,
 	f.warm = handoff_warm;
 	f.cold = handoff_cold;
 	f.ctx = &h;
+	h.own = ts->c->id && ts->c->id->handoff && !strcmp(ts->c->id->handoff, slug);
+	f.refreshable = handoff_refreshable;
+	if (repo) {
+		f.refresh_opts[0] = "--repo";
+		f.refresh_opts[1] = repo;
+	}
 	ret = fly(ts, &f, out);
 	handoff_ref_release(&h.ref);
 	return ret;
@@ -593,7 +706,7 @@ int token_peek(struct token_source *ts, struct token *out)
 	if (!token_source_cache(ts))
 		return 0;
 	if (id->handoff) {
-		struct handoff_flight h = { id->repo, { 0 } };
+		struct handoff_flight h = { id->repo, { 0 }, 0, 0 };
 
 		if (!handoff_slug_ok(id->handoff) ||
 		    token_source_vault(ts, NULL, &vs))
@@ -653,5 +766,48 @@ int token_get(struct token_source *ts, struct token *out)
 	info("token for %s: %s", ret ? (id->bot ? id->bot : id->handoff) : out->bot,
 	     ret ? "none" : !strcmp(out->source, "mint") ? "minted" :
 	     "reused from the cache");
+	return ret;
+}
+
+/* ---------------------------------------------------------------- refresh */
+
+int token_refresh_ahead(struct token_source *ts)
+{
+	const struct identity *id = ts->c->id;
+	struct audit_event ev = { 0 };
+	struct token tok = { 0 };
+	char reason[300];
+	int ret;
+
+	if (!id->handoff && !id->bot)
+		return 0;
+	ts->refresh = 1;
+	ret = id->handoff ? token_get_handoff(ts, id->handoff, id->repo, &tok) :
+		bot_token(ts, id, &tok);
+	ts->refresh = 0;
+	if (ret == REFRESH_NOTHING || (!ret && strcmp(tok.source, "mint"))) {
+		/* another process minted, or is minting; or a token given to
+		 * this command, not ours to renew */
+		token_release(&tok);
+		raxx_clear_error();
+		return 0;
+	}
+	ev.event = ret ? "fail" : "mint";
+	ev.agent = id->agent;
+	ev.host = ts->c->host;
+	ev.bot = ret ? id->bot : tok.bot;
+	ev.repo = ret ? id->repo : tok.repo;
+	ev.token = ret ? NULL : tok.value;
+	ev.expires_at = ret ? 0 : tok.expires_at;
+	if (ret)
+		snprintf(reason, sizeof(reason), "refresh ahead: %s", raxx_errmsg());
+	else if (id->handoff)
+		snprintf(reason, sizeof(reason), "refresh ahead, handoff %s",
+			 id->handoff);
+	else
+		snprintf(reason, sizeof(reason), "refresh ahead");
+	ev.reason = reason;
+	audit_write(&ev);
+	token_release(&tok);
 	return ret;
 }

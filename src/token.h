@@ -83,6 +83,15 @@ int token_peek(struct token_source *ts, struct token *out);
 
 void token_release(struct token *t);
 
+/*
+ * The background re-mint of refresh ahead (refresh.h) for c->id: under
+ * the entry's lock, taken without waiting, unless another process holds
+ * it or has renewed the token meanwhile; the new token is cached, and
+ * audited ("mint", reason "refresh ahead"; a failure "fail"). 0, or the
+ * failed step's code.
+ */
+int token_refresh_ahead(struct token_source *ts);
+
 /* The shared pieces, for the commands that work on them directly
  * (revoke, handoff). NULL (cache: none to use) or an error code. */
 struct cache *token_source_cache(struct token_source *ts);

@@ -508,3 +508,44 @@ int64_t now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+int base64_decode(const char *s, size_t n, struct strbuf *out)
+{
+	static signed char val[256];
+	static const char abc[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned char *bin = xmalloc(n / 4 * 3 + 3);
+	unsigned acc = 0;
+	int bits = 0, pad = 0, ret = -1;
+	size_t i, len = 0;
+
+	if (!val[0]) {
+		memset(val, -1, sizeof(val));
+		for (i = 0; i < 64; i++)
+			val[(unsigned char)abc[i]] = (signed char)i;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '\n' || ch == '\r' || ch == ' ' || ch == '\t')
+			continue;
+		if (ch == '=') {
+			pad++;
+			continue;
+		}
+		if (pad || val[ch] < 0)
+			goto out;	/* data after padding, or not base64 */
+		acc = (acc << 6) | (unsigned)val[ch];
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			bin[len++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	if (pad <= 2)
+		ret = sb_add(out, bin, len);
+out:
+	free(bin);
+	return ret;
+}

@@ -150,6 +150,14 @@ int parse_http_date(const char *s, time_t *out);
 /* Format t as "YYYY-MM-DDTHH:MM:SSZ" into out (>= 21 bytes). */
 void format_iso8601(time_t t, char *out, size_t n);
 
+/*
+ * Base64 (standard alphabet, whitespace ignored, final padding) decoded
+ * and appended to out. A plain table decoder, for public data only:
+ * libsodium's constant-time one costs some 80 instructions a byte, too
+ * much for a CA bundle on every mint. 0, or -1 on anything else.
+ */
+int base64_decode(const char *s, size_t n, struct strbuf *out);
+
 /* Environment value, NULL when unset or empty. */
 const char *env_get(const char *name);
 /* Wall clock, and a monotonic clock in milliseconds. */

@@ -12,7 +12,9 @@ What every fake gets from here:
     (each request line says whether an Authorization header came, never
     its value);
   * the JSON --config re-read on every request, with the common keys
-    "latency_ms" (sleep before answering) and "hang" (never answer);
+    "latency_ms" (sleep before answering), "rtt_ms" (a round trip of a
+    slow network: slept once after each TLS handshake and once before
+    each answer) and "hang" (never answer);
     "barrier" {"request": "GET /path", "count": N, "timeout_s": S} holds
     such requests until N are in at once (logged "barrier": "met"), or S
     seconds passed ("timeout"): proof that requests overlap, untimed;
@@ -193,6 +195,10 @@ class TLSServer(ThreadingHTTPServer):
 
     def get_request(self):
         sock, addr = self.socket.accept()
+        # An answer goes out in several writes (head, body): without this,
+        # Nagle holds the body until the client's delayed ACK, 40 ms on
+        # Linux, and every request looks that much slower than it is.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return self.ssl_ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
 
     def next_conn(self):
@@ -280,6 +286,16 @@ class FakeHandler(BaseHTTPRequestHandler):
         self.server.log_json({"t": time.time(), "event": "connect", "conn": self.conn,
                               "srv": self.srv_name, "tls": "ok",
                               "version": self.request.version()})
+        self.sleep_rtt()
+
+    def sleep_rtt(self):
+        """One round trip of the network the config pretends to be."""
+        try:
+            rtt = self.server.load_config().get("rtt_ms") or 0
+        except Exception:   # a broken config is reported by the request
+            rtt = 0
+        if rtt:
+            time.sleep(rtt / 1000.0)
 
     def version_string(self):
         return self.server_version
@@ -378,7 +394,7 @@ class FakeHandler(BaseHTTPRequestHandler):
             time.sleep(3600)
             self.close_connection = True
             return
-        lat = cfg.get("latency_ms") or 0
+        lat = (cfg.get("latency_ms") or 0) + (cfg.get("rtt_ms") or 0)
         if lat:
             time.sleep(lat / 1000.0)
         barrier = cfg.get("barrier")

@@ -7,7 +7,13 @@ Runs in the environment start_stack made (INFISICAL_*, RAXX_GITHUB_*,
 RAXX_CA_BUNDLE, GIT_SSL_CAINFO, private HOME). Prints one Markdown table.
 Timings are wall-clock from spawning the command to its exit, as a caller
 sees them; warm runs are interleaved round by round so that drift in the
-machine's load hits every contender alike.
+machine's load hits every contender alike. Client CPU is the user + system
+time the kernel accounts to the command and the children it waited for
+(wait4), which does not depend on how busy the shared machine is.
+
+Each group of rows is one function (warm_rows, cold_cpu_rows,
+cold_wall_rows, burst_rows, rss_rows), so that rows can be added without
+touching the others.
 """
 
 import json
@@ -26,8 +32,10 @@ RAXX = os.path.join(BUILD, "git-credential-raxx")
 HOST = os.environ["RAXX_GITHUB_HOST"]
 CACHE = os.environ["RAXX_CACHE_DIR"]
 RUNS = int(os.environ.get("BENCH_RUNS", "200"))
-LATENCY = int(os.environ.get("BENCH_LATENCY_MS", "50"))
+RTT = int(os.environ.get("BENCH_RTT_MS", "50"))
+COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", "20"))
 CONCURRENT = int(os.environ.get("BENCH_CONCURRENT", "32"))
+ONESHOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "oneshot_mint.py")
 BOT = "raxx-dev-bot"
 REQUEST = ("protocol=https\nhost=%s\n\n" % HOST).encode()
 WT = os.path.join(TRASH, "wt")
@@ -84,11 +92,29 @@ def timed(argv, inp=None, env=None):
 
 
 def wipe_cache(tokens_only=False):
+    """Drop the tokens, and unless tokens_only the vault session too (what
+    makes a mint cold); the remembered git config stays, as it would."""
     if not os.path.isdir(CACHE):
         return
     for name in os.listdir(CACHE):
-        if not tokens_only or re.fullmatch(r"t-[0-9a-f]{32}", name):
+        if re.fullmatch(r"t-[0-9a-f]{32}", name) or \
+                (not tokens_only and re.fullmatch(r"s-[0-9a-f]{32}", name)):
             os.unlink(os.path.join(CACHE, name))
+
+
+def cpu_ms(argv, env=None):
+    """User + system CPU of one run of argv and the children it waited
+    for, in ms, and its exit status."""
+    pid = os.posix_spawnp(argv[0], argv, env if env is not None else os.environ,
+                          file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                                        (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)])
+    _, status, ru = os.wait4(pid, 0)
+    return (ru.ru_utime + ru.ru_stime) * 1000, os.waitstatus_to_exitcode(status)
+
+
+def set_rtt(ms):
+    for name in ("vault", "github"):
+        fake_config(name, lambda c: c.update(rtt_ms=ms))
 
 
 def pct(values, p):
@@ -125,14 +151,17 @@ def version(argv):
         return None
 
 
-def main():
-    rows = []
-    # a worktree, as an agent has: git reads its config there too
+def setup():
+    """A worktree, as an agent has (git reads its config there too), and a
+    live token."""
     run(git_fill("raxx --bot " + BOT)[:-2] + ["clone", "-q", GIT_URL + "/raxx-app/demo.git", WT],
         cwd=TRASH)
-    warm = run(["git-credential-raxx", "--bot", BOT, "token"], out=subprocess.PIPE).stdout.strip()
-    token = warm.decode()
+    return run(["git-credential-raxx", "--bot", BOT, "token"], out=subprocess.PIPE).stdout.strip()
 
+
+def warm_rows(rows, warm):
+    """git credential fill, warm, through each helper; and its parts."""
+    token = warm.decode()
     # the contenders, each primed with the same credential
     cred = REQUEST[:-1] + b"username=x-access-token\npassword=" + warm + b"\n\n"
     sock = os.path.join(TRASH, "cc", "socket")
@@ -146,7 +175,8 @@ def main():
     contenders = [
         ("raxx (`credential.helper=raxx --bot %s`)" % BOT,
          git_fill("raxx --bot " + BOT), None),
-        ("raxx, helper by absolute path", git_fill(RAXX + " --bot " + BOT), None),
+        ("raxx, helper by absolute path (as setup writes it)", git_fill(RAXX + " --bot " + BOT),
+         None),
         ("git credential-cache", git_fill(cache_helper), None),
         ("git credential-store", git_fill(store_helper), None),
     ]
@@ -161,8 +191,8 @@ def main():
     bare = [("bare `git version`", ["git", "version"], None),
             ("raxx `get` alone, no git around it", [RAXX, "--bot", BOT, "get"], None),
             ("of which: raxx process start (`--version`)", [RAXX, "--version"], None),
-            ("of which: one `git config` read in the worktree",
-             ["git", "config", "-z", "--get-regexp", r"^raxx\."], None)]
+            ("for scale: one `git config` read in the worktree (a warm `get` remembers it)",
+             ["git", "config", "-z", "--show-scope", "--show-origin", "--list"], None)]
 
     before = counters()
     times = {name: [] for name, _, _ in contenders + bare}
@@ -179,31 +209,68 @@ def main():
         extra = ""
         if name.startswith("raxx") and "alone" not in name:
             extra = " (%.2f x credential-cache)" % (med[name] / cc)
-        plain = name.startswith(("bare", "of which")) or "alone" in name
+        plain = name.startswith(("bare", "of which", "for scale")) or "alone" in name
         rows.append((name if plain else "warm fill: " + name,
                      "%.1f ms median%s" % (med[name], extra)))
     rows.append(("requests to the vault or GitHub during the warm runs", str(warm_requests)))
+    return sock, gh_env if have_gh else None
 
-    # cold: every fake request LATENCY ms late
-    for name in ("vault", "github"):
-        fake_config(name, lambda c: c.update(latency_ms=LATENCY))
-    for label, tokens_only in (("cold mint", False),
-                               ("re-mint with a live vault session", True)):
+
+def cold_cpu_rows(rows):
+    """Client CPU of a cold mint: raxx against a one-shot script in the
+    manner of the operator's original (tests/lib/oneshot_mint.py)."""
+    set_rtt(0)
+    raxx, script = [], []
+    here = os.getcwd()
+    os.chdir(WT)   # where git runs the helper
+    for i in range(COLD_RUNS + 2):
+        wipe_cache()
+        r, rc = cpu_ms([RAXX, "--bot", BOT, "token"])
+        assert rc == 0, "raxx token exited %d" % rc
+        s, rc = cpu_ms([sys.executable, ONESHOT, BOT])
+        assert rc == 0, "oneshot_mint.py exited %d" % rc
+        if i >= 2:   # warm-up: page cache, the fakes' first requests
+            raxx.append(r)
+            script.append(s)
+    os.chdir(here)
+    r, s = statistics.median(raxx), statistics.median(script)
+    rows.append(("cold mint, client CPU (user+sys, children included): raxx `token`",
+                 "%.1f ms median of %d" % (r, COLD_RUNS)))
+    rows.append(("cold mint, client CPU: a one-shot Python script (tests/lib/oneshot_mint.py)",
+                 "%.1f ms median of %d" % (s, COLD_RUNS)))
+    rows.append(("cold mint, client CPU: raxx / one-shot script", "%.2f" % (r / s)))
+
+
+def cold_wall_rows(rows):
+    """A cold mint on a slow network: BENCH_RTT_MS on every TLS handshake
+    and every request, without and with the connection to GitHub opened
+    while the vault answers."""
+    set_rtt(RTT)
+    for label, tokens_only, pre in (
+            ("cold mint, without pre-connecting (RAXX_PRECONNECT=0)", False, "0"),
+            ("cold mint, pre-connecting (the default)", False, "1"),
+            ("re-mint with a live vault session, without pre-connecting", True, "0"),
+            ("re-mint with a live vault session, pre-connecting", True, "1")):
         spent, shapes = [], set()
+        env = dict(os.environ, RAXX_PRECONNECT=pre)
         for _ in range(5):
             if tokens_only:
                 run([RAXX, "--bot", BOT, "token"])   # a live session for the next
             wipe_cache(tokens_only)
             b = counters()
-            spent.append(timed([RAXX, "--bot", BOT, "token"]))
+            spent.append(timed([RAXX, "--bot", BOT, "token"], env=env))
             d = delta(counters(), b)
             shapes.add("%d requests (vault %d, GitHub %d) over %d TLS connections"
                        % (d[0] + d[1], d[0], d[1], d[2]))
-        rows.append(("%s, %d ms per request" % (label, LATENCY),
+        rows.append(("%s, %d ms a round trip" % (label, RTT),
                      "%.0f ms median; %s" % (ms(statistics.median(spent)),
                                              "; ".join(sorted(shapes)))))
 
-    # a burst of cold calls
+
+def burst_rows(rows):
+    """BENCH_CONCURRENT cold calls at once: one mints, the rest wait for
+    it and reuse its token."""
+    set_rtt(RTT)
     wipe_cache()
     b = counters()
     lat, errors = [], []
@@ -224,25 +291,36 @@ def main():
     for t in threads:
         t.join()
     d = delta(counters(), b)
-    rows.append(("%d concurrent cold calls, %d ms per request" % (CONCURRENT, LATENCY),
+    rows.append(("%d concurrent cold calls, %d ms a round trip" % (CONCURRENT, RTT),
                  "%d mint%s, %d failures; p50 %.0f ms, p99 %.0f ms"
                  % (d[3], "" if d[3] == 1 else "s", len(errors),
                     ms(pct(lat, 50)), ms(pct(lat, 99)))))
-    for name in ("vault", "github"):
-        fake_config(name, lambda c: c.update(latency_ms=0))
+    set_rtt(0)
 
-    # memory of a warm get, and of the others' clients for scale
+
+def rss_rows(rows, sock, gh_env):
+    """Memory of a warm get, and of the others' clients for scale."""
     run([RAXX, "--bot", BOT, "token"])
     rss, how = peak_rss_kib([RAXX, "--bot", BOT, "get"], REQUEST)
     rows.append(("peak RSS, warm `get` (%s)" % how, "%.1f MiB" % (rss / 1024)))
     rss_cc, _ = peak_rss_kib(["git", "credential-cache", "--socket", sock, "get"], REQUEST)
     rows.append(("peak RSS, `git credential-cache get` (for scale)", "%.1f MiB" % (rss_cc / 1024)))
-    if have_gh:
+    if gh_env:
         rss_gh, _ = peak_rss_kib(["gh", "auth", "git-credential", "get"], REQUEST, gh_env)
         rows.append(("peak RSS, `gh auth git-credential get` (for scale)",
                      "%.1f MiB" % (rss_gh / 1024)))
     subprocess.run(["git", "credential-cache", "--socket", sock, "exit"], stdout=DEVNULL,
                    stderr=DEVNULL, cwd=WT)
+
+
+def main():
+    rows = []
+    warm = setup()
+    sock, gh_env = warm_rows(rows, warm)
+    cold_cpu_rows(rows)
+    cold_wall_rows(rows)
+    burst_rows(rows)
+    rss_rows(rows, sock, gh_env)
 
     print("make bench: %s %s, %d CPUs; %s; %s; %s; %d warm runs each"
           % (platform.system(), platform.machine(), os.cpu_count() or 0,
