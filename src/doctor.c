@@ -850,7 +850,9 @@ void doctor_bot_child(struct doctor *d, const char *bot, const char *about,
 	 * TLS stream would garble it): a vault client of this child's own,
 	 * with the parent's session, so no bot costs a second login.
 	 */
+	http_forget_connections();
 	d->v = NULL;
+	d->gh = NULL;
 	if (d->vault_ok && (d->v = vault_new(&d->vs)) &&
 	    (session = vault_session(parent, &exp)))
 		vault_set_session(d->v, session, exp);

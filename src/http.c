@@ -384,6 +384,9 @@ static int backend_is_openssl(void)
  * bundle decoded for every connection. Made with the first client, gone
  * with the last.
  */
+/* the clients with a connection being opened ahead (http_preconnect) */
+static struct http_client *preconnecting[4];
+
 static struct {
 	CURLM *multi;
 	CURLSH *share;
@@ -428,6 +431,19 @@ static void net_close(void)
 		curl_share_cleanup(net.share);
 	truststore_release();
 	memset(&net, 0, sizeof(net));
+}
+
+void http_forget_connections(void)
+{
+	size_t i;
+
+	/* the handles leak on purpose: cleaning them up would close the
+	 * parent's sockets, and a TLS close would end its sessions too */
+	net.multi = NULL;
+	net.share = NULL;
+	net.clients = 0;
+	for (i = 0; i < sizeof(preconnecting) / sizeof(*preconnecting); i++)
+		preconnecting[i] = NULL;
 }
 
 /* Each connection's SSL_CTX gets the process's trust store. */
@@ -703,7 +719,6 @@ struct preconnect {
 };
 
 /* the clients with a pre-connection under way, to find a finished one by */
-static struct http_client *preconnecting[4];
 
 static void preconnect_done(struct http_client *c, CURLcode rc, int aborted)
 {
@@ -859,6 +874,13 @@ void http_preconnect(struct http_client *c, const char *url)
 	SETOPT(p->curl, CURLOPT_HEADERDATA, p);
 	SETOPT(p->curl, CURLOPT_CONNECTTIMEOUT_MS, budget < 10000 ? budget : 10000L);
 	SETOPT(p->curl, CURLOPT_TIMEOUT_MS, budget < 10000 ? budget : 10000L);
+	{
+		/* the proxy the request itself will take (no_proxy included),
+		 * or the connection opened ahead is not the one it reuses */
+		const char *unused, *proxy = proxy_for(url, &unused);
+
+		SETOPT(p->curl, CURLOPT_PROXY, proxy ? proxy : "");
+	}
 	if (curl_multi_add_handle(net.multi, p->curl) != CURLM_OK)
 		goto fail;
 	p->running = 1;

@@ -83,6 +83,13 @@ void http_client_free(struct http_client *c);
  */
 void http_preconnect(struct http_client *c, const char *url);
 
+/*
+ * In a child process after fork(): leave the parent's connections (and
+ * clients) alone and start anew with the next client. Using them, or
+ * closing them, from two processes would garble their TLS streams.
+ */
+void http_forget_connections(void);
+
 /* Requests made (http_preconnect's not counted), and new connections
  * opened (its counted), by this client so far. */
 int http_client_requests(const struct http_client *c);
