@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "identity.h"
 #include "cache.h"
+#include "clientsecret.h"
 #include "discover.h"
 #include "github.h"
 #include "helperchain.h"
@@ -157,11 +158,15 @@ static void check_env(struct doctor *d)
 	const char *names[] = { "INFISICAL_CLIENT_ID", "INFISICAL_CLIENT_SECRET",
 				"INFISICAL_PROJECT_ID" };
 	struct strbuf missing = STRBUF_INIT;
-	const char *prefix = env_get("INFISICAL_PATH_PREFIX");
+	const char *prefix = env_get("INFISICAL_PATH_PREFIX"), *secret;
 	size_t i;
 
+	if (client_secret_get(&secret, NULL)) {
+		doctor_report(d, "infisical-env", DOCTOR_FAIL, NULL, "%s", errmsg());
+		return;
+	}
 	for (i = 0; i < 3; i++)
-		if (!env_get(names[i]))
+		if (i == 1 ? !secret : !env_get(names[i]))
 			sb_addf(&missing, "%s%s", missing.len ? ", " : "", names[i]);
 	if (missing.len) {
 		doctor_report(d, "infisical-env", DOCTOR_FAIL,

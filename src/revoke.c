@@ -2,6 +2,7 @@
 #include "revoke.h"
 #include "audit.h"
 #include "cache.h"
+#include "clientsecret.h"
 #include "github.h"
 #include "http.h"
 #include "identity.h"
@@ -105,10 +106,12 @@ int revoke_tokens(struct raxx_config *c)
 	struct cache_entry *list = NULL;
 	struct github *gh = NULL;
 	size_t i, nr = 0;
-	const char *bot = c->id->bot;
+	const char *bot = c->id->bot, *secret;
 	int revoked = 0, failed = 0, ret;
 
-	if (!env_get("INFISICAL_CLIENT_SECRET"))
+	if ((ret = client_secret_get(&secret, NULL)))
+		return ret;
+	if (!secret)
 		return raxx_fail(RAXX_EVAULT, "INFISICAL_CLIENT_SECRET not set: the "
 				 "token cache is sealed with it: export the "
 				 "machine identity");
