@@ -1,7 +1,7 @@
 #!/bin/sh
 # Build and run the libFuzzer targets for a while each.
 #
-#   tests/fuzz/run.sh [SECONDS] [TARGET...]     (TARGET: protocol, agentmap)
+#   tests/fuzz/run.sh [SECONDS] [TARGET...]  (TARGET: protocol, agentmap, broker)
 #
 # Builds tests/fuzz/fuzz-TARGET.c with clang -fsanitize=fuzzer,address,
 # undefined plus only the sources it needs into tests/fuzz/build/, seeds
@@ -14,7 +14,7 @@ set -u
 
 secs=${1:-10}
 [ $# -gt 0 ] && shift
-targets=${*:-protocol agentmap}
+targets=${*:-protocol agentmap broker}
 case $secs in
 ''|*[!0-9]*) echo "usage: $0 [SECONDS] [TARGET...]" >&2; exit 64 ;;
 esac
@@ -54,7 +54,8 @@ for t in $targets; do
 	case $t in
 	protocol) srcs="src/util.c src/protocol.c" ;;
 	agentmap) srcs="src/util.c src/agentmap.c" ;;
-	*) echo "fuzz: unknown target '$t' (protocol, agentmap)" >&2; exit 64 ;;
+	broker) srcs="src/util.c src/broker_wire.c src/broker_policy.c" ;;
+	*) echo "fuzz: unknown target '$t' (protocol, agentmap, broker)" >&2; exit 64 ;;
 	esac
 	bin=$build/fuzz-$t
 	log=$build/fuzz-$t.log
