@@ -8,6 +8,7 @@
 #define _DARWIN_C_SOURCE	/* optreset */
 #endif
 #include "cli.h"
+#include "broker.h"
 #include "doctor.h"
 #include "ghexec.h"
 #include "handoff.h"
@@ -40,6 +41,9 @@ const char cli_usage_text[] =
 "                       diagnose the whole chain, one line per check\n"
 "  handoff provision|verify|revoke|list|attach|detach\n"
 "                       least-privilege identities for unattended agents\n"
+"  broker [--socket PATH]\n"
+"                       the token broker: holds the vault identity for\n"
+"                       the agents of this host (foreground)\n"
 "  help [ACTION]        this text, or an action's\n"
 "\n"
 "  --version            print the version\n"
@@ -119,6 +123,7 @@ static const struct action actions[] = {
 	{ "setup", cmd_setup, setup_help, 1 },
 	{ "doctor", doctor_main, doctor_usage, 0 },
 	{ "handoff", handoff_main, handoff_usage, 0 },
+	{ "broker", broker_main, broker_usage, 1 },
 	{ "help", NULL, help_help, 0 },
 };
 #define NR_ACTIONS (sizeof(actions) / sizeof(*actions))

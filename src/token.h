@@ -25,6 +25,11 @@
  *   at least TOKEN_OUTAGE_MIN_TTL seconds is served, with a warning,
  *   before any caller thinks of a fallback.
  *   Every outcome is audited (mint, reuse, fail).
+ *
+ * When a token broker is in use (broker_client.h), token_get,
+ * token_get_for_bot and token_peek ask it instead, and this process needs
+ * no vault identity: the broker mints, caches, audits and decides the
+ * fallback (fallback_decide finds its decision).
  */
 
 #include <time.h>
@@ -82,6 +87,9 @@ int token_mint_scoped(struct token_source *ts, const char *bot,
 int token_peek(struct token_source *ts, struct token *out);
 
 void token_release(struct token *t);
+
+/* The broker's socket when one is in use, else NULL. */
+const char *token_source_broker(struct token_source *ts);
 
 /* The shared pieces, for the commands that work on them directly
  * (revoke, handoff). NULL (cache: none to use) or an error code. */
