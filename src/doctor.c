@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "doctor.h"
 #include "author.h"
+#include "broker.h"
 #include "cli.h"
 #include "identity.h"
 #include "cache.h"
@@ -1094,7 +1095,7 @@ static void doctor_release(struct doctor *d)
 int doctor_main(struct raxx_config *c, int argc, char **argv)
 {
 	struct doctor d;
-	char *load_msg = NULL;
+	char *load_msg = NULL, *broker = NULL;
 	int i, load_err, ret;
 
 	memset(&d, 0, sizeof(d));
@@ -1142,13 +1143,20 @@ int doctor_main(struct raxx_config *c, int argc, char **argv)
 	d.bot = c->id ? c->id->bot : NULL;
 	raxx_clear_error();
 
-	check_env(&d);
-	check_vault(&d);
+	/* with a token broker in use, it holds the vault identity and keys */
+	if (!doctor_broker_begin(&d, c, &broker)) {
+		check_env(&d);
+		check_vault(&d);
+	}
 	check_bot(&d);
-	check_secrets(&d);
-	check_app(&d);
-	check_installation(&d);
-	check_mint(&d);
+	if (broker) {
+		doctor_broker_mint(&d, c, broker);
+	} else {
+		check_secrets(&d);
+		check_app(&d);
+		check_installation(&d);
+		check_mint(&d);
+	}
 	check_fallback(&d, load_err, load_msg);
 	check_dir(&d, "cache-dir", cache_dir_path(), "RAXX_CACHE_DIR");
 	check_dir(&d, "state-dir", state_dir_path(), "RAXX_STATE_DIR");
@@ -1185,6 +1193,7 @@ int doctor_main(struct raxx_config *c, int argc, char **argv)
 	}
 	fflush(stdout);
 	free(load_msg);
+	free(broker);
 	doctor_release(&d);
 	return ret;
 }
