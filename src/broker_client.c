@@ -177,7 +177,7 @@ int broker_call(const char *path, const struct broker_msg *req,
 	const char *why;
 	char safe[256], buf[4096];
 	long end = 0;
-	int fd, ret = 0;
+	int fd, ret = 0, send_err = 0;
 
 	if (!deadline)
 		deadline = default_deadline();
@@ -193,12 +193,10 @@ int broker_call(const char *path, const struct broker_msg *req,
 		sb_release(&out);
 		return RAXX_EVAULT;
 	}
-	if (send_all(fd, out.buf, out.len, deadline)) {
-		ret = raxx_fail(RAXX_EVAULT, "broker at '%s' did not take the request "
-				"(%s): check its log", safe, errno ? strerror(errno) :
-				"timed out");
-		goto out;
-	}
+	/* a broker that refuses at once answers and closes before reading:
+	 * a failed send still looks for that answer */
+	if (send_all(fd, out.buf, out.len, deadline))
+		send_err = errno ? errno : ETIMEDOUT;
 	while (!end) {
 		ssize_t r;
 		int p = poll_one(fd, POLLIN, deadline);
@@ -212,6 +210,12 @@ int broker_call(const char *path, const struct broker_msg *req,
 		r = recv(fd, buf, sizeof(buf), 0);
 		if (r < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
+		if (r <= 0 && send_err) {
+			ret = raxx_fail(RAXX_EVAULT, "broker at '%s' did not take the "
+					"request (%s): check its log", safe,
+					strerror(send_err));
+			goto out;
+		}
 		if (r <= 0) {
 			ret = raxx_fail(RAXX_EVAULT, "broker at '%s' closed the "
 					"connection without an answer%s%s: check its "
