@@ -1380,10 +1380,10 @@ static void audit_held(const struct request *r, const char *event,
 	audit_write(&ev);
 }
 
-/* The live tokens held for bot (NULL: of every bot r may have), or equal
- * to match (NULL: any). */
+/* The live tokens held for bot (NULL: of every bot r may have), of
+ * handoff slug (NULL: any scope), equal to match (NULL: any). */
 static struct held *collect(const struct request *r, const char *bot,
-			    const char *match, size_t *nr)
+			    const char *slug, const char *match, size_t *nr)
 {
 	struct held *h = NULL;
 	struct tok_slot *s;
@@ -1394,7 +1394,8 @@ static struct held *collect(const struct request *r, const char *bot,
 		char *plain;
 
 		if (!s->tok || s->expires_at <= now_seconds() ||
-		    (bot && strcmp(s->bot, bot)) || !allowed(r, s->bot))
+		    (bot && strcmp(s->bot, bot)) || !allowed(r, s->bot) ||
+		    (slug && !manifest_scope_is_slug(s->scope, slug)))
 			continue;
 		plain = unguard(s->tok);
 		if (match && !secret_equal(plain, match)) {
@@ -1422,7 +1423,7 @@ static int do_erase(struct request *r)
 	size_t i, nr = 0;
 
 	if (pw && *pw)
-		h = collect(r, NULL, pw, &nr);
+		h = collect(r, NULL, NULL, pw, &nr);
 	for (i = 0; i < nr; i++) {
 		pthread_mutex_lock(&B.mu);
 		drop_if_same(h[i].bot, h[i].scope, h[i].tok);
@@ -1436,10 +1437,15 @@ static int do_erase(struct request *r)
 	return 0;
 }
 
-/* revoke: every live token of the bot held here, at GitHub, then dropped. */
+/*
+ * revoke: every live token held here of the bot (or of the handoff slug,
+ * whose manifest is forgotten too), at GitHub, then dropped. For a slug,
+ * holding none is no failure: `handoff revoke` asks every time.
+ */
 static int do_revoke(struct request *r)
 {
 	const char *bot = broker_msg_get(r->in, "bot");
+	const char *slug = broker_msg_get(r->in, "handoff");
 	struct github *gh = NULL;
 	struct held *h = NULL;
 	size_t i, nr = 0;
@@ -1447,17 +1453,25 @@ static int do_revoke(struct request *r)
 
 	if ((ret = check_target(r)))
 		goto fail;
-	if (!bot || !bot_name_ok(bot)) {
+	if (slug) {
+		if (!handoff_slug_ok(slug)) {
+			ret = bad_field("handoff", slug);
+			goto fail;
+		}
+		r->bot_shown = slug;
+		manifest_set(slug, NULL);
+	} else if (!bot || !bot_name_ok(bot)) {
 		ret = bad_field("bot", bot ? bot : "");
 		goto fail;
-	}
-	r->bot_shown = bot;
-	if (!allowed(r, bot)) {
+	} else if (!allowed(r, bot)) {
+		r->bot_shown = bot;
 		ret = refuse_bot(r, bot);
 		goto fail;
+	} else {
+		r->bot_shown = bot;
 	}
 	set_deadline(r);
-	h = collect(r, bot, NULL, &nr);
+	h = collect(r, slug ? NULL : bot, slug, NULL, &nr);
 	if (nr && !(gh = gh_take())) {
 		ret = raxx_errcode();
 		goto fail;
@@ -1470,7 +1484,7 @@ static int do_revoke(struct request *r)
 			drop_if_same(h[i].bot, h[i].scope, h[i].tok);
 			pthread_mutex_unlock(&B.mu);
 			audit_held(r, "revoke", &h[i], rc ? "GitHub no longer knew it" :
-				   NULL);
+				   slug ? "handoff revoke" : NULL);
 			revoked++;
 		} else if (!failed) {
 			failed = rc;	/* its message is recorded */
@@ -1481,7 +1495,7 @@ static int do_revoke(struct request *r)
 		ret = failed;
 		goto fail;
 	}
-	if (!revoked) {
+	if (!revoked && !slug) {
 		ret = raxx_fail(RAXX_ENOTHING, "the broker holds no live token of %s: "
 				"nothing to revoke", bot);
 		goto fail;

@@ -563,6 +563,28 @@ int broker_revoke(const char *path, const struct raxx_config *c)
 	return ret;
 }
 
+int broker_revoke_handoff(const char *path, const struct raxx_config *c,
+			  const char *slug)
+{
+	struct broker_msg req = BROKER_MSG_INIT, ans = BROKER_MSG_INIT;
+	const char *n;
+	long revoked = 0;
+	int ret;
+
+	request_head(&req, c, "revoke");
+	broker_msg_add(&req, "handoff", slug);
+	ret = exchange(path, &req, &ans, 0);
+	if (ret > 0)
+		revoked = -ret;
+	else if (!ret && (n = broker_msg_get(&ans, "revoked")) &&
+		 parse_long(n, 0, INT_MAX, &revoked))
+		revoked = 0;
+	decision_forget();
+	broker_msg_release(&req);
+	broker_msg_release(&ans);
+	return (int)revoked;
+}
+
 int broker_status(const char *path, struct broker_msg *ans)
 {
 	struct broker_msg req = BROKER_MSG_INIT;

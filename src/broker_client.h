@@ -79,6 +79,12 @@ int broker_erase(const char *path, const struct raxx_config *c,
  * the failure's code, with the message recorded. */
 int broker_revoke(const char *path, const struct raxx_config *c);
 
+/* handoff revoke: the broker revokes at GitHub the tokens it holds for
+ * handoff slug and forgets its manifest. The number revoked, or a
+ * negative exit code (message recorded). */
+int broker_revoke_handoff(const char *path, const struct raxx_config *c,
+			  const char *slug);
+
 /* The broker's own account of itself (action=status) into *ans:
  * 0 or RAXX_EVAULT (message recorded). */
 int broker_status(const char *path, struct broker_msg *ans);

@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "handoff.h"
 #include "audit.h"
+#include "broker_client.h"
 #include "cache.h"
 #include "cli.h"
 #include "config.h"
@@ -733,7 +734,7 @@ static int cmd_handoff_revoke(struct raxx_config *c, int argc, char **argv)
 	struct ho h = { 0 };
 	size_t i, nr = 0;
 	int ret, r, lock = -1, found = 0, revoked = 0, failed = 0, deleted = 0;
-	char failmsg[1024] = "", fp[AUDIT_FP_LEN + 1];
+	char failmsg[1024] = "", fp[AUDIT_FP_LEN + 1], *broker;
 
 	if ((ret = parse_opts("revoke", argc, argv, opts, 1)))
 		return ret < 0 ? (fputs(handoff_usage, stdout), 0) : ret;
@@ -820,6 +821,25 @@ static int cmd_handoff_revoke(struct raxx_config *c, int argc, char **argv)
 		cache_entry_release(e);
 	}
 	free(list);
+	/* a token broker in use holds tokens and the manifest too */
+	if ((broker = broker_socket_in_use(NULL))) {
+		r = broker_revoke_handoff(broker, c, slug);
+		if (r < 0) {
+			if (!failed) {
+				failed = -r;
+				snprintf(failmsg, sizeof(failmsg), "the broker's "
+					 "tokens are not revoked: %s", raxx_errmsg());
+			}
+			warning("the broker's tokens of %s are not revoked: %s", slug,
+				raxx_errmsg());
+		} else {
+			found += r;
+			revoked += r;
+			say("  the broker at %s revoked %d token%s of it", broker, r,
+			    r == 1 ? "" : "s");
+		}
+		free(broker);
+	}
 	if (failed)
 		ret = raxx_fail(failed, "handoff '%s' only partly revoked: %s", slug,
 				failmsg);

@@ -34,7 +34,7 @@ start_broker() {
 		echo $! >"$TRASH/broker.pid"
 		wait $!
 		echo $? >"$TRASH/broker.rc"
-	) 3>&- &
+	) 3>&- 2>/dev/null &
 	_sb_i=0
 	while [ ! -s "$TRASH/broker.pid" ]; do
 		_sb_i=$((_sb_i + 1))
