@@ -4,6 +4,7 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/libexec/git-credential-raxx
 MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/git-credential-raxx
 DESTDIR ?=
 PKG_CONFIG ?= pkg-config
 CC ?= cc
@@ -40,7 +41,7 @@ else
 
 CFLAGS ?= -g -O2
 override CFLAGS += -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
-	-fstack-protector-strong -Isrc
+	-fstack-protector-strong -pthread -Isrc
 ifeq ($(SANITIZE),1)
 override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
@@ -82,6 +83,9 @@ UNIT_SRCS = $(wildcard tests/unit/test-*.c)
 UNIT_TESTS = $(UNIT_SRCS:.c=.t)
 SHELL_TESTS = $(sort $(wildcard tests/t[0-9]*.sh))
 HELPERS = $(sort $(wildcard helper/*) $(SHIM))
+# the broker's service definitions, for PREFIX/share/git-credential-raxx
+DATA = contrib/systemd/git-credential-raxx-broker.service \
+	contrib/launchd/app.raxx.git-credential-raxx.broker.plist
 
 # Objects built with other flags must not mix (a sanitized build with a
 # plain one, lazy with linked): the stamp changes when the flags do, and
@@ -139,17 +143,20 @@ unit-check: $(UNIT_TESTS)
 	$(PROVE) --exec '' $(UNIT_TESTS)
 
 install: $(PROG) $(SHIM)
-	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(DATADIR)
 	$(INSTALL) -m 0755 $(PROG) $(DESTDIR)$(BINDIR)/$(PROG)
 	for h in $(HELPERS); do \
 		$(INSTALL) -m 0755 $$h $(DESTDIR)$(LIBEXECDIR)/$$(basename $$h) || exit 1; \
 	done
 	$(INSTALL) -m 0644 man/$(PROG).1 $(DESTDIR)$(MANDIR)/man1/$(PROG).1
+	$(INSTALL) -m 0644 $(DATA) $(DESTDIR)$(DATADIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/$(PROG) $(DESTDIR)$(MANDIR)/man1/$(PROG).1
 	for h in $(HELPERS); do rm -f $(DESTDIR)$(LIBEXECDIR)/$$(basename $$h); done
-	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+	for f in $(DATA); do rm -f $(DESTDIR)$(DATADIR)/$$(basename $$f); done
+	-rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR) 2>/dev/null
 
 # Installs what building and testing need: Debian/Ubuntu with apt-get,
 # macOS with Homebrew.
