@@ -12,12 +12,28 @@
 
 #include <sodium.h>
 
-static int loaded;
+/* A file's secret, read once per path; or the environment's, moved to
+ * guarded memory by client_secret_scrub_env. */
+static char *loaded_path;
 static int load_err;
 static char load_msg[512];
 static char *secret_mem;	/* guarded, read-only once filled */
 static const char *secret_val;
 static char *secret_from;
+static int scrubbed;
+
+static void forget(void)
+{
+	if (secret_mem)
+		sodium_free(secret_mem);
+	secret_mem = NULL;
+	secret_val = NULL;
+	free(secret_from);
+	secret_from = NULL;
+	free(loaded_path);
+	loaded_path = NULL;
+	load_err = 0;
+}
 
 /* Read the file at path into guarded memory; 0 or RAXX_EVAULT. */
 static int read_file(const char *path, const char *via)
@@ -99,45 +115,43 @@ static int read_file(const char *path, const char *via)
 	return 0;
 }
 
-static int load(void)
+int client_secret_get(const char **secret, const char **from)
 {
 	const char *env = env_get("INFISICAL_CLIENT_SECRET");
 	const char *file = env_get("INFISICAL_CLIENT_SECRET_FILE");
 	const char *creds = env_get("CREDENTIALS_DIRECTORY");
-	char *path;
-	int ret;
+	char *path = NULL;
 
-	if (env && file)
-		return raxx_fail(RAXX_EVAULT, "INFISICAL_CLIENT_SECRET and "
-				 "INFISICAL_CLIENT_SECRET_FILE are both set: unset "
-				 "one of them");
-	if (env) {
-		secret_val = env;
-		secret_from = xstrdup("INFISICAL_CLIENT_SECRET");
-		return 0;
-	}
-	if (file)
-		return read_file(file, "INFISICAL_CLIENT_SECRET_FILE");
-	if (!creds || creds[0] != '/')
-		return 0;
-	path = xstrfmt("%s/%s", creds, CLIENT_SECRET_CREDENTIAL);
-	ret = 0;
-	if (!access(path, F_OK) || errno != ENOENT)
-		ret = read_file(path, "$CREDENTIALS_DIRECTORY");
-	free(path);
-	return ret;
-}
-
-int client_secret_get(const char **secret, const char **from)
-{
-	if (!loaded) {
-		loaded = 1;
-		if ((load_err = load()))
-			snprintf(load_msg, sizeof(load_msg), "%s", raxx_errmsg());
-	}
 	*secret = NULL;
 	if (from)
 		*from = NULL;
+	/* the environment first: a file named as well is not read */
+	if (scrubbed || env) {
+		*secret = scrubbed ? secret_val : env;
+		if (from)
+			*from = "INFISICAL_CLIENT_SECRET";
+		return 0;
+	}
+	if (file)
+		path = xstrdup(file);
+	else if (creds && creds[0] == '/')
+		path = xstrfmt("%s/%s", creds, CLIENT_SECRET_CREDENTIAL);
+	if (!path)
+		return 0;
+	if (!file && access(path, F_OK) && errno == ENOENT) {
+		free(path);	/* no such credential: not configured */
+		return 0;
+	}
+	if (!loaded_path || strcmp(loaded_path, path)) {
+		forget();
+		loaded_path = path;
+		path = NULL;
+		if ((load_err = read_file(loaded_path, file ?
+					  "INFISICAL_CLIENT_SECRET_FILE" :
+					  "$CREDENTIALS_DIRECTORY")))
+			snprintf(load_msg, sizeof(load_msg), "%s", raxx_errmsg());
+	}
+	free(path);
 	if (load_err)
 		return raxx_fail(load_err, "%s", load_msg);
 	*secret = secret_val;
@@ -157,12 +171,15 @@ void client_secret_scrub_env(void)
 		/* keep a guarded copy: the environment's goes */
 		size_t n = strlen(v);
 
+		forget();
 		if (!(secret_mem = sodium_malloc(n + 1)))
 			die("out of memory (secure memory for the client secret)");
 		memcpy(secret_mem, v, n + 1);
 		sodium_mprotect_readonly(secret_mem);
 		secret_val = secret_mem;
+		scrubbed = 1;
 	}
+	raxx_clear_error();
 	sodium_memzero(v, strlen(v));
 	unsetenv("INFISICAL_CLIENT_SECRET");
 }

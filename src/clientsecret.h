@@ -10,15 +10,15 @@
  *   3. else systemd's $CREDENTIALS_DIRECTORY/infisical-client-secret
  *      (LoadCredential=), when it exists.
  *
- * Both variables set is refused (which one was meant?). A file must be a
+ * With INFISICAL_CLIENT_SECRET set, no file is read. A file must be a
  * regular file (a symlink is refused), owned by this user, closed to group
  * and others, at most CLIENT_SECRET_MAX bytes, not empty; one line end
  * after the secret (LF or CRLF) is dropped, and any other control
- * character is refused. The secret is read once per process and kept in
- * guarded memory (sodium_malloc, read-only) until exit.
+ * character is refused. A file is read once (per path) and its secret
+ * kept in guarded memory (sodium_malloc, read-only).
  *
- * Not thread-safe on the first call: the broker calls it before it starts
- * its threads. Needs sodium_init() first.
+ * Not thread-safe: the broker reads it before it starts its threads.
+ * Needs sodium_init() first.
  */
 
 #define CLIENT_SECRET_MAX 4096
@@ -29,7 +29,8 @@
  * is not NULL, *from naming the source ("INFISICAL_CLIENT_SECRET" or the
  * file's path); or RAXX_EVAULT with the message recorded when a source is
  * configured but unusable (a file that is missing, open to others, not
- * ours...). The strings live until exit.
+ * ours...). The strings live until the environment changes (a file
+ * read anew replaces the one before).
  */
 int client_secret_get(const char **secret, const char **from);
 
