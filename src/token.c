@@ -12,6 +12,7 @@
 #include "audit.h"
 #include "broker_client.h"
 #include "cache.h"
+#include "clientsecret.h"
 #include "ghexec.h"
 #include "github.h"
 #include "handoff_store.h"
@@ -89,6 +90,20 @@ static const char *broker_of(struct token_source *ts)
 const char *token_source_broker(struct token_source *ts)
 {
 	return broker_of(ts);
+}
+
+int token_can_mint(void)
+{
+	const char *secret;
+	char *broker;
+
+	if ((broker = broker_socket_in_use(NULL))) {
+		free(broker);
+		return 1;
+	}
+	if (client_secret_get(&secret, NULL))
+		raxx_clear_error();
+	return secret != NULL;
 }
 
 struct cache *token_source_cache(struct token_source *ts)

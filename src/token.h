@@ -91,6 +91,10 @@ void token_release(struct token *t);
 /* The broker's socket when one is in use, else NULL. */
 const char *token_source_broker(struct token_source *ts);
 
+/* Whether this process can have a bot's token at all: a vault identity
+ * (the client secret, from the environment or a file) or a broker. */
+int token_can_mint(void);
+
 /* The shared pieces, for the commands that work on them directly
  * (revoke, handoff). NULL (cache: none to use) or an error code. */
 struct cache *token_source_cache(struct token_source *ts);
