@@ -160,6 +160,11 @@ test_expect_success 'a broker named but silent: exit 2, never a local mint' '
 	test_grep "^\[FAIL\] broker .*does not answer" doc.silent
 '
 
-test_secrets_never_leak
+test_expect_success 'SIGTERM: the broker stops cleanly (exit 0), its socket gone' '
+	stop_broker TERM && test "$(cat broker.rc)" = 0 &&
+	test ! -e "$BROKER_SOCK" &&
+	test_grep ! "Sanitizer\|runtime error" broker.err
+'
 
+test_secrets_never_leak
 test_done

@@ -185,5 +185,11 @@ test_expect_success 'the broker is still the same process' '
 	kill -0 "$BROKER_PID" && test ! -e broker.rc
 '
 
+test_expect_success 'SIGTERM: the broker stops cleanly (exit 0), its socket gone' '
+	stop_broker TERM && test "$(cat broker.rc)" = 0 &&
+	test ! -e "$BROKER_SOCK" &&
+	test_grep ! "Sanitizer\|runtime error" broker.err
+'
+
 test_secrets_never_leak
 test_done
