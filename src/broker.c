@@ -110,6 +110,7 @@ static struct {
 	struct manifest_slot *manifests;
 	char *session;		/* guarded vault session, or NULL */
 	time_t session_exp;
+	char *cf_secret;	/* guarded copy of CF_ACCESS_CLIENT_SECRET */
 	struct github *idle_gh[8];	/* GitHub clients between requests */
 	size_t nr_idle_gh;
 	int active;		/* connections being served */
@@ -1928,6 +1929,20 @@ static int settings(struct raxx_config *c)
 	client_secret_scrub_env();
 	if ((ret = client_secret_get(&B.vs.client_secret, NULL)))
 		return ret;
+	if (B.vs.cf_secret) {
+		/* and so does Cloudflare's (sent as a header by each vault client) */
+		char *env = getenv("CF_ACCESS_CLIENT_SECRET");
+
+		B.cf_secret = sodium_malloc(strlen(B.vs.cf_secret) + 1);
+		if (!B.cf_secret)
+			die("out of memory (secure memory)");
+		memcpy(B.cf_secret, B.vs.cf_secret, strlen(B.vs.cf_secret) + 1);
+		sodium_mprotect_readonly(B.cf_secret);
+		B.vs.cf_secret = B.cf_secret;
+		if (env)
+			sodium_memzero(env, strlen(env));
+		unsetenv("CF_ACCESS_CLIENT_SECRET");
+	}
 	if ((ret = broker_policy_parse(&B.policy, env_get("RAXX_BROKER_UIDS"))))
 		return ret;
 	B.key_ttl = BROKER_DEFAULT_KEY_TTL;
@@ -2092,6 +2107,8 @@ out:
 	agent_map_release(&B.map);
 	free(B.map_where);
 	vault_settings_release(&B.vs);
+	if (B.cf_secret)
+		sodium_free(B.cf_secret);
 	free(B.sock);
 	if (B.wake[0] >= 0) {
 		close(B.wake[0]);

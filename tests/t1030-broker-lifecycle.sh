@@ -35,13 +35,20 @@ print(",".join(r["repositories"] or ["ALL"]),
 PY
 }
 
-start_broker || { echo "Bail out! the broker did not start"; exit 1; }
+CF_SECRET="cf-secret-$(random_secret)"
+echo "$CF_SECRET" >>"$TRASH/.secrets"
+# the vault behind Cloudflare Access: the broker must send the secret it
+# keeps in guarded memory
+fake_config vault "c['cf'] = {'id': 'cf-id', 'secret': '$CF_SECRET'}"
+start_broker CF_ACCESS_CLIENT_ID=cf-id CF_ACCESS_CLIENT_SECRET="$CF_SECRET" ||
+	{ echo "Bail out! the broker did not start"; exit 1; }
 
-test_expect_success 'the client secret is gone from the broker'"'"'s environment' '
+test_expect_success 'the client secret and CF secret are gone from the broker'"'"'s environment' '
 	tr "\0" "\n" </proc/$BROKER_PID/environ >env.broker &&
 	test_grep "^INFISICAL_CLIENT_ID=" env.broker &&
-	! grep -F "$INFISICAL_CLIENT_SECRET" env.broker &&
-	! grep -a -F "$INFISICAL_CLIENT_SECRET" /proc/$BROKER_PID/environ
+	test_grep "^CF_ACCESS_CLIENT_ID=cf-id" env.broker &&
+	! grep -a -F "$INFISICAL_CLIENT_SECRET" /proc/$BROKER_PID/environ &&
+	! grep -a -F "$CF_SECRET" /proc/$BROKER_PID/environ
 '
 
 test_expect_success 'the broker is not dumpable: no core, and /proc owned by root' '
@@ -57,7 +64,8 @@ test_expect_success 'a re-mint with the key held: one GitHub request, no vault r
 	v=$(vault_reqs) &&
 	as_client git-credential-raxx --bot raxx-dev-bot --repo raxx-app/demo token >out.2 &&
 	test "$(mints)" = 2 && test "$(vault_reqs)" = "$v" &&
-	status_line >st && test_grep "1 App key and 2 tokens held" st
+	status_line >st && test_grep "1 App key and 2 tokens held" st &&
+	fake_config vault "c[\"cf\"] = None"
 '
 
 test_expect_success 'handoff through the broker: narrowed by the vault'"'"'s manifest' '
