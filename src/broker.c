@@ -711,12 +711,22 @@ struct request {
 	const char *bot_shown;	/* for the log line */
 	char outcome[160];
 	char warn[512];		/* a warning for the client, or "" */
+	struct {		/* the audit event, written after the answer */
+		const char *event;	/* NULL: none */
+		char *bot, *repo, *tok, *reason;
+		time_t expires_at;
+	} audit;
 };
 
 static void request_release(struct request *r)
 {
 	size_t i;
 
+	free(r->audit.bot);
+	free(r->audit.repo);
+	free_secret(r->audit.tok);
+	free(r->audit.reason);
+	memset(&r->audit, 0, sizeof(r->audit));
 	free(r->id.bot);
 	free(r->id.agent);
 	free(r->id.handoff);
@@ -1188,27 +1198,43 @@ static void answer_fallback(struct request *r)
 		broker_msg_add(r->out, "password", d.pat);
 }
 
-static void audit_token(const struct request *r, int ret, const char *bot,
+/* The token request's audit event, kept for after the answer: the client
+ * does not wait for the log. */
+static void audit_token(struct request *r, int ret, const char *bot,
 			const char *repo, const struct fresh *f)
 {
-	struct audit_event ev = { 0 };
-	char reason[200];
+	const char *b = ret ? r->id.bot : bot, *rp = ret ? r->id.repo : repo;
 
-	if (r->id.handoff)
-		snprintf(reason, sizeof(reason), "handoff %s, broker uid %lu",
-			 r->id.handoff, r->uid);
+	if (ret)
+		r->audit.reason = xstrdup(raxx_errmsg());
+	else if (r->id.handoff)
+		r->audit.reason = xstrfmt("handoff %s, broker uid %lu", r->id.handoff,
+					  r->uid);
 	else
-		snprintf(reason, sizeof(reason), "broker uid %lu%s", r->uid,
-			 !ret && !strcmp(f->source, "stale") ?
-			 ", held token during an outage" : "");
-	ev.event = ret ? "fail" : !strcmp(f->source, "mint") ? "mint" : "reuse";
-	ev.bot = ret ? r->id.bot : bot;
+		r->audit.reason = xstrfmt("broker uid %lu%s", r->uid,
+					  !strcmp(f->source, "stale") ?
+					  ", held token during an outage" : "");
+	r->audit.event = ret ? "fail" : !strcmp(f->source, "mint") ? "mint" : "reuse";
+	r->audit.bot = b ? xstrdup(b) : NULL;
+	r->audit.repo = rp ? xstrdup(rp) : NULL;
+	r->audit.tok = ret ? NULL : xstrdup(f->tok);
+	r->audit.expires_at = ret ? 0 : f->expires_at;
+}
+
+static void audit_flush(struct request *r)
+{
+	struct audit_event ev = { 0 };
+
+	if (!r->audit.event)
+		return;
+	ev.event = r->audit.event;
+	ev.bot = r->audit.bot;
 	ev.agent = r->id.agent;
 	ev.host = B.c->host;
-	ev.repo = ret ? r->id.repo : repo;
-	ev.token = ret ? NULL : f->tok;
-	ev.expires_at = ret ? 0 : f->expires_at;
-	ev.reason = ret ? raxx_errmsg() : reason;
+	ev.repo = r->audit.repo;
+	ev.token = r->audit.tok;
+	ev.expires_at = r->audit.expires_at;
+	ev.reason = r->audit.reason;
 	audit_write(&ev);
 }
 
@@ -1732,6 +1758,7 @@ static void serve_one(int fd)
 	}
 reply:
 	send_answer(fd, &out, now_ms() + 5000);
+	audit_flush(&r);
 done:
 	/* one line a request: who, what, for whom, how it went; no secret */
 	if (have_uid)
