@@ -11,7 +11,8 @@
 #                    stdin and RAXX_DOCTOR_STATUS (doctor's exit status) and
 #                    RAXX_DOCTOR_HOST set, e.g.
 #                      mail -s "raxx doctor FAIL" you@example.com
-#                      curl -fsS -d @- https://hooks.example.com/raxx
+#                      raxx-alert-webhook.sh   (a Slack or Discord webhook:
+#                        RAXX_ALERT_WEBHOOK_URL in the environment file)
 #                    Unset: the report goes to stderr (cron mails it, launchd
 #                    and journald keep it).
 #   RAXX_DOCTOR_ENV  a file of `export NAME=value` lines sourced first

@@ -304,13 +304,22 @@ static int set_worktree(const char *key, const char *value)
 	const char *argv[] = { "git", "config", "--worktree", "--replace-all",
 			       key, value, NULL };
 	struct strbuf out = STRBUF_INIT;
-	int rc = run_capture(argv, &out);
+	/* git's complaint is captured and passed on as ours, sanitized */
+	int rc = run_capture_ex(argv, &out, RUN_STDERR_MERGE);
 
-	sb_release(&out);
-	if (rc)
+	if (rc) {
+		char why[200];
+		size_t n = out.len ? strcspn(out.buf, "\n") : 0;
+
+		if (n >= sizeof(why))
+			n = sizeof(why) - 1;
+		memcpy(why, out.buf ? out.buf : "", n);
+		why[n] = '\0';
 		warning("cannot set %s in this worktree's config (git config exit "
-			"%d): set it by hand, or run 'git-credential-raxx setup'",
-			key, rc);
+			"%d%s%s): set it by hand, or run 'git-credential-raxx setup'",
+			key, rc, n ? ": " : "", sanitize(why, sizeof(why), why));
+	}
+	sb_release(&out);
 	return rc;
 }
 

@@ -436,6 +436,15 @@ static void key_use_fill(struct key_use *u, const char *app_id,
 	u->path = xstrdup(path);
 }
 
+/* The JWT issuer from a bot's secrets: CLIENT_ID, else APP_ID (jwt.h). */
+static const char *issuer(const struct vault_secrets *secrets)
+{
+	const char *iss = jwt_issuer(vault_secrets_get(secrets, "APP_ID"),
+				     vault_secrets_get(secrets, "CLIENT_ID"));
+
+	return iss ? iss : "";
+}
+
 /*
  * bot's App key, loaded: held (a guarded PEM parsed under the lock), or
  * fetched from the vault (single flight per bot) and then held for the
@@ -495,7 +504,7 @@ static int key_get(const char *bot, int fresh, struct key_use *u)
 	k->fetching = 0;
 	if (!ret && B.key_ttl > 0) {
 		k->pem = guard(vault_secrets_get(&secrets, "PRIVATE_KEY_PEM"));
-		k->app_id = xstrdup(vault_secrets_get(&secrets, "APP_ID"));
+		k->app_id = xstrdup(issuer(&secrets));
 		k->vault_inst = xstrdup(vault_secrets_get(&secrets, "INSTALLATION_ID") ?
 					vault_secrets_get(&secrets, "INSTALLATION_ID") : "");
 		k->path = xstrdup(path);
@@ -505,7 +514,7 @@ static int key_get(const char *bot, int fresh, struct key_use *u)
 	pthread_mutex_unlock(&B.mu);
 	if (!ret) {
 		u->key = jwt_key_load(vault_secrets_get(&secrets, "PRIVATE_KEY_PEM"), path);
-		key_use_fill(u, vault_secrets_get(&secrets, "APP_ID"),
+		key_use_fill(u, issuer(&secrets),
 			     vault_secrets_get(&secrets, "INSTALLATION_ID"), path);
 		if (!u->key)
 			ret = raxx_errcode();

@@ -8,6 +8,7 @@
 #define _DARWIN_C_SOURCE	/* optreset */
 #endif
 #include "cli.h"
+#include "audit_cmd.h"
 #include "broker.h"
 #include "doctor.h"
 #include "ghexec.h"
@@ -39,6 +40,8 @@ const char cli_usage_text[] =
 "                       make this worktree the bot's: helper, bot, author\n"
 "  doctor [--json] [--quiet] [--ops] [--max-time SECS]\n"
 "                       diagnose the whole chain, one line per check\n"
+"  audit [--since DURATION] [--json]\n"
+"                       per-bot counts of the audit log: mints, fallbacks...\n"
 "  handoff provision|verify|revoke|list|attach|detach\n"
 "                       least-privilege identities for unattended agents\n"
 "  broker [--socket PATH]\n"
@@ -124,6 +127,7 @@ static const struct action actions[] = {
 	{ "doctor", doctor_main, doctor_usage, 0 },
 	{ "handoff", handoff_main, handoff_usage, 0 },
 	{ "broker", broker_main, broker_usage, 1 },
+	{ "audit", audit_main, audit_usage, 1 },
 	{ "help", NULL, help_help, 0 },
 };
 #define NR_ACTIONS (sizeof(actions) / sizeof(*actions))

@@ -304,7 +304,9 @@ int discover_origin_repo(const char *host, char **owner_repo)
 	int ret = -1;
 
 	*owner_repo = NULL;
-	if (run_capture(argv, &out) || !out.len)
+	/* git's own complaint (not a repository, no such remote) is not ours
+	 * to print: the caller says what it means */
+	if (run_capture_ex(argv, &out, RUN_STDERR_NULL) || !out.len)
 		goto out;
 	while (out.len && (out.buf[out.len - 1] == '\n' || out.buf[out.len - 1] == '\r'))
 		out.buf[--out.len] = '\0';
@@ -409,6 +411,9 @@ int discover_create_token(struct github *gh, struct jwt_key *key,
 					"or the organization renamed, and %s; then "
 					"update INSTALLATION_ID for %s at %s",
 					stale_msg, why, h->bot, h->vault_path);
+		else	/* e.g. a redirect off the API: say what it was for */
+			ret = raxx_fail(ret, "%s, and looking it up again failed: %s",
+					stale_msg, why);
 		free(why);
 		goto out;
 	}

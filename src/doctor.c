@@ -59,7 +59,9 @@ struct doctor {
 	char *bot_err_msg;
 	char *path;
 	struct vault_secrets secrets;
-	const char *app_id, *pem, *vault_inst;
+	const char *app_id, *pem, *vault_inst;	/* app_id: the JWT issuer */
+	const char *iss_key;	/* where it came from: "APP_ID" or "CLIENT_ID" */
+	const char *app_num;	/* APP_ID when it is the numeric App ID */
 	int app_id_ok;
 	struct jwt_key *key;
 	struct github *gh;
@@ -278,12 +280,26 @@ static void check_vault(struct doctor *d)
 			      left >= 2 * 86400 ? "days" : left >= 7200 ? "h" : "min");
 		free(rid);
 	} else {
-		doctor_report(d, "vault-login", DOCTOR_FAIL, d->cf_refused ?
-			      "see cf-access above" :
-			      "check INFISICAL_HOST, and INFISICAL_CLIENT_ID / "
-			      "INFISICAL_CLIENT_SECRET against the identity's "
-			      "Universal Auth page in Infisical (rotate the client "
-			      "secret there if it expired)", "%s", d->login_err);
+		long st = vault_last_status(d->v);
+		char *fix = d->cf_refused ? xstrdup("see cf-access above") :
+			!st ? xstrfmt("check INFISICAL_HOST (%s), the network and "
+				      "any proxy (https_proxy, NO_PROXY), and "
+				      "Cloudflare Access in front of the vault",
+				      d->vs.base) :
+			st == 401 ? xstrdup("check INFISICAL_HOST, and "
+					    "INFISICAL_CLIENT_ID / "
+					    "INFISICAL_CLIENT_SECRET against the "
+					    "identity's Universal Auth page in "
+					    "Infisical (rotate the client secret "
+					    "there if it expired)") :
+			st == 403 ? xstrdup("check the identity's trusted IPs in "
+					    "Infisical, and Cloudflare in front of "
+					    "the vault") :
+			xstrfmt("check that INFISICAL_HOST (%s) is an Infisical "
+				"server, then retry later", d->vs.base);
+
+		doctor_report(d, "vault-login", DOCTOR_FAIL, fix, "%s", d->login_err);
+		free(fix);
 	}
 }
 
@@ -371,12 +387,26 @@ static void check_secrets(struct doctor *d)
 					keys[i]);
 			}
 	}
-	d->app_id = vault_secrets_get(&d->secrets, "APP_ID");
+	/* a CLIENT_ID is the JWT issuer, and then APP_ID is not needed */
+	d->app_num = vault_secrets_get(&d->secrets, "APP_ID");
+	d->app_id = jwt_issuer(d->app_num,
+			       vault_secrets_get(&d->secrets, "CLIENT_ID"));
+	d->iss_key = d->app_id && d->app_id != d->app_num ? "CLIENT_ID" : "APP_ID";
+	if (!numeric(d->app_num))
+		d->app_num = NULL;
+	if (miss[0] && !strcmp(d->iss_key, "CLIENT_ID")) {
+		miss[0] = 0;
+		sb_reset(&missing);
+		for (i = 1; i < 3; i++)
+			if (miss[i])
+				sb_addf(&missing, "%s%s", missing.len ? ", " : "",
+					keys[i]);
+	}
 	d->pem = vault_secrets_get(&d->secrets, "PRIVATE_KEY_PEM");
 	d->vault_inst = vault_secrets_get(&d->secrets, "INSTALLATION_ID");
 	if (d->vault_inst && !*d->vault_inst)
 		d->vault_inst = NULL;
-	d->app_id_ok = !miss[0] && numeric(d->app_id);
+	d->app_id_ok = !miss[0] && jwt_issuer_ok(d->app_id);
 
 	if (miss[0] || miss[2] || (miss[1] && alike_of[1])) {
 		doctor_report(d, "bot-secrets", DOCTOR_FAIL, alike.len ?
@@ -390,9 +420,11 @@ static void check_secrets(struct doctor *d)
 		d->app_id = d->pem = NULL;
 	} else if (!d->app_id_ok) {
 		doctor_report(d, "bot-secrets", DOCTOR_FAIL,
-			      "store the App's numeric App ID (the App's settings "
-			      "page, 'App ID') in APP_ID",
-			      "APP_ID at %s is not a number", d->path);
+			      "store the App's ID (the App's settings page, "
+			      "'App ID') in APP_ID, or its client ID ('Client ID', "
+			      "Iv1... or Iv23...) in CLIENT_ID",
+			      "%s at %s is neither an App ID (a number) nor a "
+			      "client ID", d->iss_key, d->path);
 	} else if (miss[1]) {
 		doctor_report(d, "bot-secrets", DOCTOR_WARN,
 			      "add INSTALLATION_ID (the installation check names it)",
@@ -407,8 +439,12 @@ static void check_secrets(struct doctor *d)
 			      "also look-alikes: %s", d->path, alike.buf);
 	} else {
 		doctor_report(d, "bot-secrets", DOCTOR_PASS, NULL,
-			      "APP_ID, INSTALLATION_ID, PRIVATE_KEY_PEM at %s "
-			      "(environment %s)", d->path, d->vs.environment);
+			      "%s, INSTALLATION_ID, PRIVATE_KEY_PEM at %s "
+			      "(environment %s%s)", !strcmp(d->iss_key, "CLIENT_ID") ?
+			      "CLIENT_ID (the JWT issuer)" : "APP_ID", d->path,
+			      d->vs.environment,
+			      vault_read_api() == 3 ? "; read through v3 raw: this "
+			      "vault has no v4 routes" : "");
 	}
 	sb_release(&missing);
 	sb_release(&alike);
@@ -416,12 +452,25 @@ static void check_secrets(struct doctor *d)
 
 /* ---------------------------------------------------------------- GitHub */
 
+/* Does GET /app name the App of the issuer (and of APP_ID, when both)? */
+static int app_matches(const struct doctor *d, struct json_object *o)
+{
+	const char *cid = json_str(o, "client_id");
+	long long id = 0;
+	int have_id = !json_int(o, "id", &id);
+
+	if (d->app_num && (!have_id || id != strtoll(d->app_num, NULL, 10)))
+		return 0;
+	if (numeric(d->app_id))
+		return have_id && id == strtoll(d->app_id, NULL, 10);
+	return cid && !strcmp(cid, d->app_id);
+}
+
 static void check_app(struct doctor *d)
 {
 	long status = 0;
 	char *json = NULL, msg[300], *fix;
 	struct json_object *o;
-	long long id = 0;
 	const char *slug;
 
 	if (!d->app_id_ok || !d->pem) {
@@ -455,8 +504,7 @@ static void check_app(struct doctor *d)
 	json_message(json, strlen(json), msg, sizeof(msg));
 	o = json_parse(json, strlen(json));
 	slug = json_str(o, "slug");
-	if (status == 200 && !json_int(o, "id", &id) &&
-	    id == strtoll(d->app_id, NULL, 10)) {
+	if (status == 200 && app_matches(d, o)) {
 		char safe[128];
 
 		d->app_ok = 1;
@@ -475,15 +523,20 @@ static void check_app(struct doctor *d)
 				      d->app_id, safe);
 		}
 	} else if (status == 200) {
-		doctor_report(d, "app-key", DOCTOR_FAIL,
-			      "check that APP_ID and PRIVATE_KEY_PEM are the same "
-			      "App's", "GitHub's /app answer does not name App %s",
-			      d->app_id);
+		fix = xstrfmt("check that %s%s and PRIVATE_KEY_PEM are the same "
+			      "App's", d->iss_key, strcmp(d->iss_key, "CLIENT_ID") ||
+			      !d->app_num ? "" : ", APP_ID");
+		doctor_report(d, "app-key", DOCTOR_FAIL, fix,
+			      "GitHub's /app answer does not name App %s%s%s",
+			      d->app_id, d->app_num && strcmp(d->app_num, d->app_id) ?
+			      " with App ID " : "", d->app_num &&
+			      strcmp(d->app_num, d->app_id) ? d->app_num : "");
+		free(fix);
 	} else if (status == 401 || status == 403) {
-		fix = xstrfmt("APP_ID and PRIVATE_KEY_PEM must belong to the same "
+		fix = xstrfmt("%s and PRIVATE_KEY_PEM must belong to the same "
 			      "App: generate a private key in App %s's settings "
-			      "and store it in PRIVATE_KEY_PEM at %s", d->app_id,
-			      d->path);
+			      "and store it in PRIVATE_KEY_PEM at %s", d->iss_key,
+			      d->app_id, d->path);
 		doctor_report(d, "app-key", DOCTOR_FAIL, fix,
 			      "GitHub refused the App JWT for App %s (HTTP %ld: %s)",
 			      d->app_id, status, *msg ? msg : "no message");
@@ -903,7 +956,9 @@ static void check_author(struct doctor *d)
 			      "raxx.author is off");
 		return;
 	}
-	if (run_capture(argv, &out) || split_ident(sb_str(&out), &name, &email)) {
+	/* "Please tell me who you are" is git's; the check says it its way */
+	if (run_capture_ex(argv, &out, RUN_STDERR_NULL) ||
+	    split_ident(sb_str(&out), &name, &email)) {
 		doctor_report(d, "author", DOCTOR_FAIL,
 			      "set user.name and user.email: git-credential-raxx setup",
 			      "git has no author identity here (git var "
@@ -1039,7 +1094,7 @@ static void check_git_version(struct doctor *d)
 	char ver[64] = "", *e;
 	const char *p;
 
-	if (run_capture(argv, &out) ||
+	if (run_capture_ex(argv, &out, RUN_STDERR_NULL) ||
 	    !(p = strstr(sb_str(&out), "git version "))) {
 		doctor_report(d, "git-version", DOCTOR_FAIL,
 			      "install git 2.41 or later", "git not found in PATH");
@@ -1096,7 +1151,8 @@ int doctor_main(struct raxx_config *c, int argc, char **argv)
 {
 	struct doctor d;
 	char *load_msg = NULL, *broker = NULL;
-	int i, load_err, ret;
+	int i, load_err, ret, fallbacks_failed;
+	struct doctor_window window;
 
 	memset(&d, 0, sizeof(d));
 	d.c = c;
@@ -1158,6 +1214,7 @@ int doctor_main(struct raxx_config *c, int argc, char **argv)
 		check_mint(&d);
 	}
 	check_fallback(&d, load_err, load_msg);
+	fallbacks_failed = doctor_fallbacks(&d, &window);
 	check_dir(&d, "cache-dir", cache_dir_path(), "RAXX_CACHE_DIR");
 	check_dir(&d, "state-dir", state_dir_path(), "RAXX_STATE_DIR");
 	check_clock(&d);
@@ -1166,6 +1223,9 @@ int doctor_main(struct raxx_config *c, int argc, char **argv)
 	check_git_version(&d);
 	if (d.ops)
 		doctor_ops(&d, c);
+	/* healthy but for events already reported here: the window moves on */
+	if (d.counts[DOCTOR_FAIL] == fallbacks_failed)
+		doctor_record_pass(&window);
 
 	ret = d.counts[DOCTOR_FAIL] ? 1 : 0;
 	if (d.json) {

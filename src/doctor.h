@@ -6,12 +6,13 @@
  * mint walks it:
  *
  *   [broker]  infisical-env  cf-access  vault-login  bot  bot-secrets
- *   app-key  installation  mint  fallback  cache-dir  state-dir  clock
- *   author  helper-chain  git-version
+ *   app-key  installation  mint  fallback  fallbacks  cache-dir  state-dir
+ *   clock  author  helper-chain  git-version
  *   (broker: only when a token broker is in use; the vault and App checks
  *   then SKIP, and mint asks the broker: broker.h)
  *   with --ops:    CLOUDFLARE_ACCESS_MGMT_TOKEN  CF_WORKER_DEPLOY
- *                  HEROKU_API_KEY  GITHUB_API_SECRETS_TOKEN
+ *                  HEROKU_API_KEY  GITHUB_API_SECRETS_TOKEN (each FAILs
+ *                  when in neither the environment nor the keychain)
  *
  * Each check ends as [PASS], [WARN] (worth knowing, never changes the
  * exit status), [FAIL] (with a "fix:" line) or [SKIP] (does not apply
@@ -67,6 +68,22 @@ char *doctor_redact(const char *secret);
  * time of the last such run is kept in the state directory and shown.
  */
 int doctor_ops(struct doctor *d, struct raxx_config *c);
+/*
+ * The fallbacks check (doctor_fallbacks.c): FAIL when the audit log holds
+ * a fallback or a failed mint since the last passing run (else in the
+ * last 24 h). Returns 1 when it FAILed, and fills *w with where this
+ * reading of the log ended. A run where no other check FAILed records it
+ * with doctor_record_pass(), which starts the next window there.
+ */
+struct doctor_window {
+	time_t time;		/* the log was read at this second */
+	unsigned long seen;	/* lines of that second already in it */
+};
+int doctor_fallbacks(struct doctor *d, struct doctor_window *w);
+void doctor_record_pass(const struct doctor_window *w);
+/* GitHub-Authentication-Token-Expiration, "2026-12-10 12:00:00 UTC" (or
+ * with a "+0900" offset), into *out; 0 or -1 (doctor_ops.c). */
+int doctor_parse_token_expiration(const char *s, time_t *out);
 /* Text mode and not quiet: where extra lines may be printed. */
 int doctor_chatty(const struct doctor *d);
 /* PASS lines so far. */

@@ -12,7 +12,13 @@
  *       GET {RAXX_HEROKU_API}/account, Accept: application/vnd.heroku+json;
  *       version=3
  *   GITHUB_API_SECRETS_TOKEN
- *       GET {RAXX_GITHUB_API}/user
+ *       GET {RAXX_GITHUB_API}/user; a token with an expiry (fine-grained
+ *       PATs always have one) gets GitHub-Authentication-Token-Expiration
+ *       on the answer: WARN from 14 days before it
+ *
+ * A credential in neither the environment nor the keychain (or with no
+ * keychain tool here) is a FAIL, as the runbook's failure mode D says: an
+ * operator who asked for --ops expects all four.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "doctor.h"
@@ -47,6 +53,8 @@ static const struct ops_cred creds[] = {
 };
 
 #define LAST_PASS_FILE "doctor-ops.last-pass"
+/* warn this long before a GitHub PAT expires */
+#define PAT_EXPIRY_WARN (14L * 86400)
 
 struct ops_run {
 	struct doctor *d;
@@ -233,6 +241,86 @@ out:
 	free(url);
 }
 
+int doctor_parse_token_expiration(const char *s, time_t *out)
+{
+	char iso[21];
+	const char *zone;
+	long off = 0;
+	time_t t;
+
+	/* "2026-12-10 12:00:00 UTC"; an ISO 8601 UTC time too, to be kind */
+	if (!s)
+		return -1;
+	if (!parse_iso8601(s, out))
+		return 0;
+	if (strlen(s) < 20 || s[10] != ' ' || s[19] != ' ')
+		return -1;
+	memcpy(iso, s, 10);
+	iso[10] = 'T';
+	memcpy(iso + 11, s + 11, 8);
+	iso[19] = 'Z';
+	iso[20] = '\0';
+	if (parse_iso8601(iso, &t))
+		return -1;
+	zone = s + 20;
+	if (!strcmp(zone, "UTC") || !strcmp(zone, "GMT")) {
+		off = 0;
+	} else if ((zone[0] == '+' || zone[0] == '-') && strlen(zone) == 5 &&
+		   strspn(zone + 1, "0123456789") == 4) {
+		long hh = (zone[1] - '0') * 10 + (zone[2] - '0');
+		long mm = (zone[3] - '0') * 10 + (zone[4] - '0');
+
+		if (hh > 23 || mm > 59)
+			return -1;
+		off = (hh * 60 + mm) * 60 * (zone[0] == '-' ? -1 : 1);
+	} else {
+		return -1;
+	}
+	*out = t - off;
+	return 0;
+}
+
+/* A PAT's answer: PASS, or WARN from PAT_EXPIRY_WARN before its expiry. */
+static void github_user_ok(struct ops_run *r, const char *who, const char *header)
+{
+	char when[32], raw[80], left[40];
+	time_t exp;
+	long secs;
+	char *fix;
+
+	if (!header) {
+		doctor_report(r->d, r->k->env, DOCTOR_PASS, NULL, "(%s): user %s",
+			      r->shown, who);
+		return;
+	}
+	if (doctor_parse_token_expiration(header, &exp)) {
+		doctor_report(r->d, r->k->env, DOCTOR_WARN,
+			      "look the expiry up in GitHub's settings (Developer "
+			      "settings, Personal access tokens)",
+			      "(%s): user %s; GitHub's token expiration '%s' is not "
+			      "understood, so the expiry is not checked", r->shown,
+			      who, sanitize(raw, sizeof(raw), header));
+		return;
+	}
+	format_iso8601(exp, when, sizeof(when));
+	secs = (long)(exp - now_seconds());
+	if (secs >= 2 * 86400)
+		snprintf(left, sizeof(left), "in %ld days", secs / 86400);
+	else
+		snprintf(left, sizeof(left), "in %ld h", secs > 0 ? secs / 3600 : 0);
+	if (secs > PAT_EXPIRY_WARN) {
+		doctor_report(r->d, r->k->env, DOCTOR_PASS, NULL,
+			      "(%s): user %s, expires %s (%s)", r->shown, who,
+			      when, left);
+		return;
+	}
+	fix = rotate_fix(r);
+	doctor_report(r->d, r->k->env, DOCTOR_WARN, fix,
+		      "(%s): user %s, but the token expires %s (%s)", r->shown,
+		      who, when, left);
+	free(fix);
+}
+
 static void verify_github(struct ops_run *r)
 {
 	struct http_response resp = HTTP_RESPONSE_INIT;
@@ -247,8 +335,7 @@ static void verify_github(struct ops_run *r)
 	json_message(resp.body.buf, resp.body.len, msg, sizeof(msg));
 	if (resp.status == 200 && json_str(o, "login")) {
 		sanitize(who, sizeof(who), json_str(o, "login"));
-		doctor_report(r->d, r->k->env, DOCTOR_PASS, NULL, "(%s): user %s",
-			      r->shown, who);
+		github_user_ok(r, who, resp.token_expiration);
 	} else if (resp.status == 403 && strstr(msg, "integration")) {
 		fail(r, "HTTP 403 (%s): this is an installation token, not a "
 		     "personal access token", msg);
@@ -284,16 +371,23 @@ static void check_one(struct doctor *d, const struct ops_cred *k,
 	} else {
 		kr = keychain_lookup(k->service, doctor_max_time(d) * 1000, &kc,
 				     why, sizeof(why));
-		if (kr == KEYCHAIN_NO_TOOL) {
-			doctor_report(d, k->env, DOCTOR_SKIP, NULL,
-				      "not in the environment, and no keychain "
-				      "tool (%s) here", keychain_tool());
-			return;
-		}
-		if (kr == KEYCHAIN_ABSENT) {
-			doctor_report(d, k->env, DOCTOR_SKIP, NULL,
-				      "not in the environment or the keychain "
-				      "(service %s)", k->service);
+		if (kr == KEYCHAIN_NO_TOOL || kr == KEYCHAIN_ABSENT) {
+			/* the runbook's failure mode D */
+			char *store = keychain_store_command(k->service);
+			char *fix = xstrfmt("store it once: %s; or export %s (no "
+					    "current value: rotate via %s)", store,
+					    k->env, k->rotate);
+
+			if (kr == KEYCHAIN_NO_TOOL)
+				doctor_report(d, k->env, DOCTOR_FAIL, fix,
+					      "not in the environment, and no "
+					      "keychain tool (%s) here", keychain_tool());
+			else
+				doctor_report(d, k->env, DOCTOR_FAIL, fix,
+					      "not in the environment or the "
+					      "keychain (service %s)", k->service);
+			free(store);
+			free(fix);
 			return;
 		}
 		if (kr == KEYCHAIN_ERROR) {

@@ -98,9 +98,9 @@ void fallback_announce(const struct raxx_config *c,
 				"with the operator token RAXX_OPERATOR_TOKEN "
 				"(RAXX_FALLBACK=pat): it acts as you, not the bot",
 				bot, d->code, raxx_errmsg(), cmd);
+		/* the failure itself is the "fail" event just before this one */
 		snprintf(reason, sizeof(reason), "%sRAXX_FALLBACK=pat: the "
-			 "operator token, after: %s", cmd ? "exec, " : "",
-			 raxx_errmsg());
+			 "operator token", cmd ? "exec, " : "");
 		ev.token = d->pat;
 		ev.reason = reason;
 		audit_write(&ev);

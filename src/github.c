@@ -204,10 +204,11 @@ static int refusal(const struct http_response *r, const char *what,
 		return raxx_fail(RAXX_EAPPCRED, "GitHub refused the App credentials "
 				 "for %s (HTTP %ld: %s): %s", what, r->status,
 				 *msg ? msg : "no message",
-				 r->status == 401 ? "APP_ID and PRIVATE_KEY_PEM must "
-				 "belong to the same App; re-download the key if "
-				 "it changed" : r->status == 422 ? "the App lacks "
-				 "the requested repository or permissions" :
+				 r->status == 401 ? "APP_ID (or CLIENT_ID) and "
+				 "PRIVATE_KEY_PEM must belong to the same App; "
+				 "re-download the key if it changed" :
+				 r->status == 422 ? "the App lacks the requested "
+				 "repository or permissions" :
 				 "check the App's installation on GitHub");
 	return raxx_fail_http(r->status, RAXX_EGITHUB, "GitHub failed to mint "
 			      "a token for %s (HTTP %ld%s%s): retry later", what,
@@ -346,33 +347,102 @@ int github_token_get(struct github *gh, const char *token, const char *path,
 	return ret;
 }
 
+/*
+ * GET path with the JWT, following one 301/307/308 that stays within the
+ * API (GitHub's answer for a renamed organization or repository points at
+ * /repositories/{id}/...): the JWT goes to the API's origin only. Any
+ * other redirect, or a second one, is refused naming where it pointed.
+ */
+static int app_get_followed(struct github *gh, struct jwt_key *key,
+			    const char *app_id, const char *path,
+			    const char *what, struct http_response *r)
+{
+	char *url = NULL, *resolved = NULL, *rest = NULL, *first = NULL;
+	char safe[300], was[300];
+	int ret, hops, under = 0;
+
+	for (hops = 0; ; hops++) {
+		ret = app_request(gh, key, app_id, "GET", rest ? rest : path, NULL, r);
+		if (ret || r->status < 300 || r->status >= 400)
+			break;
+		free(url);
+		url = xstrfmt("%s%s", gh->api, rest ? rest : path);
+		free(resolved);
+		free(rest);
+		resolved = rest = NULL;
+		if (!r->location || !*r->location) {
+			ret = raxx_fail(RAXX_EGITHUB, "GitHub answered HTTP %ld for %s "
+					"without a Location: not followed; retry later",
+					r->status, what);
+			break;
+		}
+		under = http_location_under(gh->api, url, r->location, &resolved,
+					    &rest);
+		sanitize(safe, sizeof(safe), resolved ? resolved : r->location);
+		if (hops) {
+			ret = raxx_fail(RAXX_EGITHUB, "GitHub redirected %s twice (to "
+					"'%s', then HTTP %ld to '%s'): only one redirect "
+					"is followed; pass --repo OWNER/REPO with the "
+					"repository's current name", what, first,
+					r->status, safe);
+			break;
+		}
+		if (r->status != 301 && r->status != 307 && r->status != 308) {
+			ret = raxx_fail(RAXX_EGITHUB, "GitHub answered HTTP %ld for %s, a "
+					"redirect to '%s': only a 301, 307 or 308 within "
+					"the API is followed; pass --repo OWNER/REPO with "
+					"the repository's current name", r->status, what,
+					safe);
+			break;
+		}
+		if (under) {
+			sanitize(was, sizeof(was), gh->api);
+			ret = raxx_fail(RAXX_EGITHUB, "GitHub answered HTTP %ld for %s, a "
+					"redirect to '%s', which leaves the API at '%s': "
+					"not followed, and the App JWT not sent there; "
+					"pass --repo OWNER/REPO with the repository's "
+					"current name", r->status, what, safe, was);
+			break;
+		}
+		first = xstrdup(safe);
+		trace("GitHub: %s moved (HTTP %ld to %s): following it once", what,
+		      r->status, safe);
+	}
+	if (!ret && first && r->status == 200)
+		warning("%s moved: GitHub answered with a redirect to '%s', "
+			"followed within the API; point the remote (or --repo) at "
+			"the repository's new name", what, first);
+	free(url);
+	free(resolved);
+	free(rest);
+	free(first);
+	return ret;
+}
+
 int github_find_installation(struct github *gh, struct jwt_key *key,
 			     const char *app_id, const char *owner_repo,
 			     char **installation_id)
 {
-	char *path = xstrfmt("/repos/%s/installation", owner_repo), *json = NULL;
+	struct http_response r = HTTP_RESPONSE_INIT;
+	char *path = xstrfmt("/repos/%s/installation", owner_repo);
+	char *what = xstrfmt("'%s'", owner_repo);
 	struct json_object *o;
-	long status = 0;
 	long long id;
 	int ret;
 
 	*installation_id = NULL;
-	ret = github_app_get(gh, key, app_id, path, &status, &json);
+	ret = app_get_followed(gh, key, app_id, path, what, &r);
 	free(path);
+	free(what);
 	if (ret)
-		return ret;
-	if (status == 404) {
+		goto out;
+	if (r.status == 404) {
 		ret = raxx_fail(RAXX_ENOINST, "App %s is not installed on '%s' "
 				"(HTTP 404): install it there", app_id, owner_repo);
-	} else if (status != 200) {
-		struct http_response fake = HTTP_RESPONSE_INIT;
-
-		fake.status = status;
-		sb_adds(&fake.body, json);
-		ret = refusal(&fake, owner_repo, app_id, "?");
-		http_response_release(&fake);
+	} else if (r.status != 200) {
+		ret = refusal(&r, owner_repo, app_id, "?");
 	} else {
-		o = json_parse(json, strlen(json));
+		o = json_parse(r.body.buf, r.body.len);
 		if (json_int(o, "id", &id) || id <= 0)
 			ret = raxx_fail(RAXX_EGITHUB, "GitHub's installation answer "
 					"for '%s' has no id", owner_repo);
@@ -380,7 +450,8 @@ int github_find_installation(struct github *gh, struct jwt_key *key,
 			*installation_id = xstrfmt("%lld", id);
 		json_object_put(o);
 	}
-	free(json);
+out:
+	http_response_release(&r);
 	return ret;
 }
 

@@ -82,8 +82,13 @@ int github_revoke_token(struct github *gh, const char *token);
 int github_token_get(struct github *gh, const char *token, const char *path,
 		     long *status, char **json);
 
-/* GET /repos/{owner_repo}/installation with the JWT: the id (fresh
- * string), or RAXX_ENOINST when the App is not installed there. */
+/*
+ * GET /repos/{owner_repo}/installation with the JWT: the id (fresh
+ * string), or RAXX_ENOINST when the App is not installed there. One 301,
+ * 307 or 308 within the API (a renamed organization or repository) is
+ * followed, the JWT going there only; any other redirect is RAXX_EGITHUB
+ * with a message naming where it pointed.
+ */
 int github_find_installation(struct github *gh, struct jwt_key *key,
 			     const char *app_id, const char *owner_repo,
 			     char **installation_id);

@@ -625,9 +625,19 @@ static int check_live(struct raxx_config *c, const struct manifest *m)
 		if (f && !strcasecmp(f, m->repo))
 			only++;
 	}
-	if (total == 1 && n == 1 && only == 1 && sel && !strcmp(sel, "selected")) {
-		check_line("PASS", "live token %s sees only %s (1 repository, "
-			   "selection \"selected\")", fp, m->repo);
+	/*
+	 * The verdict rests on what the token reaches: total_count and the
+	 * full names. repository_selection is not promised in this answer and
+	 * may describe the installation rather than the token ("all" for a
+	 * token narrowed to one repository): information only.
+	 */
+	if (total == 1 && n == 1 && only == 1) {
+		char shown[32];
+
+		check_line("PASS", "live token %s sees only %s (1 repository; "
+			   "repository_selection %s%s%s, as GitHub reports it)", fp,
+			   m->repo, sel ? "\"" : "", sel ? sanitize(shown,
+			   sizeof(shown), sel) : "not given", sel ? "\"" : "");
 	} else {
 		ret = raxx_fail(RAXX_EHANDOFF, "scope violation: the handoff's live "
 				"token %s sees %lld repositories (%s), not only %s: "

@@ -2,6 +2,7 @@
 #include "http.h"
 #include "log.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
@@ -95,6 +96,263 @@ out:
 	return ret;
 }
 
+/* ---------------------------------------------------------------- redirects */
+
+static char *url_part(CURLU *u, CURLUPart what, unsigned flags)
+{
+	char *p = NULL, *copy;
+
+	if (curl_url_get(u, what, &p, flags) != CURLUE_OK)
+		return NULL;
+	copy = xstrdup(p);
+	curl_free(p);
+	return copy;
+}
+
+int http_location_under(const char *base, const char *url,
+			const char *location, char **resolved, char **rest)
+{
+	CURLU *b = curl_url(), *u = curl_url();
+	char *bs = NULL, *bh = NULL, *bp = NULL, *bpath = NULL;
+	char *ls = NULL, *lh = NULL, *lp = NULL, *lpath = NULL, *lq = NULL;
+	char *user = NULL;
+	size_t n;
+	int ret = -1;
+
+	if (!b || !u)
+		die("out of memory");
+	*resolved = *rest = NULL;
+	/* a relative Location is resolved against the URL it answered */
+	if (curl_url_set(b, CURLUPART_URL, base, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_URL, location, 0) != CURLUE_OK ||
+	    !(*resolved = url_part(u, CURLUPART_URL, 0)))
+		goto out;
+	ret = 1;
+	bs = url_part(b, CURLUPART_SCHEME, 0);
+	bh = url_part(b, CURLUPART_HOST, 0);
+	bp = url_part(b, CURLUPART_PORT, CURLU_DEFAULT_PORT);
+	bpath = url_part(b, CURLUPART_PATH, 0);
+	ls = url_part(u, CURLUPART_SCHEME, 0);
+	lh = url_part(u, CURLUPART_HOST, 0);
+	lp = url_part(u, CURLUPART_PORT, CURLU_DEFAULT_PORT);
+	lpath = url_part(u, CURLUPART_PATH, 0);
+	lq = url_part(u, CURLUPART_QUERY, 0);
+	user = url_part(u, CURLUPART_USER, 0);
+	if (!bs || !bh || !bp || !bpath || !ls || !lh || !lp || !lpath || user ||
+	    strcasecmp(bs, ls) || strcasecmp(bh, lh) || strcmp(bp, lp))
+		goto out;
+	/* under the base path ("/api/v3" covers "/api/v3/x", not "/api/v3x");
+	 * dot segments are resolved already; anything encoded is refused
+	 * ("%2e%2e" would climb out on the server) */
+	n = strlen(bpath);
+	while (n > 0 && bpath[n - 1] == '/')
+		n--;
+	if (strncmp(lpath, bpath, n) || lpath[n] != '/' || strpbrk(lpath, "%\\"))
+		goto out;
+	*rest = xstrfmt("%s%s%s", lpath + n, lq ? "?" : "", lq ? lq : "");
+	ret = 0;
+out:
+	free(bs);
+	free(bh);
+	free(bp);
+	free(bpath);
+	free(ls);
+	free(lh);
+	free(lp);
+	free(lpath);
+	free(lq);
+	free(user);
+	curl_url_cleanup(b);
+	curl_url_cleanup(u);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- proxies */
+
+/* An IP address (IPv6 without brackets) into buf; its family, or 0. */
+static int parse_ip(const char *s, size_t n, unsigned char *buf)
+{
+	char tmp[64];
+
+	if (n == 0 || n >= sizeof(tmp))
+		return 0;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	if (inet_pton(AF_INET, tmp, buf) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, tmp, buf) == 1)
+		return AF_INET6;
+	return 0;
+}
+
+/* Does one no_proxy entry (not NUL-terminated) cover host? */
+static int noproxy_entry_matches(const char *e, size_t n, const char *host,
+				 int host_af, const unsigned char *host_ip)
+{
+	unsigned char net[16];
+	const char *slash = memchr(e, '/', n);
+	size_t hn = strlen(host), an;
+	long bits;
+	int af;
+
+	if (n == 1 && *e == '*')
+		return 1;
+	if (host_af) {
+		/* an address: the same address, or inside a CIDR range */
+		if (n >= 2 && e[0] == '[' && memchr(e, ']', n)) {
+			const char *close = memchr(e, ']', n);
+
+			an = (size_t)(close - e - 1);
+			af = parse_ip(e + 1, an, net);
+			slash = close + 1 < e + n && close[1] == '/' ? close + 1 : NULL;
+		} else {
+			an = slash ? (size_t)(slash - e) : n;
+			af = parse_ip(e, an, net);
+		}
+		if (af != host_af)
+			return 0;
+		bits = af == AF_INET ? 32 : 128;
+		if (slash) {
+			char num[8];
+			size_t dn = (size_t)(e + n - slash - 1);
+
+			if (!dn || dn >= sizeof(num))
+				return 0;
+			memcpy(num, slash + 1, dn);
+			num[dn] = '\0';
+			if (parse_long(num, 0, bits, &bits))
+				return 0;
+		}
+		if (memcmp(net, host_ip, (size_t)bits / 8))
+			return 0;
+		if (bits % 8) {
+			unsigned char mask = (unsigned char)(0xff << (8 - bits % 8));
+
+			return (net[bits / 8] & mask) == (host_ip[bits / 8] & mask);
+		}
+		return 1;
+	}
+	/* a name: equal, or a domain above it (".example.com" = "example.com") */
+	if (*e == '.') {
+		e++;
+		n--;
+	}
+	if (!n || n > hn)
+		return 0;
+	if (strncasecmp(host + hn - n, e, n))
+		return 0;
+	return n == hn || host[hn - n - 1] == '.';
+}
+
+/* no_proxy's list (commas or blanks between entries) against host. */
+static int noproxy_matches(const char *list, const char *host)
+{
+	unsigned char ip[16];
+	char name[256];
+	size_t hn = strlen(host);
+	int af;
+
+	/* "[::1]" -> "::1"; "example.com." -> "example.com" */
+	if (hn >= 2 && host[0] == '[' && host[hn - 1] == ']') {
+		host++;
+		hn -= 2;
+	}
+	while (hn > 0 && host[hn - 1] == '.')
+		hn--;
+	if (hn == 0 || hn >= sizeof(name))
+		return 0;
+	memcpy(name, host, hn);
+	name[hn] = '\0';
+	af = parse_ip(name, hn, ip);
+	while (*list) {
+		size_t n;
+
+		list += strspn(list, ", \t");
+		n = strcspn(list, ", \t");
+		if (n && noproxy_entry_matches(list, n, name, af, ip))
+			return 1;
+		list += n;
+	}
+	return 0;
+}
+
+/* The first of these variables that is set, or NULL; *which names it. */
+static const char *first_env(const char *const *names, const char **which)
+{
+	const char *v;
+
+	for (; *names; names++)
+		if ((v = env_get(*names))) {
+			*which = *names;
+			return v;
+		}
+	return NULL;
+}
+
+/*
+ * The proxy for a request to url, read from the environment as git
+ * (libcurl) reads it, and gh for the common cases: no_proxy/NO_PROXY first
+ * ("*", host names matching exactly or as a domain suffix, IP addresses
+ * and CIDR ranges); then https_proxy/HTTPS_PROXY for https:// (http_proxy
+ * for an http:// loopback; never HTTP_PROXY, which CGI sets from a request
+ * header), then all_proxy/ALL_PROXY. NULL: connect directly. *which
+ * names the variable the proxy came from.
+ */
+static const char *proxy_for(const char *url, const char **which)
+{
+	static const char *const no[] = { "no_proxy", "NO_PROXY", NULL };
+	static const char *const https[] = { "https_proxy", "HTTPS_PROXY",
+					     "all_proxy", "ALL_PROXY", NULL };
+	static const char *const http[] = { "http_proxy", "all_proxy",
+					    "ALL_PROXY", NULL };
+	const char *proxy, *list, *unused;
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+
+	if (!u)
+		die("out of memory");
+	*which = NULL;
+	proxy = NULL;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		goto out;
+	proxy = first_env(strcasecmp(scheme, "http") ? https : http, which);
+	if (proxy && (list = first_env(no, &unused)) && noproxy_matches(list, host)) {
+		proxy = NULL;
+		*which = NULL;
+	}
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return proxy;
+}
+
+/*
+ * A proxy URL for messages: scheme, host and port only. A proxy's
+ * userinfo ("http://user:password@proxy:3128") is its own password and
+ * is never shown.
+ */
+static char *proxy_shown(const char *proxy)
+{
+	const char *sep = strstr(proxy, "://");
+	const char *auth = sep ? sep + 3 : proxy, *end, *at;
+	char buf[256];
+
+	end = auth + strcspn(auth, "/?#");
+	at = NULL;
+	for (const char *p = auth; p < end; p++)
+		if (*p == '@')
+			at = p;
+	snprintf(buf, sizeof(buf), "%.*s%.*s", sep ? (int)(sep + 3 - proxy) : 0,
+		 proxy, (int)(end - (at ? at + 1 : auth)), at ? at + 1 : auth);
+	return xstrdup(sanitize(buf, sizeof(buf), buf));
+}
+
+/* ---------------------------------------------------------------- client */
+
 /* Adds RAXX_CA_BUNDLE to the trust store that OpenSSL already has. */
 static CURLcode add_ca_bundle(CURL *curl, void *sslctx, void *arg)
 {
@@ -140,10 +398,26 @@ struct http_client *http_client_new(const char *service, int fail_code)
 	SETOPT(c->curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	SETOPT(c->curl, CURLOPT_SSL_VERIFYHOST, 2L);
 	SETOPT(c->curl, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500	/* 7.85.0 */
 	SETOPT(c->curl, CURLOPT_PROTOCOLS_STR,
 	       (allow && !strcmp(allow, "1")) ? "https,http" : "https");
+#else	/* the older form, deprecated from 7.85.0 on */
+	SETOPT(c->curl, CURLOPT_PROTOCOLS, (allow && !strcmp(allow, "1")) ?
+	       (long)(CURLPROTO_HTTPS | CURLPROTO_HTTP) : (long)CURLPROTO_HTTPS);
+#endif
 	SETOPT(c->curl, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
-	SETOPT(c->curl, CURLOPT_PROXY, "");	/* never via a proxy from the env */
+	/*
+	 * Proxies: proxy_for() decides from the environment, as git and gh
+	 * do, and each request sets CURLOPT_PROXY to its choice ("" for
+	 * none); libcurl's own reading of no_proxy is switched off so that
+	 * the trace says what really happens. Through an HTTP proxy every
+	 * request is tunnelled (CONNECT, even to an http:// loopback), so
+	 * TLS runs end to end and the proxy sees no request header: our
+	 * headers go to the server only (CURLHEADER_SEPARATE).
+	 */
+	SETOPT(c->curl, CURLOPT_NOPROXY, "");
+	SETOPT(c->curl, CURLOPT_HTTPPROXYTUNNEL, 1L);
+	SETOPT(c->curl, CURLOPT_HEADEROPT, (long)CURLHEADER_SEPARATE);
 	SETOPT(c->curl, CURLOPT_ACCEPT_ENCODING, "");
 	if (ca) {
 		if (backend_is_openssl()) {
@@ -228,6 +502,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 		{ "content-type", offsetof(struct http_response, content_type) },
 		{ "x-ratelimit-remaining",
 		  offsetof(struct http_response, ratelimit_remaining) },
+		{ "github-authentication-token-expiration",
+		  offsetof(struct http_response, token_expiration) },
 	};
 	size_t i;
 
@@ -267,8 +543,9 @@ void http_response_release(struct http_response *r)
 	free(r->retry_after);
 	free(r->content_type);
 	free(r->ratelimit_remaining);
+	free(r->token_expiration);
 	r->location = r->date = r->retry_after = r->content_type = NULL;
-	r->ratelimit_remaining = NULL;
+	r->ratelimit_remaining = r->token_expiration = NULL;
 	r->status = 0;
 }
 
@@ -309,9 +586,9 @@ static char *url_for_message(const char *url)
 }
 
 static int perform_once(struct http_client *c, const char *method,
-			const char *url, struct curl_slist *hdrs,
-			const char *body, struct http_response *r,
-			CURLcode *rc_out)
+			const char *url, const char *proxy,
+			struct curl_slist *hdrs, const char *body,
+			struct http_response *r, CURLcode *rc_out)
 {
 	CURLcode rc;
 	long conns = 0, budget = remaining_ms();
@@ -326,6 +603,7 @@ static int perform_once(struct http_client *c, const char *method,
 		return -1;
 	}
 	SETOPT(c->curl, CURLOPT_URL, url);
+	SETOPT(c->curl, CURLOPT_PROXY, proxy ? proxy : "");
 	SETOPT(c->curl, CURLOPT_HTTPHEADER, hdrs);
 	SETOPT(c->curl, CURLOPT_WRITEFUNCTION, on_body);
 	SETOPT(c->curl, CURLOPT_WRITEDATA, r);
@@ -363,9 +641,17 @@ int http_request(struct http_client *c, const char *method, const char *url,
 {
 	struct curl_slist *hdrs = NULL, *p;
 	const char *const *h;
-	char *shown = url_for_message(url);
+	char *shown = url_for_message(url), *via = NULL;
+	const char *proxy, *proxy_var;
 	int attempt, ret;
 	CURLcode rc = CURLE_OK;
+
+	if ((proxy = proxy_for(url, &proxy_var))) {
+		char *ps = proxy_shown(proxy);
+
+		via = xstrfmt(" through proxy '%s' (%s)", ps, proxy_var);
+		free(ps);
+	}
 
 	for (p = c->extra; p; p = p->next)
 		if (!(hdrs = curl_slist_append(hdrs, p->data)))
@@ -381,11 +667,12 @@ int http_request(struct http_client *c, const char *method, const char *url,
 		int before = c->connections;
 		long wait_ms = 250L << (attempt - 1);
 
-		ret = perform_once(c, method, url, hdrs, body, r, &rc);
-		trace("%s %s -> %s%ld (%lld ms%s)", method, shown,
+		ret = perform_once(c, method, url, proxy, hdrs, body, r, &rc);
+		trace("%s %s -> %s%ld (%lld ms%s)%s", method, shown,
 		      ret ? "error " : "", ret ? (long)rc : r->status,
 		      (long long)(now_ms() - t0),
-		      c->connections > before ? ", new connection" : "");
+		      c->connections > before ? ", new connection" : "",
+		      via ? via : "");
 		if (attempt >= HTTP_MAX_ATTEMPTS)
 			break;
 		if (ret) {
@@ -419,23 +706,26 @@ int http_request(struct http_client *c, const char *method, const char *url,
 		else if (rc == CURLE_PEER_FAILED_VERIFICATION ||
 			 rc == CURLE_SSL_CONNECT_ERROR ||
 			 rc == CURLE_SSL_CACERT_BADFILE)
-			ret = raxx_fail(c->fail_code, "%s at '%s': TLS failure: %s: "
+			ret = raxx_fail(c->fail_code, "%s at '%s'%s: TLS failure: %s: "
 					"check the certificate, or RAXX_CA_BUNDLE",
-					c->service, shown,
+					c->service, shown, via ? via : "",
 					c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
 		else if (rc == CURLE_OPERATION_TIMEDOUT)
-			ret = raxx_fail_outage(c->fail_code, "%s at '%s' did not "
+			ret = raxx_fail_outage(c->fail_code, "%s at '%s'%s did not "
 					       "answer in time: check that it is up, "
 					       "or raise RAXX_TIMEOUT", c->service,
-					       shown);
+					       shown, via ? via : "");
 		else
-			ret = raxx_fail_outage(c->fail_code, "%s at '%s' unreachable: %s",
-					       c->service, shown,
+			ret = raxx_fail_outage(c->fail_code, "%s at '%s' unreachable%s: "
+					       "%s%s", c->service, shown, via ? via : "",
 					       c->errbuf[0] ? c->errbuf :
-					       curl_easy_strerror(rc));
+					       curl_easy_strerror(rc),
+					       via ? ": check the proxy, or name the "
+					       "host in NO_PROXY" : "");
 	}
 	slist_free_wiped(hdrs);	/* holds copies of secret headers */
 	free(shown);
+	free(via);
 	return ret;
 }
 

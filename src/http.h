@@ -11,6 +11,10 @@
  *     http_set_ca_bundle() adds trust anchors to the system's;
  *   - User-Agent "git-credential-raxx/VERSION"; no Expect: 100-continue;
  *   - redirects are never followed: a 3xx comes back to the caller;
+ *   - a proxy from the environment as git reads it (https_proxy,
+ *     HTTPS_PROXY, all_proxy, ALL_PROXY; no_proxy/NO_PROXY), always
+ *     through CONNECT; request headers go to the server only; the trace
+ *     names the proxy without its userinfo;
  *   - the body is capped at HTTP_MAX_BODY (larger: an error);
  *   - connect and total timeouts, bounded by the process deadline
  *     (http_set_deadline, from RAXX_TIMEOUT);
@@ -39,8 +43,11 @@ struct http_response {
 	char *content_type;
 	char *ratelimit_remaining;
 	time_t sent_at;		/* local clock when the last attempt began */
+	/* GitHub-Authentication-Token-Expiration: a PAT's expiry, e.g.
+	 * "2026-12-10 12:00:00 UTC" */
+	char *token_expiration;
 };
-#define HTTP_RESPONSE_INIT { 0, STRBUF_INIT, NULL, NULL, NULL, NULL, NULL, 0 }
+#define HTTP_RESPONSE_INIT { 0, STRBUF_INIT, NULL, NULL, NULL, NULL, NULL, 0, NULL }
 
 /* Extra trust anchors (a PEM file: RAXX_CA_BUNDLE / raxx.caBundle) for
  * every client made after this; NULL: the system's only. */
@@ -82,6 +89,19 @@ int http_request(struct http_client *c, const char *method, const char *url,
 		 const char *const *headers, const char *body,
 		 struct http_response *resp);
 void http_response_release(struct http_response *resp);
+
+/*
+ * A redirect: resolve location (a Location header, absolute or relative)
+ * against url, the URL that answered it, and say whether it stays within
+ * base (e.g. RAXX_GITHUB_API): the same scheme, host and port (default
+ * ports made explicit), no userinfo, and a path under base's path with
+ * nothing percent-encoded. 0: within, *rest (fresh) is the path and query
+ * after base ("/repositories/42/installation"); 1: elsewhere; -1: not a
+ * URL. *resolved (fresh, or NULL when -1) is the absolute URL, for
+ * messages.
+ */
+int http_location_under(const char *base, const char *url,
+			const char *location, char **resolved, char **rest);
 
 /* Percent-encode s for a query value or path segment (fresh string). */
 char *http_escape(const char *s);

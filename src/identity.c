@@ -237,16 +237,15 @@ static int settle_named_bot(struct raxx_config *c, struct identity *id,
 	return ret;
 }
 
-static int settle_agent(struct raxx_config *c, struct identity *id,
-			const char *agent, const char *src)
+int trusted_agent_bot(struct raxx_config *c, const char *agent,
+		      const char *src, struct agent_map *map,
+		      const struct agent_map_bot **bot, char **where)
 {
-	struct agent_map map = AGENT_MAP_INIT;
-	const struct agent_map_bot *b;
-	char *where = NULL, *odd;
+	char *odd;
 	int ret;
 
-	id->agent = xstrdup(agent);
-	ret = trusted_map_load(c, &map, &where);
+	*bot = NULL;
+	ret = trusted_map_load(c, map, where);
 	if (ret == 1) {
 		const char *ref = config_git(c, "raxx.trustedref");
 
@@ -254,30 +253,41 @@ static int settle_agent(struct raxx_config *c, struct identity *id,
 				 "agent map: set RAXX_BOT_MAP or git config "
 				 "raxx.botMap to the map's path, or commit %s on the "
 				 "branch %s points at (git fetch origin; git remote "
-				 "set-head origin --auto); or pin the bot with "
-				 "'git-credential-raxx --agent %s setup'", agent, src,
-				 MAP_IN_TREE, ref ? ref : DEFAULT_TRUSTED_REF, agent);
+				 "set-head origin --auto); or name the bot with --bot",
+				 agent, src, MAP_IN_TREE,
+				 ref ? ref : DEFAULT_TRUSTED_REF);
 	}
 	if (ret)
-		goto out;
-	if (!(b = agent_map_bot_of_agent(&map, agent))) {
-		ret = raxx_fail(RAXX_EUSAGE, "agent '%s' (from %s) is not listed in "
-				"the trusted agent map %s: add it under one bot",
-				agent, src, where);
-		goto out;
-	}
-	id->bot = xstrdup(b->name);
-	id->source = BOT_MAP;
-	id->source_text = xstrfmt("agent '%s' (from %s) in the map %s", agent,
-				  src, where);
-	copy_perms(id, b);
-	if ((odd = worktree_map_disagrees(c, agent, b->name))) {
+		return ret;
+	if (!(*bot = agent_map_bot_of_agent(map, agent)))
+		return raxx_fail(RAXX_EUSAGE, "agent '%s' (from %s) is not listed "
+				 "in the trusted agent map %s: add it under one bot",
+				 agent, src, *where);
+	if ((odd = worktree_map_disagrees(c, agent, (*bot)->name))) {
 		warning("%s; the trusted map %s says %s, which is used: the "
 			"working tree's copy is content, never configuration",
-			odd, where, b->name);
+			odd, *where, (*bot)->name);
 		free(odd);
 	}
-out:
+	return 0;
+}
+
+static int settle_agent(struct raxx_config *c, struct identity *id,
+			const char *agent, const char *src)
+{
+	struct agent_map map = AGENT_MAP_INIT;
+	const struct agent_map_bot *b;
+	char *where = NULL;
+	int ret;
+
+	id->agent = xstrdup(agent);
+	if (!(ret = trusted_agent_bot(c, agent, src, &map, &b, &where))) {
+		id->bot = xstrdup(b->name);
+		id->source = BOT_MAP;
+		id->source_text = xstrfmt("agent '%s' (from %s) in the map %s",
+					  agent, src, where);
+		copy_perms(id, b);
+	}
 	agent_map_release(&map);
 	free(where);
 	return ret;

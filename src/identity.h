@@ -82,6 +82,17 @@ void identity_forget(struct raxx_config *c);
 struct agent_map;
 int trusted_map_load(struct raxx_config *c, struct agent_map *m, char **where);
 
+/*
+ * agent's bot in the trusted map (src: where the agent was named, for
+ * messages): 0 with *bot pointing into *map (release it) and *where
+ * fresh, warning when the working tree's copy disagrees; else
+ * RAXX_EUSAGE (no trusted map, a broken one, the agent not listed).
+ */
+struct agent_map_bot;
+int trusted_agent_bot(struct raxx_config *c, const char *agent,
+		      const char *src, struct agent_map *map,
+		      const struct agent_map_bot **bot, char **where);
+
 /* The working-tree copy's path (fresh), or NULL outside a worktree. */
 char *worktree_map_path(const struct raxx_config *c);
 

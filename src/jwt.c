@@ -117,9 +117,21 @@ void jwt_key_free(struct jwt_key *k)
 	free(k);
 }
 
-static int app_id_ok(const char *s)
+int jwt_issuer_ok(const char *s)
 {
-	return *s && strspn(s, "0123456789") == strlen(s) && strlen(s) < 32;
+	size_t n = s ? strlen(s) : 0;
+
+	if (n && n < 32 && strspn(s, "0123456789") == n)
+		return 1;	/* the numeric App ID */
+	/* a client ID: "Iv1." and 16 hex digits, "Iv23" and letters/digits */
+	return n >= 6 && n <= 64 && !strncmp(s, "Iv", 2) &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		      "0123456789.") == n;
+}
+
+const char *jwt_issuer(const char *app_id, const char *client_id)
+{
+	return client_id && *client_id ? client_id : app_id;
 }
 
 char *jwt_sign(struct jwt_key *k, const char *app_id, time_t now)
@@ -132,9 +144,13 @@ char *jwt_sign(struct jwt_key *k, const char *app_id, time_t now)
 	size_t siglen = 0;
 	int ok;
 
-	if (!app_id_ok(app_id)) {
-		raxx_fail(RAXX_EAPPCRED, "APP_ID '%.40s' is not a number: store "
-			  "the App's numeric ID", app_id);
+	if (!jwt_issuer_ok(app_id)) {
+		char safe[48];
+
+		raxx_fail(RAXX_EAPPCRED, "the App JWT issuer '%s' is neither an App "
+			  "ID (a number) nor a client ID (Iv1..., Iv23...): store "
+			  "the App's ID in APP_ID, or its client ID in CLIENT_ID",
+			  sanitize(safe, sizeof(safe), app_id ? app_id : ""));
 		return NULL;
 	}
 	payload = xstrfmt("{\"iat\":%lld,\"exp\":%lld,\"iss\":\"%s\"}",

@@ -34,6 +34,9 @@ typedef int raxx_lazyload_off;
 #define curl_url_get raxx_hidden_curl_url_get
 #include <curl/curl.h>
 #undef curl_url_get
+#ifndef CURLOPTTYPE_BLOB	/* libcurl before 7.71.0 has no blob options */
+#define CURLOPTTYPE_BLOB 40000
+#endif
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>

@@ -50,6 +50,10 @@ static int check_keys(const struct vault_secrets *s, const char *bot)
 		if (!strcmp(required_keys[i], "INSTALLATION_ID") &&
 		    hints.len == had_hints)
 			continue;
+		/* a CLIENT_ID is the JWT issuer without APP_ID (jwt.h) */
+		if (!strcmp(required_keys[i], "APP_ID") &&
+		    jwt_issuer(NULL, vault_secrets_get(s, "CLIENT_ID")))
+			continue;
 		sb_addf(&missing, "%s%s", missing.len ? ", " : "", required_keys[i]);
 	}
 	if (missing.len)
@@ -119,7 +123,9 @@ int mint_installation_token(const struct mint_clients *mc,
 		ret = raxx_errcode();
 		goto out;
 	}
-	ret = mint_with_key(mc, rq, key, vault_secrets_get(&secrets, "APP_ID"),
+	ret = mint_with_key(mc, rq, key,
+			    jwt_issuer(vault_secrets_get(&secrets, "APP_ID"),
+				       vault_secrets_get(&secrets, "CLIENT_ID")),
 			    vault_secrets_get(&secrets, "INSTALLATION_ID"), path,
 			    out, installation_id);
 out:

@@ -370,30 +370,11 @@ static int bot_of_agent(struct run *r, const char *agent, char **bot)
 {
 	struct agent_map map = AGENT_MAP_INIT;
 	const struct agent_map_bot *b;
-	char *where = NULL, *odd;
-	int ret = trusted_map_load(r->c, &map, &where);
+	char *where = NULL;
+	int ret = trusted_agent_bot(r->c, agent, "setup --agent", &map, &b, &where);
 
-	if (ret == 1)
-		return raxx_fail(RAXX_EUSAGE, "setup: agent '%s' but no trusted agent "
-				 "map: set RAXX_BOT_MAP or git config raxx.botMap, "
-				 "or commit scripts/agents/agent_bot_map.yaml on the "
-				 "branch raxx.trustedRef names (default "
-				 "refs/remotes/origin/HEAD); or use --bot", agent);
-	if (ret)
-		goto out;
-	if (!(b = agent_map_bot_of_agent(&map, agent))) {
-		ret = raxx_fail(RAXX_EUSAGE, "setup: agent '%s' is not listed in the "
-				"trusted agent map %s: add it under one bot", agent,
-				where);
-		goto out;
-	}
-	*bot = xstrdup(b->name);
-	if ((odd = worktree_map_disagrees(r->c, agent, b->name))) {
-		warning("setup: %s; the trusted map %s says %s, which is used",
-			odd, where, b->name);
-		free(odd);
-	}
-out:
+	if (!ret)
+		*bot = xstrdup(b->name);
 	agent_map_release(&map);
 	free(where);
 	return ret;

@@ -24,7 +24,11 @@
 /* system headers first: banned.h must come after their definitions */
 #include "banned.h"
 
-#define RAXX_VERSION "0.1.0"
+/* The Makefile passes the version (src/version.sh); this is for a build
+ * without it: the next release, as src/version.sh --base prints it. */
+#ifndef RAXX_VERSION
+#define RAXX_VERSION "0.2.0"
+#endif
 
 enum raxx_code {
 	RAXX_OK = 0,

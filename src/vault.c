@@ -15,6 +15,7 @@ struct vault {
 	char *session;		/* secret */
 	time_t session_expires;
 	int logged_in;
+	long last_status;	/* of the last answer; 0: none came */
 };
 
 int vault_settings_from_env(struct vault_settings *s)
@@ -147,6 +148,22 @@ int vault_connections(const struct vault *v)
 	return http_client_connections(v->http);
 }
 
+long vault_last_status(const struct vault *v)
+{
+	return v ? v->last_status : 0;
+}
+
+/* http_request, remembering whether (and how) the vault answered. */
+static int vault_http(struct vault *v, const char *method, const char *url,
+		      const char *const *headers, const char *body,
+		      struct http_response *r)
+{
+	int ret = http_request(v->http, method, url, headers, body, r);
+
+	v->last_status = ret ? 0 : r->status;
+	return ret;
+}
+
 static int is_html(const struct http_response *r)
 {
 	return r->content_type && strstr(r->content_type, "html");
@@ -205,7 +222,7 @@ int vault_login(struct vault *v)
 	body = xstrdup(json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN));
 	json_put_wiped(req);
 	url = xstrfmt("%s/v1/auth/universal-auth/login", v->s->base);
-	ret = http_request(v->http, "POST", url, headers, body, &r);
+	ret = vault_http(v, "POST", url, headers, body, &r);
 	free_secret(body);
 	free(url);
 	if (ret)
@@ -245,6 +262,48 @@ out:
 	return ret;
 }
 
+/*
+ * Infisical versions (DESIGN.md): reads use v4. A vault that answers a v4
+ * route with Fastify's own 404 ("Route GET:/api/v4/secrets?... not
+ * found"), an older self-hosted server, is read through v3 raw
+ * (/v3/secrets/raw, workspaceId) for the rest of the process. A 404 about
+ * a folder, a secret or an environment is Infisical's own answer, with
+ * another message, and changes nothing.
+ */
+static int read_v3;
+
+int vault_read_api(void)
+{
+	return read_v3 ? 3 : 4;
+}
+
+/* Fastify's answer for a route the server does not have. */
+static int route_missing(const struct http_response *r)
+{
+	struct json_object *o;
+	const char *m;
+	int missing;
+
+	if (r->status != 404)
+		return 0;
+	o = json_parse(r->body.buf, r->body.len);
+	m = json_str(o, "message");
+	missing = m && !strncmp(m, "Route ", 6) && strstr(m, " not found");
+	json_object_put(o);
+	return missing;
+}
+
+/* After a v4 answer: 1 when it says there is no v4 here (now switched). */
+static int switched_to_v3(const struct http_response *r)
+{
+	if (read_v3 || !route_missing(r))
+		return 0;
+	read_v3 = 1;
+	trace("vault: no v4 routes here (HTTP 404 'Route ... not found'): reading "
+	      "through v3 raw for the rest of this process");
+	return 1;
+}
+
 static int fetch_once(struct vault *v, const char *path,
 		      struct http_response *r)
 {
@@ -253,15 +312,16 @@ static int fetch_once(struct vault *v, const char *path,
 	const char *headers[3];
 	int ret;
 
-	url = xstrfmt("%s/v4/secrets?projectId=%s&environment=%s&secretPath=%s"
+	url = xstrfmt("%s/%s?%s=%s&environment=%s&secretPath=%s"
 		      "&viewSecretValue=true&expandSecretReferences=true"
 		      "&recursive=false&include_imports=true&includeImports=true",
-		      v->s->base, proj, env, p);
+		      v->s->base, read_v3 ? "v3/secrets/raw" : "v4/secrets",
+		      read_v3 ? "workspaceId" : "projectId", proj, env, p);
 	auth = xstrfmt("Authorization: Bearer %s", v->session);
 	headers[0] = auth;
 	headers[1] = "Accept: application/json";
 	headers[2] = NULL;
-	ret = http_request(v->http, "GET", url, headers, NULL, r);
+	ret = vault_http(v, "GET", url, headers, NULL, r);
 	free_secret(auth);
 	free(url);
 	free(proj);
@@ -343,6 +403,8 @@ int vault_get_secrets(struct vault *v, const char *path,
 			goto out;
 		if ((ret = cf_refusal(v, &r, "vault fetch")))
 			goto out;
+		if (switched_to_v3(&r))
+			continue;
 		if (!relogged && session_refused(&r)) {
 			trace("vault: session refused (HTTP %ld), logging in again",
 			      r.status);
@@ -356,7 +418,10 @@ int vault_get_secrets(struct vault *v, const char *path,
 	if (r.status != 200) {
 		json_message(r.body.buf, r.body.len, msg, sizeof(msg));
 		ret = raxx_fail_http(r.status, RAXX_EVAULT, "vault fetch failed "
-				     "at %s: HTTP %ld%s%s: %s", path, r.status, *msg ? " " : "", msg,
+				     "at %s: HTTP %ld%s%s: %s", path, r.status,
+				     *msg ? " " : "", msg,
+				     route_missing(&r) ? "check INFISICAL_HOST: it "
+				     "serves neither v4 nor v3 secrets" :
 				r.status == 404 ? "check INFISICAL_PATH_PREFIX, "
 				"INFISICAL_ENV and that the folder exists" :
 				r.status == 403 ? "grant the identity read access "
@@ -422,7 +487,7 @@ static int authed_request(struct vault *v, const char *method, const char *url,
 		if (body)
 			headers[n++] = "Content-Type: application/json";
 		headers[n] = NULL;
-		ret = http_request(v->http, method, url, headers, body, r);
+		ret = vault_http(v, method, url, headers, body, r);
 		free_secret(auth);
 		if (ret || (ret = cf_refusal(v, r, what)))
 			return ret;
@@ -462,7 +527,7 @@ static int not_found(const struct http_response *r)
 	if (r->status != 404)
 		return 0;
 	json_message(r->body.buf, r->body.len, msg, sizeof(msg));
-	return !strstr(msg, "Environment with slug");
+	return !strstr(msg, "Environment with slug") && !route_missing(r);
 }
 
 static int says_exists(const struct http_response *r)
@@ -498,20 +563,25 @@ int vault_get_secret(struct vault *v, const char *path, const char *name,
 	struct http_response r = HTTP_RESPONSE_INIT;
 	struct json_object *o, *sec;
 	char *proj = http_escape(v->s->project_id), *env = http_escape(v->s->environment);
-	char *p = http_escape(path), *n = http_escape(name), *url;
+	char *p = http_escape(path), *n = http_escape(name), *url = NULL;
 	const char *val;
 	int ret;
 
 	*value = NULL;
-	url = xstrfmt("%s/v4/secrets/%s?projectId=%s&environment=%s&secretPath=%s"
-		      "&type=shared&viewSecretValue=true&expandSecretReferences=false"
-		      "&include_imports=false&includeImports=false", v->s->base, n,
-		      proj, env, p);
+	do {
+		free(url);
+		url = xstrfmt("%s/%s/%s?%s=%s&environment=%s&secretPath=%s"
+			      "&type=shared&viewSecretValue=true"
+			      "&expandSecretReferences=false&include_imports=false"
+			      "&includeImports=false", v->s->base,
+			      read_v3 ? "v3/secrets/raw" : "v4/secrets", n,
+			      read_v3 ? "workspaceId" : "projectId", proj, env, p);
+		ret = authed_request(v, "GET", url, NULL, "vault read", &r);
+	} while (!ret && switched_to_v3(&r));
 	free(proj);
 	free(env);
 	free(p);
 	free(n);
-	ret = authed_request(v, "GET", url, NULL, "vault read", &r);
 	free(url);
 	if (ret)
 		goto out;

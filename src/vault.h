@@ -9,6 +9,10 @@
  *   POST {base}/v1/auth/universal-auth/login  {"clientId","clientSecret"}
  *   GET  {base}/v4/secrets?projectId&environment&secretPath&...
  *
+ * A vault without v4 (an older self-hosted one: a v4 route answers
+ * Fastify's 404 "Route GET:/api/v4/... not found") is read through v3 raw,
+ * /v3/secrets/raw[/{name}]?workspaceId&..., for the rest of the process.
+ *
  * base is INFISICAL_HOST with "/api" appended unless it already ends so.
  * With both CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET set, every
  * request carries the Cloudflare Access headers; one alone is ignored
@@ -64,6 +68,10 @@ void vault_set_session(struct vault *v, const char *token, time_t expires);
 const char *vault_session(const struct vault *v, time_t *expires);
 int vault_logged_in(const struct vault *v);	/* a login happened here */
 
+/* The HTTP status of the vault's last answer; 0 when the last request
+ * got none (unreachable, TLS failure, timeout) or v is NULL. */
+long vault_last_status(const struct vault *v);
+
 /* Log in now (also done on demand). Returns 0 or RAXX_EVAULT. */
 int vault_login(struct vault *v);
 
@@ -81,20 +89,25 @@ int vault_parse_secrets(const char *body, size_t len, const char *path,
 const char *vault_secrets_get(const struct vault_secrets *s, const char *key);
 void vault_secrets_release(struct vault_secrets *s);
 
+/* The secrets API this process reads with: 4, or 3 once a vault
+ * without v4 routes answered. */
+int vault_read_api(void);
+
 /* Requests and connections so far (for traces and measurements). */
 int vault_requests(const struct vault *v);
 int vault_connections(const struct vault *v);
 
 /*
- * Single secrets and folders (handoff.c): reads through v4, writes through
- * v3 raw (as Infisical's CLI does: older self-hosted servers have them),
- * folders through v2. Each logs in when there is no session and once more
+ * Single secrets and folders (handoff.c): reads through v4 (or v3 raw, as
+ * above), writes through v3 raw (as Infisical's CLI does: older
+ * self-hosted servers have them), folders through v2. Each logs in when there is no session and once more
  * when the vault refuses the session, as vault_get_secrets does. path is
  * a folder ("/MooseQuest/handoffs/fix-login"); values are never traced.
  */
 
-/* GET /v4/secrets/{name}: 0 with *value (fresh, wipe with free_secret),
- * 1 when the vault has no such secret or folder (404), else RAXX_EVAULT. */
+/* GET /v4/secrets/{name} (or /v3/secrets/raw/{name}): 0 with *value
+ * (fresh, wipe with free_secret), 1 when the vault has no such secret or
+ * folder (404), else RAXX_EVAULT. */
 int vault_get_secret(struct vault *v, const char *path, const char *name,
 		     char **value);
 

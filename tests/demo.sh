@@ -3,14 +3,24 @@
 # a fake Infisical vault and a fake GitHub over real TLS on 127.0.0.1,
 # a token minted from the vault's App secrets, and a real git push as the
 # bot. Nothing leaves this machine.
+#
+# The program is the one built here, or RAXX_DEMO_PROGRAM (an installed
+# one: RAXX_DEMO_PROGRAM=/usr/bin/git-credential-raxx sh tests/demo.sh).
 set -u
 TEST_DIR=$(cd "$(dirname "$0")" && pwd)
 TRASH="$TEST_DIR/trash.demo"
 BUILD_DIR=$(cd "$TEST_DIR/.." && pwd)
+PROGRAM=${RAXX_DEMO_PROGRAM:-$BUILD_DIR/git-credential-raxx}
+case $PROGRAM in
+*/git-credential-raxx) ;;
+*) echo "demo: RAXX_DEMO_PROGRAM must name a git-credential-raxx" >&2; exit 64 ;;
+esac
+[ -x "$PROGRAM" ] || { echo "demo: $PROGRAM: not an executable" >&2; exit 1; }
 rm -rf "$TRASH" && mkdir -p "$TRASH/home" && cd "$TRASH" || exit 1
 export HOME="$TRASH/home" GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL="$TRASH/home/.gitconfig"
 export GIT_TERMINAL_PROMPT=0 RAXX_CACHE_DIR="$TRASH/cache" RAXX_STATE_DIR="$TRASH/state"
-export PATH="$BUILD_DIR:$PATH"
+# git finds the helper `raxx` as git-credential-raxx in PATH
+export PATH="$(cd "$(dirname "$PROGRAM")" && pwd):$PATH"
 unset XDG_RUNTIME_DIR RAXX_BOT RAXX_AGENT GH_TOKEN
 . "$TEST_DIR/lib/stack.sh"
 trap stop_stack EXIT
@@ -20,6 +30,8 @@ if [ -t 1 ]; then bold='\033[1m' plain='\033[0m'; else bold= plain=; fi
 step() { printf "\n${bold}==> %s${plain}\n" "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 fail() { printf '\ndemo failed: %s\n' "$*" >&2; exit 1; }
+
+echo "program: $(command -v git-credential-raxx) ($(git-credential-raxx --version))"
 
 step "1. Start a throwaway CA, a fake Infisical vault and a fake GitHub (TLS, 127.0.0.1)"
 start_stack || fail "the fake stack did not start"

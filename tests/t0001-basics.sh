@@ -3,9 +3,55 @@
 # make install / uninstall.
 . "$(dirname "$0")/lib/test-lib.sh"
 
-test_expect_success '--version names the program and version' '
+test_expect_success '--version names the program and the version it was built as' '
 	git-credential-raxx --version >out &&
-	grep -E "^git-credential-raxx [0-9]+\.[0-9]+\.[0-9]+$" out
+	grep -E "^git-credential-raxx [0-9]+\.[0-9]+\.[0-9]+([-+~][0-9A-Za-z.+~-]+)?$" out &&
+	echo "git-credential-raxx $(sh "$BUILD_DIR/src/version.sh")" >expect &&
+	test_cmp expect out
+'
+
+# src/version.sh in a repository of its own: tags, commits, changes, and
+# the VERSION file of a tarball
+version_repo() {
+	rm -rf vr && mkdir -p vr/src && cp "$BUILD_DIR/src/version.sh" vr/src/ &&
+	git init -q vr && echo a >vr/f &&
+	git -C vr add . && git -C vr commit -q -m one
+}
+
+test_expect_success 'version: BASE-dev-N-gHASH before the first tag, -dirty with changes' '
+	version_repo &&
+	base=$(sh vr/src/version.sh --base) &&
+	h=$(git -C vr rev-parse --short HEAD) &&
+	test "$(sh vr/src/version.sh)" = "$base-dev-1-g$h" &&
+	test "$(sh vr/src/version.sh --deb)" = "$base~dev.1.g$h" &&
+	echo b >vr/f &&
+	test "$(sh vr/src/version.sh)" = "$base-dev-1-g$h-dirty" &&
+	grep -F "#define RAXX_VERSION \"$base\"" "$BUILD_DIR/src/util.h"
+'
+
+test_expect_success 'version: X.Y.Z at tag vX.Y.Z, git describe after it' '
+	version_repo &&
+	git -C vr tag v1.2.3 &&
+	test "$(sh vr/src/version.sh)" = 1.2.3 &&
+	test "$(sh vr/src/version.sh --deb)" = 1.2.3 &&
+	git -C vr commit -q --allow-empty -m two &&
+	h=$(git -C vr rev-parse --short HEAD) &&
+	test "$(sh vr/src/version.sh)" = "1.2.3-1-g$h" &&
+	test "$(sh vr/src/version.sh --deb)" = "1.2.3+1.g$h" &&
+	if test_have dpkg; then
+		dpkg --compare-versions "1.2.3+1.g$h" gt 1.2.3 &&
+		dpkg --compare-versions 1.2.4~dev.9.gabc lt 1.2.4
+	fi
+'
+
+test_expect_success 'version: a VERSION file wins, and a tarball inside another repository ignores it' '
+	version_repo &&
+	mkdir -p vr/dist/t/src && cp vr/src/version.sh vr/dist/t/src/ &&
+	test "$(sh vr/dist/t/src/version.sh)" = "$(sh vr/src/version.sh --base)-unknown" &&
+	echo 2.0.0 >vr/dist/t/VERSION &&
+	test "$(sh vr/dist/t/src/version.sh)" = 2.0.0 &&
+	echo "2.0.0 junk;rm" >vr/dist/t/VERSION &&
+	test "$(sh vr/dist/t/src/version.sh)" = "$(sh vr/src/version.sh --base)-unknown"
 '
 
 test_expect_success '--help lists the actions on stdout, exit 0' '
@@ -69,6 +115,35 @@ test_expect_success 'make install and uninstall honour PREFIX and DESTDIR' '
 	test ! -e dest/opt/raxx/share/man/man1/git-credential-raxx.1 &&
 	test ! -e dest/opt/raxx/share/git-credential-raxx
 '
+
+# only in this project's own checkout (a tarball unpacked inside another
+# repository has none)
+top=$(git -C "$BUILD_DIR" rev-parse --show-toplevel 2>/dev/null) &&
+	top=$(cd "$top" && pwd -P)
+if [ "$top" = "$(cd "$BUILD_DIR" && pwd -P)" ]; then
+test_expect_success 'make dist: a tarball with a VERSION file that builds without git' '
+	make -s -C "$BUILD_DIR" dist DISTDIR="$TRASH/dist" >dist.out &&
+	v=$(make -s -C "$BUILD_DIR" version) &&
+	tarball="$TRASH/dist/git-credential-raxx-$v.tar.gz" &&
+	test_grep -F "$tarball sha256 " dist.out &&
+	mkdir unpacked && gzip -dc "$tarball" | (cd unpacked && tar -xf -) &&
+	top="unpacked/git-credential-raxx-$v" &&
+	echo "$v" >expect && test_cmp expect "$top/VERSION" &&
+	for f in LICENSE Makefile README.md man/git-credential-raxx.1 src/version.sh \
+		 debian/control debian/rules; do
+		test -f "$top/$f" || { echo "no $f"; exit 1; }
+	done &&
+	test ! -e "$top/.git" &&
+	make -s -C "$top" version >got &&
+	test_cmp expect got &&
+	make -s -C "$top" >build.out 2>&1 &&
+	"$top/git-credential-raxx" --version >got &&
+	echo "git-credential-raxx $v" >expect &&
+	test_cmp expect got
+'
+else
+	test_skip 'make dist' 'not a git checkout'
+fi
 
 test_expect_success 'core dumps are off' '
 	if test -r /proc/self/status; then

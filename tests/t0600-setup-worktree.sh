@@ -101,8 +101,8 @@ test_expect_success 'setup makes the worktree the bot'"'"'s, in its own config' 
 
 test_expect_success 'the user id is remembered: 0600 file in a 0700 state directory' '
 	f=$(ls "$RAXX_STATE_DIR"/user-id.raxx-dev-bot.*) &&
-	test "$(stat -c %a "$f")" = 600 &&
-	test "$(stat -c %a "$RAXX_STATE_DIR")" = 700 &&
+	test "$(file_mode "$f")" = 600 &&
+	test "$(file_mode "$RAXX_STATE_DIR")" = 700 &&
 	grep -x "api=$RAXX_GITHUB_API" "$f" &&
 	grep -x "login=raxx-dev-bot\[bot\]" "$f" &&
 	grep -x "id=190001" "$f"
@@ -314,7 +314,7 @@ test_expect_success 'usage errors: outside a worktree, both --bot and --agent, n
 	(cd wt-other && test_expect_code 64 git-credential-raxx setup 2>../err.u3) &&
 	test_grep "which bot" err.u3 &&
 	(cd wt-other && test_expect_code 64 git-credential-raxx --agent nobody setup 2>../err.u4) &&
-	test_grep "agent .nobody. is not listed in" err.u4 &&
+	test_grep "agent .nobody. (from setup --agent) is not listed in" err.u4 &&
 	test_expect_code 64 git-credential-raxx setup --frob 2>err.u5 &&
 	test_grep "setup: unknown option .--frob." err.u5 &&
 	git-credential-raxx help setup >out.help &&

@@ -37,8 +37,8 @@ test_expect_success '--repo: minted with the discovered installation, warning na
 
 test_expect_success 'the discovered id is remembered: 0600 file in a 0700 state directory' '
 	f=$(memory) && test -n "$f" &&
-	test "$(stat -c %a "$RAXX_STATE_DIR")" = 700 &&
-	test "$(stat -c %a "$f")" = 600 &&
+	test "$(file_mode "$RAXX_STATE_DIR")" = 700 &&
+	test "$(file_mode "$f")" = 600 &&
 	python3 -c "
 import json, sys
 d = json.load(open(sys.argv[1]))

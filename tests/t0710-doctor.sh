@@ -42,7 +42,7 @@ test_expect_success 'a healthy worktree: every check PASS but git 2.39 (WARN) an
 	doctor_in wt &&
 	rc_is 0 &&
 	for c in infisical-env vault-login bot bot-secrets app-key installation mint \
-		fallback cache-dir state-dir clock author helper-chain
+		fallback fallbacks cache-dir state-dir clock author helper-chain
 	do
 		line PASS "$c" || exit 1
 	done &&
@@ -50,7 +50,7 @@ test_expect_success 'a healthy worktree: every check PASS but git 2.39 (WARN) an
 	line WARN git-version &&
 	test_grep "git 2.39.5 ignores password_expiry_utc" doctor.out &&
 	test_grep "fix: upgrade git to 2.41 or later" doctor.out &&
-	test_grep "^doctor: 13 PASS, 1 WARN, 0 FAIL, 1 SKIP$" doctor.out &&
+	test_grep "^doctor: 14 PASS, 1 WARN, 0 FAIL, 1 SKIP$" doctor.out &&
 	test_grep "installation 4711 on raxx-app" doctor.out &&
 	test_grep -F "commits here are authored by $BOTNAME <$BOTMAIL>" doctor.out
 '

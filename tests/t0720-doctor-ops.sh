@@ -27,24 +27,26 @@ HK=$(new_heroku_key ops@raxx.example) &&
 GHPAT="ghp_$(random_secret)" &&
 set_operator_pat "$GHPAT" || { echo "Bail out! could not make the credentials"; exit 1; }
 
-test_expect_success 'nothing anywhere and no keychain tool: four SKIPs, exit 0, never all-PASS' '
+test_expect_success 'nothing anywhere and no keychain tool: four FAILs (mode D), exit 1, never all-PASS' '
 	ops &&
-	rc_is 0 &&
-	for k in $OPS; do line SKIP "$k" || exit 1; done &&
+	rc_is 1 &&
+	for k in $OPS; do line FAIL "$k" || exit 1; done &&
 	test_grep "not in the environment, and no keychain tool (secret-tool) here" doctor.out &&
+	test_grep "fix: store it once: secret-tool store --label=raxx-heroku-api-key service raxx-heroku-api-key (it reads the value from stdin); or export HEROKU_API_KEY (no current value: rotate via docs/ops/runbooks/rotation/heroku-platform-token.md)" doctor.out &&
 	test_grep "^ops: last run with all 4 operator credentials PASS: never$" doctor.out &&
 	test -z "$(last_pass)"
 '
 
 install_keychain_stub
 
-test_expect_success 'nothing in the environment or the keychain: SKIP naming the runbook service' '
+test_expect_success 'nothing in the environment or the keychain: FAIL (mode D) naming the runbook service' '
 	ops &&
-	rc_is 0 &&
-	test_grep "CLOUDFLARE_ACCESS_MGMT_TOKEN.*not in the environment or the keychain (service raxx-cf-access-mgmt-token)" doctor.out &&
-	test_grep "CF_WORKER_DEPLOY.*(service raxx-cf-worker-deploy-token)" doctor.out &&
-	test_grep "HEROKU_API_KEY.*(service raxx-heroku-api-key)" doctor.out &&
-	test_grep "GITHUB_API_SECRETS_TOKEN.*(service raxx-github-api-secrets-token)" doctor.out
+	rc_is 1 &&
+	test_grep "^\[FAIL\] CLOUDFLARE_ACCESS_MGMT_TOKEN.*not in the environment or the keychain (service raxx-cf-access-mgmt-token)" doctor.out &&
+	test_grep "^\[FAIL\] CF_WORKER_DEPLOY.*(service raxx-cf-worker-deploy-token)" doctor.out &&
+	test_grep "^\[FAIL\] HEROKU_API_KEY.*(service raxx-heroku-api-key)" doctor.out &&
+	test_grep "^\[FAIL\] GITHUB_API_SECRETS_TOKEN.*(service raxx-github-api-secrets-token)" doctor.out &&
+	test_grep "fix: store it once: secret-tool store --label=raxx-github-api-secrets-token service raxx-github-api-secrets-token" doctor.out
 '
 
 test_expect_success 'all four from the environment: PASS, redacted to first and last 4, time recorded' '
@@ -59,10 +61,23 @@ test_expect_success 'all four from the environment: PASS, redacted to first and 
 	stamp=$(last_pass) &&
 	echo "$stamp" | grep -E "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$" &&
 	test_grep "^ops: last run with all 4 operator credentials PASS: $stamp$" doctor.out &&
-	test "$(stat -c %a "$RAXX_STATE_DIR/doctor-ops.last-pass")" = 600 &&
+	test "$(file_mode "$RAXX_STATE_DIR/doctor-ops.last-pass")" = 600 &&
 	test "$(count_requests cloudflare GET /client/v4/user/tokens/verify 200)" = 2 &&
 	test "$(count_requests heroku GET /account 200)" = 1 &&
 	test "$(count_requests github GET /api/v3/user 200)" = 1
+'
+
+test_expect_success 'mode D: one credential nowhere FAILs alone, the three others PASS' '
+	before=$(last_pass) &&
+	CLOUDFLARE_ACCESS_MGMT_TOKEN=$CF_MGMT CF_WORKER_DEPLOY=$CF_DEPLOY \
+	GITHUB_API_SECRETS_TOKEN=$GHPAT ops &&
+	rc_is 1 &&
+	line FAIL HEROKU_API_KEY &&
+	test_grep "^doctor: .* 1 FAIL" doctor.out &&
+	for k in CLOUDFLARE_ACCESS_MGMT_TOKEN CF_WORKER_DEPLOY GITHUB_API_SECRETS_TOKEN; do
+		line PASS "$k" || exit 1
+	done &&
+	test "$(last_pass)" = "$before"
 '
 
 test_expect_success 'from the keychain under the runbook'"'"'s service names' '
@@ -179,6 +194,40 @@ test_expect_success 'GitHub FAIL: a bad PAT (401), an installation token (403)' 
 	line FAIL GITHUB_API_SECRETS_TOKEN &&
 	test_grep "this is an installation token, not a personal access token" doctor.out &&
 	! grep -F "$(cat out.inst)" doctor.out doctor.err
+'
+
+test_expect_success 'GitHub PAT expiry: PASS with the date; WARN within 14 days; FAIL once expired' '
+	now=$(date +%s) &&
+	far="ghp_$(random_secret)" && set_operator_pat "$far" $((now + 40 * 86400)) &&
+	GITHUB_API_SECRETS_TOKEN=$far ops &&
+	rc_is 0 &&
+	line PASS GITHUB_API_SECRETS_TOKEN &&
+	test_grep "(redacted $(redacted "$far"), from the environment): user operator, expires [0-9T:-]*Z (in [34][09] days)" doctor.out &&
+	soon="github_pat_$(random_secret)" && set_operator_pat "$soon" $((now + 10 * 86400 + 60)) &&
+	GITHUB_API_SECRETS_TOKEN=$soon ops &&
+	rc_is 0 &&
+	line WARN GITHUB_API_SECRETS_TOKEN &&
+	test_grep "user operator, but the token expires [0-9T:-]*Z (in 10 days)" doctor.out &&
+	test_grep "fix: rotate via docs/ops/runbooks/rotation/github-pat.md, then update GITHUB_API_SECRETS_TOKEN" doctor.out &&
+	hours="github_pat_$(random_secret)" && set_operator_pat "$hours" $((now + 5 * 3600 + 60)) &&
+	keychain_put raxx-github-api-secrets-token "$hours" &&
+	test_when_finished "keychain_put raxx-github-api-secrets-token \"$GHPAT\"" &&
+	ops &&
+	line WARN GITHUB_API_SECRETS_TOKEN &&
+	test_grep "but the token expires [0-9T:-]*Z (in 5 h)" doctor.out &&
+	test_grep "then store the new value: secret-tool store --label=raxx-github-api-secrets-token" doctor.out &&
+	gone="github_pat_$(random_secret)" && set_operator_pat "$gone" $((now - 60)) &&
+	GITHUB_API_SECRETS_TOKEN=$gone ops &&
+	rc_is 1 &&
+	line FAIL GITHUB_API_SECRETS_TOKEN &&
+	test_grep "HTTP 401 (invalid or expired): Bad credentials" doctor.out &&
+	! grep -F -e "$far" -e "$soon" -e "$hours" -e "$gone" doctor.out doctor.err
+'
+
+test_expect_success 'a PAT without an expiry: PASS, no date' '
+	GITHUB_API_SECRETS_TOKEN=$GHPAT ops &&
+	line PASS GITHUB_API_SECRETS_TOKEN &&
+	test_grep "from the environment): user operator$" doctor.out
 '
 
 test_expect_success 'a service that does not answer: FAIL naming it; a hung one is cut at --max-time' '

@@ -15,6 +15,9 @@ Config (JSON, re-read on every request):
                    "repository_selection"?: "all"|"selected"}}}}
   users         {"login": id, ...}            (e.g. "raxx-dev-bot[bot]": 4242)
   pats          {"<sha256 hex of a PAT>": "operator-login"}
+  pat_expiry    {"<sha256 hex of a PAT>": UNIX_SECONDS}: a PAT with an expiry
+                gets GitHub-Authentication-Token-Expiration ("2026-12-10
+                12:00:00 UTC") on every API answer, and 401 once expired
   repos_root    directory of bare repos, repos_root/OWNER/REPO.git
   behavior      {"access_tokens": ok|401|403|404|422|429|500|502|badjson|
                    redirect|newline-token|badchar-token|no-expiry|
@@ -24,6 +27,24 @@ Config (JSON, re-read on every request):
                    "users", "user", "repos", "installation_repositories",
                    "rate_limit", "revoke", "git",
                  "fail_times": N or {key: N}, "fail_id": any}
+  renames       {"old-org": "new-org", "old-org/repo": "new-org/repo"}: a
+                renamed organization or repository. REST calls under
+                /repos/OLD/REPO/... answer 301 with Location (and "url")
+                {api}/repositories/{id}/..., as GitHub does; git smart-HTTP
+                to /OLD/REPO.git/info/refs answers 301 to the new name
+  redirect_location  a Location to send instead (absolute or relative),
+                e.g. another origin, for tests of what must not be followed
+  redirect_status    301 (default), or 302, 307, 308
+  repos_selection  what GET /installation/repositories says in
+                repository_selection: "token" (default: "selected" for a
+                narrowed token), "installation" (the installation's own,
+                e.g. "all"), or "absent" (GitHub does not promise the field)
+  repos_extra   ["owner/repo", ...] also listed there for any token: a token
+                that reaches more than it was narrowed to, for tests
+  log_bodies    true: log the JSON request and response bodies of REST calls
+                ("request_json", "response_json"; every "token" value
+                replaced by a dummy of the same shape), for the check against
+                GitHub's description (tests/openapi/validate.py)
   clock_offset  seconds added to this server's clock (Date header, JWT checks,
                 expires_at)
   token_ttl     installation token lifetime, s (default 3600)
@@ -92,6 +113,16 @@ def is_num(v):
 def num_id(s, mod=10 ** 8):
     """A stable numeric id for names that have none in the config."""
     return int(hashlib.sha256(s.lower().encode()).hexdigest()[:12], 16) % mod + 1000
+
+
+def redact_tokens(o):
+    """Every "token" value replaced by a dummy of the same type and shape."""
+    if isinstance(o, dict):
+        return {k: ("ghs_" + "0" * 36 if k == "token" and isinstance(v, str) else redact_tokens(v))
+                for k, v in o.items()}
+    if isinstance(o, list):
+        return [redact_tokens(v) for v in o]
+    return o
 
 
 class JwtError(Exception):
@@ -281,6 +312,9 @@ class GitHubHandler(fakelib.FakeHandler):
         sha = sha256_hex(secret)
         pats = cfg.get("pats") or {}
         if sha in pats:
+            exp = (cfg.get("pat_expiry") or {}).get(sha)
+            if is_num(exp) and self.now() >= exp:
+                return "bad", "expired-pat"
             return "pat", pats[sha]
         rec = self.tokens_view().get(sha)
         if rec is None:
@@ -363,19 +397,43 @@ class GitHubHandler(fakelib.FakeHandler):
 
     # -- object shapes
 
+    # Shapes as GitHub's description has them (tests/openapi/github-rest.json:
+    # simple-user, public-user, github-app, installation, repository);
+    # tests/t0150-github-openapi.sh checks every answer against it.
+
     def account_obj(self, cfg, login, typ="Organization"):
         users = cfg.get("users") or {}
         uid = users.get(login) if is_int(users.get(login)) else num_id(login)
-        return {"login": login, "id": uid, "node_id": "O_%d" % uid, "type": typ,
-                "url": "%s/users/%s" % (self.api_base(), login),
-                "html_url": "%s/%s" % (self.host_base(), login), "site_admin": False}
+        api = "%s/users/%s" % (self.api_base(), login)
+        return {"login": login, "id": uid, "node_id": "O_%d" % uid,
+                "avatar_url": "%s/avatars/u/%d" % (self.host_base(), uid), "gravatar_id": "",
+                "url": api, "html_url": "%s/%s" % (self.host_base(), login),
+                "followers_url": api + "/followers", "following_url": api + "/following{/other_user}",
+                "gists_url": api + "/gists{/gist_id}", "starred_url": api + "/starred{/owner}{/repo}",
+                "subscriptions_url": api + "/subscriptions", "organizations_url": api + "/orgs",
+                "repos_url": api + "/repos", "events_url": api + "/events{/privacy}",
+                "received_events_url": api + "/received_events", "type": typ,
+                "user_view_type": "public", "site_admin": False}
+
+    def user_obj(self, cfg, login, typ):
+        """GET /users/{login}, GET /user: the public profile."""
+        o = self.account_obj(cfg, login, typ)
+        o.update({"name": None, "company": None, "blog": "", "location": None, "email": None,
+                  "hireable": None, "bio": None, "twitter_username": None, "public_repos": 0,
+                  "public_gists": 0, "followers": 0, "following": 0,
+                  "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"})
+        return o
+
+    def client_id(self, app_id, app):
+        slug = app.get("slug", "app-%s" % app_id)
+        return app.get("client_id", "Iv1.%016x" % num_id(slug, 2 ** 63))
 
     def app_obj(self, cfg, app_id, app):
         insts = app.get("installations") or {}
         owner = next(iter(insts.values()), {}).get("account", "raxx-app")
         slug = app.get("slug", "app-%s" % app_id)
         return {"id": int(app_id) if app_id.isdigit() else app_id, "slug": slug,
-                "node_id": "A_%s" % app_id, "client_id": app.get("client_id", "Iv1.%016x" % num_id(slug, 2 ** 63)),
+                "node_id": "A_%s" % app_id, "client_id": self.client_id(app_id, app),
                 "owner": self.account_obj(cfg, owner), "name": app.get("name", slug),
                 "description": "", "external_url": "https://example.invalid/%s" % slug,
                 "html_url": "%s/apps/%s" % (self.host_base(), slug),
@@ -390,7 +448,7 @@ class GitHubHandler(fakelib.FakeHandler):
         base = self.api_base()
         return {"id": int(inst_id) if str(inst_id).isdigit() else inst_id, "account": a,
                 "app_id": int(app_id) if app_id.isdigit() else app_id,
-                "app_slug": app.get("slug", ""), "client_id": app.get("client_id"),
+                "app_slug": app.get("slug", ""), "client_id": self.client_id(app_id, app),
                 "target_id": a["id"], "target_type": a["type"],
                 "repository_selection": inst.get("repository_selection", "all"),
                 "permissions": app.get("permissions") or {}, "events": [],
@@ -413,17 +471,71 @@ class GitHubHandler(fakelib.FakeHandler):
             pass
         return "main"
 
+    def listed_inst_obj(self, cfg, app_id, app, inst_id, inst):
+        """An installation as GET /app/installations describes it: no
+        client_id, and an account that is the user and enterprise shapes
+        at once (allOf in GitHub's description, as published)."""
+        o = self.inst_obj(cfg, app_id, app, inst_id, inst)
+        del o["client_id"]
+        a = o["account"]
+        del a["user_view_type"]
+        a.update({"name": a["login"], "slug": a["login"].lower(),
+                  "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"})
+        return o
+
     def repo_obj(self, cfg, full, perms=None):
         owner, name = full.split("/", 1)
         o = self.account_obj(cfg, owner)
         push = perms is None or PERM_LEVEL.get((perms or {}).get("contents"), 0) >= 2
-        return {"id": num_id(full), "node_id": "R_%d" % num_id(full), "name": name, "full_name": full,
-                "private": True, "owner": o, "visibility": "private",
-                "html_url": "%s/%s" % (self.host_base(), full),
-                "clone_url": "%s/%s.git" % (self.host_base(), full),
-                "url": "%s/repos/%s" % (self.api_base(), full),
-                "default_branch": self.default_branch(cfg, full),
-                "permissions": {"admin": False, "maintain": False, "push": push, "triage": push, "pull": True}}
+        api = "%s/repos/%s" % (self.api_base(), full)
+        host = self.host_base().split("://", 1)[1]
+        r = {"id": num_id(full), "node_id": "R_%d" % num_id(full), "name": name, "full_name": full,
+             "private": True, "owner": o, "visibility": "private", "description": None, "fork": False,
+             "html_url": "%s/%s" % (self.host_base(), full), "url": api,
+             "clone_url": "%s/%s.git" % (self.host_base(), full),
+             "git_url": "git://%s/%s.git" % (host, full), "ssh_url": "git@%s:%s.git" % (host, full),
+             "svn_url": "%s/%s" % (self.host_base(), full), "mirror_url": None, "homepage": None,
+             "language": None, "license": None, "size": 0, "default_branch": self.default_branch(cfg, full),
+             "forks": 0, "forks_count": 0, "open_issues": 0, "open_issues_count": 0, "watchers": 0,
+             "watchers_count": 0, "stargazers_count": 0, "has_issues": True, "has_projects": True,
+             "has_wiki": False, "has_pages": False, "has_downloads": True, "archived": False,
+             "disabled": False, "pushed_at": "2024-01-01T00:00:00Z",
+             "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z",
+             "permissions": {"admin": False, "maintain": False, "push": push, "triage": push, "pull": True}}
+        for k, tail in (("archive_url", "/{archive_format}{/ref}"), ("assignees_url", "/assignees{/user}"),
+                        ("blobs_url", "/git/blobs{/sha}"), ("branches_url", "/branches{/branch}"),
+                        ("collaborators_url", "/collaborators{/collaborator}"),
+                        ("comments_url", "/comments{/number}"), ("commits_url", "/commits{/sha}"),
+                        ("compare_url", "/compare/{base}...{head}"), ("contents_url", "/contents/{+path}"),
+                        ("contributors_url", "/contributors"), ("deployments_url", "/deployments"),
+                        ("downloads_url", "/downloads"), ("events_url", "/events"), ("forks_url", "/forks"),
+                        ("git_commits_url", "/git/commits{/sha}"), ("git_refs_url", "/git/refs{/sha}"),
+                        ("git_tags_url", "/git/tags{/sha}"), ("hooks_url", "/hooks"),
+                        ("issue_comment_url", "/issues/comments{/number}"),
+                        ("issue_events_url", "/issues/events{/number}"), ("issues_url", "/issues{/number}"),
+                        ("keys_url", "/keys{/key_id}"), ("labels_url", "/labels{/name}"),
+                        ("languages_url", "/languages"), ("merges_url", "/merges"),
+                        ("milestones_url", "/milestones{/number}"),
+                        ("notifications_url", "/notifications{?since,all,participating}"),
+                        ("pulls_url", "/pulls{/number}"), ("releases_url", "/releases{/id}"),
+                        ("stargazers_url", "/stargazers"), ("statuses_url", "/statuses/{sha}"),
+                        ("subscribers_url", "/subscribers"), ("subscription_url", "/subscription"),
+                        ("tags_url", "/tags"), ("teams_url", "/teams"), ("trees_url", "/git/trees{/sha}")):
+            r[k] = api + tail
+        return r
+
+    def pat_expiry_headers(self, cfg):
+        """GitHub tells a PAT with an expiry when it expires, on every answer."""
+        h = self.header("Authorization") or ""
+        scheme, _, val = h.partition(" ")
+        if scheme.lower() not in ("bearer", "token") or not val.strip():
+            return []
+        sha = sha256_hex(val.strip())
+        exp = (cfg.get("pat_expiry") or {}).get(sha)
+        if sha not in (cfg.get("pats") or {}) or not is_num(exp):
+            return []
+        return [("GitHub-Authentication-Token-Expiration",
+                 time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(exp)))]
 
     # -- routing
 
@@ -433,8 +545,9 @@ class GitHubHandler(fakelib.FakeHandler):
             if not (self.header("User-Agent") or "").strip():
                 return self.gh_err(403, MSG_UA, note="no-user-agent")
             r = self.route_api(cfg, [unquote(s) for s in p[len("/api/"):].split("/")])
-            if r == "hung":
+            if r == "hung" or r is None:
                 return None
+            r.headers += self.pat_expiry_headers(cfg)
             return r
         m = GIT_RE.match(p)
         if m and m.group(1) not in (".", "..") and m.group(2) not in (".", ".."):
@@ -442,12 +555,75 @@ class GitHubHandler(fakelib.FakeHandler):
             return None if r == "hung" else r
         return text_response(404, "Not Found\n", note="no-route")
 
+    # -- bodies in the log (log_bodies), for the OpenAPI check
+
+    def extra_log(self, resp):
+        if not self.cfg.get("log_bodies") or not self.req_path.startswith("/api/"):
+            return {}
+        out = {}
+        for key, raw, ctype in (("request_json", self.body, self.header("Content-Type") or ""),
+                                ("response_json", resp.body, resp.ctype or "")):
+            if not raw or not raw.strip() or "json" not in ctype:
+                continue
+            try:
+                out[key] = redact_tokens(json.loads(raw.decode("utf-8")))
+            except (ValueError, UnicodeDecodeError):
+                out[key + "_invalid"] = True
+        return out
+
+    # -- renamed organizations and repositories
+
+    def renamed(self, cfg, full):
+        """The new full name of a renamed repository, or None."""
+        ren = {k.lower(): v for k, v in (cfg.get("renames") or {}).items()}
+        if full.lower() in ren:
+            return ren[full.lower()]
+        owner, _, repo = full.partition("/")
+        if owner.lower() in ren:
+            return "%s/%s" % (ren[owner.lower()], repo)
+        return None
+
+    def moved(self, cfg, location, note):
+        """GitHub's answer for a renamed repository: 301 and where it went."""
+        status = int(cfg.get("redirect_status", 301))
+        location = cfg.get("redirect_location") or location
+        reason = {301: "Moved Permanently", 302: "Found", 307: "Temporary Redirect",
+                  308: "Permanent Redirect"}.get(status, "Moved")
+        return json_response(status, {"message": reason, "url": location,
+                                      "documentation_url": "https://docs.github.com/rest/guides/"
+                                      "best-practices-for-using-the-rest-api#follow-redirects"},
+                             headers=[("Location", location)], note=note)
+
+    def repo_by_id(self, cfg, rid):
+        try:
+            rid = int(rid)
+        except ValueError:
+            return None
+        return next((f for f in self.all_known_repos(cfg) if num_id(f) == rid), None)
+
     def route_api(self, cfg, segs):
         m = self.command
         if segs[0] != "v3":
             return self.gh_err(404, "Not Found", note="no-route")
         s = segs[1:]
         n = len(s)
+        if n >= 3 and s[0] == "repos":
+            new = self.renamed(cfg, "%s/%s" % (s[1], s[2]))
+            if new:
+                rest = "/".join(s[3:])
+                loc = "%s/repositories/%d%s%s" % (self.api_base(), num_id(new), "/" if rest else "", rest)
+                if self.raw_query:
+                    loc += "?" + self.raw_query
+                return self.moved(cfg, loc, "moved:%s/%s->%s" % (s[1], s[2], new))
+        if n >= 2 and s[0] == "repositories":
+            full = self.repo_by_id(cfg, s[1])
+            if full is None:
+                return self.gh_err(404, "Not Found", note="no-such-repository-id")
+            if m == "GET" and n == 3 and s[2] == "installation":
+                return self.find_installation(cfg, "repo_installation", repo=full)
+            if m == "GET" and n == 2:
+                return self.get_repo(cfg, full)
+            return self.gh_err(404, "Not Found", note="no-route")
         if m == "POST" and n == 4 and s[0] == "app" and s[1] == "installations" and s[3] == "access_tokens":
             return self.access_tokens(cfg, s[2])
         if m == "GET" and s == ["app"]:
@@ -628,7 +804,7 @@ class GitHubHandler(fakelib.FakeHandler):
             r = self.forced(cfg, "installations")
             if r:
                 return r
-            return json_response(200, [self.inst_obj(cfg, app_id, app, i, x) for i, x in insts.items()],
+            return json_response(200, [self.listed_inst_obj(cfg, app_id, app, i, x) for i, x in insts.items()],
                                  note=note)
         r = self.forced(cfg, "installation")
         if r:
@@ -675,10 +851,7 @@ class GitHubHandler(fakelib.FakeHandler):
         if hit is None:
             return self.gh_err(404, "Not Found", note=note + ",no-such-user")
         typ = "Bot" if hit.endswith("[bot]") else "User"
-        obj = self.account_obj(cfg, hit, typ)
-        obj.update({"name": None, "company": None, "blog": "", "public_repos": 0,
-                    "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"})
-        return json_response(200, obj, note=note)
+        return json_response(200, self.user_obj(cfg, hit, typ), note=note)
 
     def get_user(self, cfg):
         kind, what = self.token_auth(cfg)
@@ -695,7 +868,7 @@ class GitHubHandler(fakelib.FakeHandler):
                             headers=self.ratelimit_headers())
             r.log.update(self.who_log(kind, what))
             return r
-        obj = self.account_obj(cfg, what, "User")
+        obj = self.user_obj(cfg, what, "User")
         hdrs = self.ratelimit_headers()
         if (self.header("Authorization") or "").split(" ", 1)[-1].strip().startswith("ghp_"):
             hdrs.append(("X-OAuth-Scopes", "repo, read:org, workflow"))
@@ -731,16 +904,23 @@ class GitHubHandler(fakelib.FakeHandler):
         if r:
             return r
         repos = self.token_repos(cfg, what)
+        repos += [r for r in cfg.get("repos_extra") or [] if not owns(repos, r)]
         try:
             per = max(1, min(100, int(self.query.get("per_page", 30))))
             page = max(1, int(self.query.get("page", 1)))
         except ValueError:
             per, page = 30, 1
         chunk = repos[(page - 1) * per: page * per]
-        sel = "selected" if what.get("repositories") is not None else "all"
-        return json_response(200, {"total_count": len(repos), "repository_selection": sel,
-                                   "repositories": [self.repo_obj(cfg, f, what.get("permissions")) for f in chunk]},
-                             note=self.who_note(kind, what), headers=self.ratelimit_headers(),
+        body = {"total_count": len(repos),
+                "repositories": [self.repo_obj(cfg, f, what.get("permissions")) for f in chunk]}
+        mode = cfg.get("repos_selection", "token")
+        if mode == "installation":
+            app = (cfg.get("apps") or {}).get(str(what.get("app_id"))) or {}
+            inst = (app.get("installations") or {}).get(str(what.get("installation"))) or {}
+            body["repository_selection"] = inst.get("repository_selection", "all")
+        elif mode != "absent":
+            body["repository_selection"] = "selected" if what.get("repositories") is not None else "all"
+        return json_response(200, body, note=self.who_note(kind, what), headers=self.ratelimit_headers(),
                              log=self.who_log(kind, what))
 
     def get_repo(self, cfg, full):
@@ -780,6 +960,13 @@ class GitHubHandler(fakelib.FakeHandler):
 
     def git(self, cfg, owner, repo, rest):
         full = "%s/%s" % (owner, repo)
+        new = self.renamed(cfg, full)
+        if new and rest == "/info/refs":
+            loc = "%s/%s.git%s%s" % (self.host_base(), new, rest,
+                                     "?" + self.raw_query if self.raw_query else "")
+            return text_response(301, "", headers=[("Location", loc)],
+                                 note="moved:%s->%s" % (full, new),
+                                 log={"git": "redirect", "repo": full})
         if rest == "/info/refs":
             service = self.query.get("service", "")
         else:

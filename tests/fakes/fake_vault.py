@@ -14,6 +14,9 @@ Config (JSON, re-read on every request):
   folders            ["/Path", ...] extra folders (written by folder creation,
                      listed by GET /api/v{1,2}/folders?path=)
   token_ttl          access token lifetime in s (default 2592000; 0 = never)
+  api_v4, api_v3     false: a vault without those routes (an older
+                     self-hosted one has no v4): they answer Fastify's 404
+                     "Route GET:/api/v4/... not found", as any unknown route
   behavior           {"login": ok|401|403|429|500|503|badjson|html403,
                       "secrets": ok|403|429|500|503|badjson|expire-token,
                       "write": ok|403|500, "fail_times": N}
@@ -236,8 +239,17 @@ class VaultHandler(fakelib.FakeHandler):
             r.log.setdefault("cf", self.cf_state)
         return r
 
+    def no_route(self):
+        """Fastify's own 404 for a route the server does not have (its
+        default handler: the method and the whole URL, query included)."""
+        return json_response(404, {"message": "Route %s:%s not found" % (self.command, self.path),
+                                   "error": "Not Found", "statusCode": 404}, note="no-route")
+
     def route_api(self, cfg):
         p, m = self.req_path, self.command
+        for v in ("v3", "v4"):
+            if cfg.get("api_" + v) is False and p.startswith("/api/%s/" % v):
+                return self.no_route()
         if p == "/api/v1/auth/universal-auth/login" and m == "POST":
             return self.login(cfg)
         if p in ("/api/v1/auth/token/renew", "/api/v1/auth/token/revoke") and m == "POST":
@@ -264,7 +276,7 @@ class VaultHandler(fakelib.FakeHandler):
             return self.create_folder(cfg, "workspaceId" if "/v1/" in p else "projectId")
         if p in ("/api/v1/folders", "/api/v2/folders") and m == "GET":
             return self.list_folders(cfg, "workspaceId" if "/v1/" in p else "projectId")
-        return self.err(404, "Route %s:%s not found" % (m, p), "Not Found", note="no-route")
+        return self.no_route()
 
     # -- login
 

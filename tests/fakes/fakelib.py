@@ -8,7 +8,9 @@ What every fake gets from here:
   * --port-file / --pid-file written (atomically) only once listening;
   * a clean exit on SIGTERM / SIGINT;
   * one JSON line per request appended to --log, plus {"event":"connect"}
-    at every new TLS connection, so tests can count requests and handshakes;
+    at every new TLS connection, so tests can count requests and handshakes
+    (each request line says whether an Authorization header came, never
+    its value);
   * the JSON --config re-read on every request, with the common keys
     "latency_ms" (sleep before answering) and "hang" (never answer);
   * bodies read whole (Content-Length or chunked) before routing, so an
@@ -329,9 +331,13 @@ class FakeHandler(BaseHTTPRequestHandler):
         self.query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
         self.raw_query = split.query
         self.auth_state = None    # "ok" / "bad" / "none" once a route decides
+        self.cfg = {}
+        # whether an Authorization header arrived at all (never its value):
+        # tests prove a credential was not sent somewhere
         base_log = {"t": t0, "conn": self.conn, "srv": self.srv_name, "method": self.command,
                     "path": self.req_path, "query": self._loggable_query(),
-                    "ua": self.headers.get("User-Agent")}
+                    "ua": self.headers.get("User-Agent"),
+                    "authorization": self.headers.get("Authorization") is not None}
         try:
             self.body = self.read_body()
         except BadRequestBody as e:
@@ -345,6 +351,7 @@ class FakeHandler(BaseHTTPRequestHandler):
             self._send(text_response(500, "fake config unreadable: %s\n" % e, note="config-error"), base_log)
             return
 
+        self.cfg = cfg
         self.clock_offset = cfg.get("clock_offset", 0) or 0
         if cfg.get("hang"):
             # A dead server: accept the request, never answer.
@@ -384,7 +391,13 @@ class FakeHandler(BaseHTTPRequestHandler):
         if self.auth_state is not None:
             entry["auth"] = self.auth_state
         entry.update(resp.log)
+        entry.update(self.extra_log(resp))
         self.server.log_json(entry)
+
+    def extra_log(self, resp):
+        """More (non-secret!) log fields about a whole exchange; a fake may
+        override it, e.g. to log bodies for a schema check."""
+        return {}
 
     def _loggable_query(self):
         return {k: ("<redacted>" if k.lower() in SECRET_QUERY_KEYS else v) for k, v in self.query.items()}

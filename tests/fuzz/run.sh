@@ -1,7 +1,8 @@
 #!/bin/sh
 # Build and run the libFuzzer targets for a while each.
 #
-#   tests/fuzz/run.sh [SECONDS] [TARGET...]  (TARGET: protocol, agentmap, broker)
+#   tests/fuzz/run.sh [SECONDS] [TARGET...]     (TARGET: protocol, agentmap,
+#                                                auditlog, broker)
 #
 # Builds tests/fuzz/fuzz-TARGET.c with clang -fsanitize=fuzzer,address,
 # undefined plus only the sources it needs into tests/fuzz/build/, seeds
@@ -14,7 +15,7 @@ set -u
 
 secs=${1:-10}
 [ $# -gt 0 ] && shift
-targets=${*:-protocol agentmap broker}
+targets=${*:-protocol agentmap auditlog broker}
 case $secs in
 ''|*[!0-9]*) echo "usage: $0 [SECONDS] [TARGET...]" >&2; exit 64 ;;
 esac
@@ -38,8 +39,8 @@ if ! "$CLANG" -fsanitize=fuzzer,address,undefined -o "$build/probe" \
 	exit 0
 fi
 
-if ! pkgflags=$($PKG_CONFIG --cflags --libs libsodium yaml-0.1 2>/dev/null); then
-	echo "fuzz: libsodium or yaml-0.1 not found by $PKG_CONFIG: run 'make deps'" >&2
+if ! pkgflags=$($PKG_CONFIG --cflags --libs libsodium yaml-0.1 json-c 2>/dev/null); then
+	echo "fuzz: libsodium, yaml-0.1 or json-c not found by $PKG_CONFIG: run 'make deps'" >&2
 	exit 1
 fi
 
@@ -54,8 +55,9 @@ for t in $targets; do
 	case $t in
 	protocol) srcs="src/util.c src/protocol.c" ;;
 	agentmap) srcs="src/util.c src/agentmap.c" ;;
+	auditlog) srcs="src/util.c src/json.c src/auditlog.c" ;;
 	broker) srcs="src/util.c src/broker_wire.c src/broker_policy.c" ;;
-	*) echo "fuzz: unknown target '$t' (protocol, agentmap, broker)" >&2; exit 64 ;;
+	*) echo "fuzz: unknown target '$t' (protocol, agentmap, auditlog, broker)" >&2; exit 64 ;;
 	esac
 	bin=$build/fuzz-$t
 	log=$build/fuzz-$t.log

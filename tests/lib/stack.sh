@@ -192,11 +192,16 @@ stop_stack() {
 	return 0
 }
 
-# set_operator_pat VALUE: a PAT the GitHub fake accepts as "operator".
+# set_operator_pat VALUE [EXPIRES]: a PAT the GitHub fake accepts as
+# "operator"; with EXPIRES (unix seconds) it expires then, and GitHub's
+# answers carry GitHub-Authentication-Token-Expiration.
 set_operator_pat() {
 	echo "$1" >>"$TRASH/.secrets"
 	_h=$(printf '%s' "$1" | sha256sum | cut -d' ' -f1)
-	fake_config github "c['pats']['$_h'] = 'operator'"
+	fake_config github "c['pats']['$_h'] = 'operator'" &&
+	if [ -n "${2:-}" ]; then
+		fake_config github "c.setdefault('pat_expiry', {})['$_h'] = $2"
+	fi
 }
 
 # The secret scan: no client secret, CF secret, operator PAT, private key

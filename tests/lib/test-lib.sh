@@ -44,7 +44,8 @@ unset RAXX_BOT RAXX_AGENT RAXX_BOT_MAP RAXX_FALLBACK RAXX_OPERATOR_TOKEN \
 	INFISICAL_CLIENT_ID INFISICAL_CLIENT_SECRET INFISICAL_PROJECT_ID \
 	INFISICAL_HOST INFISICAL_ENV INFISICAL_PATH_PREFIX \
 	CF_ACCESS_CLIENT_ID CF_ACCESS_CLIENT_SECRET GH_TOKEN GH_ENTERPRISE_TOKEN \
-	GITHUB_TOKEN GH_HOST GIT_DIR GIT_WORK_TREE SSLKEYLOGFILE
+	GITHUB_TOKEN GH_HOST GIT_DIR GIT_WORK_TREE SSLKEYLOGFILE \
+	https_proxy HTTPS_PROXY http_proxy all_proxy ALL_PROXY no_proxy NO_PROXY
 # keep `ok`/`not ok` lines apart from what the commands print
 exec 3>&1
 
@@ -156,6 +157,12 @@ test_line_count() {
 
 test_have() {
 	command -v "$1" >/dev/null 2>&1
+}
+
+# file_mode FILE: its permission bits in octal (600), with GNU stat or
+# BSD stat (macOS)
+file_mode() {
+	stat -c %a "$1" 2>/dev/null || stat -f %Lp "$1"
 }
 
 test_done() {

@@ -458,7 +458,9 @@ static void test_load(void)
 	raxx_clear_error();
 	ok(!agent_map_load(&m, "contrib/agent_bot_map.yaml"), "contrib map loads (%s)",
 	   raxx_errmsg());
-	is_int(m.nr_bots, 3, "contrib map: three bots");
+	is_int(m.nr_bots, 4, "contrib map: four bots");
+	b = agent_map_find_bot(&m, "raxx-blr-bot");
+	ok(b && b->nr_agents == 0, "contrib map: raxx-blr-bot, no agents yet");
 	b = agent_map_bot_of_agent(&m, "business-legal-researcher");
 	is_str(b ? b->name : NULL, "raxx-pm-bot", "contrib map: researcher -> pm bot");
 	b = agent_map_bot_of_agent(&m, "card-groomer");

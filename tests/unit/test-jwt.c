@@ -67,11 +67,13 @@ static int verify(EVP_PKEY *pub, const char *jwt)
 	const char *dot2 = strrchr(jwt, '.');
 	unsigned char *sig;
 	size_t siglen;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_MD_CTX *md;
 	int ok;
 
+	/* a flipped character may leave no valid base64url: not verified */
 	if (!dot2 || base64url_decode(dot2 + 1, &sig, &siglen))
 		return 0;
+	md = EVP_MD_CTX_new();
 	ok = EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pub) == 1 &&
 	     EVP_DigestVerify(md, sig, siglen, (const unsigned char *)jwt,
 			      (size_t)(dot2 - jwt)) == 1;
@@ -182,8 +184,44 @@ int main(void)
 	raxx_clear_error();
 	j = jwt_sign(k, "12a", 1700000000);
 	ok(!j && raxx_errcode() == RAXX_EAPPCRED, "a non-numeric APP_ID is refused");
+	ok(strstr(raxx_errmsg(), "neither an App ID (a number) nor a client ID"),
+	   "the message names both forms");
 	j = jwt_sign(k, "", 1700000000);
 	ok(!j, "an empty APP_ID is refused");
+	j = jwt_sign(k, "Iv\"}", 1700000000);
+	ok(!j, "an issuer that would break the JSON is refused");
+
+	/* GitHub's recommended issuer: the client ID */
+	j = jwt_sign(k, "Iv23liRaxxDevBot0001", 1700000000);
+	{
+		struct json_object *p = part(j, 1);
+
+		is_str(json_str(p, "iss"), "Iv23liRaxxDevBot0001",
+		       "a client ID (Iv23...) is signed as iss");
+		json_object_put(p);
+	}
+	free(j);
+	{
+		static const struct { const char *iss; int ok; } cases[] = {
+			{ "3501352", 1 }, { "Iv1.0123456789abcdef", 1 },
+			{ "Iv23liAbCdEf01234567", 1 }, { "", 0 }, { "12a", 0 },
+			{ "Iv", 0 }, { "Iv1.", 0 }, { "iv1.0123456789abcdef", 0 },
+			{ "Iv1.0123 456789abcdef", 0 }, { "Iv23li\"x\"yz", 0 },
+			{ "Iv23/../../x", 0 }, { "12345678901234567890123456789012", 0 },
+		};
+		size_t c;
+
+		for (c = 0; c < sizeof(cases) / sizeof(*cases); c++)
+			ok(jwt_issuer_ok(cases[c].iss) == cases[c].ok,
+			   "issuer '%s' %s", cases[c].iss,
+			   cases[c].ok ? "accepted" : "refused");
+		ok(!jwt_issuer_ok(NULL), "no issuer refused");
+	}
+	is_str(jwt_issuer("3501352", "Iv23liAbCdEf01234567"), "Iv23liAbCdEf01234567",
+	       "CLIENT_ID wins over APP_ID as the issuer");
+	is_str(jwt_issuer("3501352", ""), "3501352", "an empty CLIENT_ID is no CLIENT_ID");
+	is_str(jwt_issuer("3501352", NULL), "3501352", "APP_ID without CLIENT_ID");
+	ok(jwt_issuer(NULL, NULL) == NULL, "neither: no issuer");
 	jwt_key_free(k);
 
 	free(pkcs1);
