@@ -4,6 +4,7 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/libexec/git-credential-raxx
 MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/git-credential-raxx
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
@@ -62,7 +63,7 @@ WERROR ?= 0
 export WERROR
 
 override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -Wformat=2 \
-	-fstack-protector-strong -Isrc
+	-fstack-protector-strong -pthread -Isrc
 ifeq ($(WERROR),1)
 override CFLAGS += -Werror
 endif
@@ -112,6 +113,9 @@ UNIT_SRCS = $(wildcard tests/unit/test-*.c)
 UNIT_TESTS = $(UNIT_SRCS:.c=.t)
 SHELL_TESTS = $(sort $(wildcard tests/t[0-9]*.sh))
 HELPERS = $(sort $(wildcard helper/*) $(SHIM))
+# the broker's service definitions, for PREFIX/share/git-credential-raxx
+DATA = contrib/systemd/git-credential-raxx-broker.service \
+	contrib/launchd/app.raxx.git-credential-raxx.broker.plist
 
 # Objects built with other flags must not mix (a sanitized build with a
 # plain one, lazy with linked): the stamp changes when the flags do, and
@@ -193,12 +197,14 @@ unit-check: $(UNIT_TESTS)
 	$(PROVE) --exec '' $(UNIT_TESTS)
 
 install: $(PROG) $(SHIM)
-	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(DATADIR)
 	$(INSTALL) -m 0755 $(PROG) $(DESTDIR)$(BINDIR)/$(PROG)
 	for h in $(HELPERS); do \
 		$(INSTALL) -m 0755 $$h $(DESTDIR)$(LIBEXECDIR)/$$(basename $$h) || exit 1; \
 	done
 	$(INSTALL) -m 0644 man/$(PROG).1 $(DESTDIR)$(MANDIR)/man1/$(PROG).1
+	$(INSTALL) -m 0644 $(DATA) $(DESTDIR)$(DATADIR)/
 	$(INSTALL) -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	$(INSTALL) -m 0644 $(COMPLETIONS)/$(PROG).bash $(DESTDIR)$(BASHCOMPDIR)/$(PROG)
 	$(INSTALL) -m 0644 $(COMPLETIONS)/_$(PROG) $(DESTDIR)$(ZSHCOMPDIR)/_$(PROG)
@@ -207,7 +213,8 @@ install: $(PROG) $(SHIM)
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/$(PROG) $(DESTDIR)$(MANDIR)/man1/$(PROG).1
 	for h in $(HELPERS); do rm -f $(DESTDIR)$(LIBEXECDIR)/$$(basename $$h); done
-	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+	for f in $(DATA); do rm -f $(DESTDIR)$(DATADIR)/$$(basename $$f); done
+	-rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR) 2>/dev/null
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/$(PROG) $(DESTDIR)$(ZSHCOMPDIR)/_$(PROG) \
 		$(DESTDIR)$(FISHCOMPDIR)/$(PROG).fish
 

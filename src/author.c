@@ -272,7 +272,7 @@ int author_user_id(struct raxx_config *c, const char *bot, int remember,
 	 * GitHub refusing anonymous callers (GHES private mode, the anonymous
 	 * rate limit): ask again as the bot, when there is a vault to ask.
 	 */
-	if (ret && ret != RAXX_ENOINST && env_get("INFISICAL_CLIENT_SECRET")) {
+	if (ret && ret != RAXX_ENOINST && token_can_mint()) {
 		char first[512];
 
 		snprintf(first, sizeof(first), "%s", raxx_errmsg());

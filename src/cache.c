@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #define _DARWIN_C_SOURCE	/* flock(2) on macOS */
 #include "cache.h"
+#include "clientsecret.h"
 #include "log.h"
 #include "util.h"
 
@@ -165,14 +166,17 @@ static void derive_keys(const char *secret, unsigned char *keys)
 
 struct cache *cache_open(void)
 {
-	const char *secret = env_get("INFISICAL_CLIENT_SECRET");
+	const char *secret;
 	static int warned_dir;
 	struct cache *c;
 	char why[200], *dir;
 	int dfd;
 
-	if (!secret) {
-		trace("cache: off (INFISICAL_CLIENT_SECRET is not set)");
+	/* the one source of the secret (the environment or a file): an
+	 * unusable file is the vault's error to report, not the cache's */
+	if (client_secret_get(&secret, NULL) || !secret) {
+		trace("cache: off (no usable INFISICAL_CLIENT_SECRET)");
+		raxx_clear_error();
 		return NULL;
 	}
 	if (!(dir = cache_dir_path())) {

@@ -9,6 +9,7 @@
 #endif
 #include "cli.h"
 #include "audit_cmd.h"
+#include "broker.h"
 #include "doctor.h"
 #include "ghexec.h"
 #include "handoff.h"
@@ -43,6 +44,9 @@ const char cli_usage_text[] =
 "                       per-bot counts of the audit log: mints, fallbacks...\n"
 "  handoff provision|verify|revoke|list|attach|detach\n"
 "                       least-privilege identities for unattended agents\n"
+"  broker [--socket PATH]\n"
+"                       the token broker: holds the vault identity for\n"
+"                       the agents of this host (foreground)\n"
 "  help [ACTION]        this text, or an action's\n"
 "\n"
 "  --version            print the version\n"
@@ -128,6 +132,7 @@ static const struct action actions[] = {
 	{ "setup", cmd_setup, setup_help, 1 },
 	{ "doctor", doctor_main, doctor_usage, 0 },
 	{ "handoff", handoff_main, handoff_usage, 0 },
+	{ "broker", broker_main, broker_usage, 0 },	/* loads it itself */
 	{ "audit", audit_main, audit_usage, 1 },
 	{ "refresh-ahead", cmd_refresh_ahead, refresh_help, 1 },
 	{ "help", NULL, help_help, 0 },

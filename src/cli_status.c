@@ -5,6 +5,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "audit.h"
+#include "broker_client.h"
+#include "broker_wire.h"
 #include "cache.h"
 #include "helperchain.h"
 #include "identity.h"
@@ -21,11 +23,38 @@ struct status {
 	const char *bot, *bot_source, *handoff, *author_name, *author_email;
 	struct helper *helpers;
 	size_t nr_helpers;
-	const char *broker;
+	char *broker;		/* the socket, when a broker is in use */
+	char *broker_text;	/* "PATH (pid N, uid U, ...)" */
 	char fingerprint[AUDIT_FP_LEN + 1];
 	time_t expires_at;	/* 0: no cached token */
 	char *cache_dir;
 };
+
+/* The broker at path in words; *err: RAXX_EVAULT when it does not
+ * answer (reported), else 0. */
+static char *broker_describe(const char *path, int *err)
+{
+	struct broker_msg ans = BROKER_MSG_INIT;
+	const char *v[4], *keys[] = { "pid", "uid", "keys_held", "tokens_held" };
+	char *s;
+	size_t i;
+
+	*err = 0;
+	if (broker_status(path, &ans)) {
+		s = xstrfmt("%s (not answering)", path);
+		*err = cli_report(raxx_errcode());
+	} else {
+		for (i = 0; i < 4; i++)
+			if (!(v[i] = broker_msg_get(&ans, keys[i])))
+				v[i] = "?";
+		s = xstrfmt("%s (pid %s, uid %s; %s App key%s and %s token%s held)",
+			    path, v[0], v[1], v[2], strcmp(v[2], "1") ? "s" : "",
+			    v[3], strcmp(v[3], "1") ? "s" : "");
+	}
+	raxx_clear_error();
+	broker_msg_release(&ans);
+	return s;
+}
 
 static struct json_object *str_or_null(const char *s)
 {
@@ -82,7 +111,7 @@ static void print_text(const struct status *st)
 		sb_addf(&chain, "%s'%s' (%s)", i ? ", " : "", st->helpers[i].value,
 			st->helpers[i].origin);
 	out_line("%-8s %s", "helper", chain.len ? chain.buf : "none");
-	out_line("%-8s %s", "broker", st->broker ? st->broker : "not in use");
+	out_line("%-8s %s", "broker", st->broker_text ? st->broker_text : "not in use");
 	if (st->expires_at) {
 		long left = (long)(st->expires_at - now_seconds());
 
@@ -130,6 +159,8 @@ int cmd_status(struct raxx_config *c, int argc, char **argv)
 	st.author_email = config_git(c, "user.email");
 	helper_chain(c->host, &st.helpers, &st.nr_helpers, &dropped);
 	st.cache_dir = cache_dir_path();
+	if ((st.broker = broker_socket_in_use(NULL)))
+		st.broker_text = broker_describe(st.broker, &ret);
 	if (c->id) {
 		ts = token_source_open(c);
 		if (token_peek(ts, &tok)) {
@@ -145,6 +176,9 @@ int cmd_status(struct raxx_config *c, int argc, char **argv)
 		print_text(&st);
 	helpers_release(st.helpers, st.nr_helpers);
 	free(st.cache_dir);
+	free(st.broker);
+	free(st.broker_text);
 	free(dropped);
-	return id_err;
+	/* a broker in use that does not answer is an error, as for a token */
+	return id_err ? id_err : ret;
 }

@@ -1,9 +1,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "doctor.h"
 #include "author.h"
+#include "broker.h"
 #include "cli.h"
 #include "identity.h"
 #include "cache.h"
+#include "clientsecret.h"
 #include "discover.h"
 #include "github.h"
 #include "helperchain.h"
@@ -205,11 +207,15 @@ static void check_env(struct doctor *d)
 	const char *names[] = { "INFISICAL_CLIENT_ID", "INFISICAL_CLIENT_SECRET",
 				"INFISICAL_PROJECT_ID" };
 	struct strbuf missing = STRBUF_INIT;
-	const char *prefix = env_get("INFISICAL_PATH_PREFIX");
+	const char *prefix = env_get("INFISICAL_PATH_PREFIX"), *secret;
 	size_t i;
 
+	if (client_secret_get(&secret, NULL)) {
+		doctor_report(d, "infisical-env", DOCTOR_FAIL, NULL, "%s", errmsg());
+		return;
+	}
 	for (i = 0; i < 3; i++)
-		if (!env_get(names[i]))
+		if (i == 1 ? !secret : !env_get(names[i]))
 			sb_addf(&missing, "%s%s", missing.len ? ", " : "", names[i]);
 	if (missing.len) {
 		doctor_report(d, "infisical-env", DOCTOR_FAIL,
@@ -1251,7 +1257,7 @@ static void doctor_release(struct doctor *d)
 int doctor_main(struct raxx_config *c, int argc, char **argv)
 {
 	struct doctor d;
-	char *load_msg = NULL;
+	char *load_msg = NULL, *broker = NULL;
 	int i, load_err, ret, fallbacks_failed;
 	struct doctor_window window;
 	struct doctor_all *all = NULL;
@@ -1308,14 +1314,20 @@ int doctor_main(struct raxx_config *c, int argc, char **argv)
 	d.bot = c->id ? c->id->bot : NULL;
 	raxx_clear_error();
 
-	check_env(&d);
-	check_vault(&d);
+	/* with a token broker in use, it holds the vault identity and keys */
+	if (!doctor_broker_begin(&d, c, &broker)) {
+		check_env(&d);
+		check_vault(&d);
+	}
 	if (d.all) {
 		/* the bots' checks run in children meanwhile; here, the shared
 		 * ones, and the worktree's bot only when it does not resolve */
 		all = doctor_all_start(&d, c);
 		if (d.bot_err)
 			check_bot(&d);
+	} else if (broker) {
+		check_bot(&d);
+		doctor_broker_mint(&d, c, broker);
 	} else {
 		check_bot(&d);
 		check_secrets(&d);
@@ -1368,6 +1380,7 @@ int doctor_main(struct raxx_config *c, int argc, char **argv)
 	}
 	fflush(stdout);
 	free(load_msg);
+	free(broker);
 	doctor_release(&d);
 	return ret;
 }

@@ -5,9 +5,11 @@
  * `doctor`: diagnose the whole chain, one line per check, in the order a
  * mint walks it:
  *
- *   infisical-env  cf-access  vault-login  bot  bot-secrets  app-key
- *   installation  mint  fallback  fallbacks  cache-dir  state-dir  clock
- *   author  helper-chain  git-version
+ *   [broker]  infisical-env  cf-access  vault-login  bot  bot-secrets
+ *   app-key  installation  mint  fallback  fallbacks  cache-dir  state-dir
+ *   clock  author  helper-chain  git-version
+ *   (broker: only when a token broker is in use; the vault and App checks
+ *   then SKIP, and mint asks the broker: broker.h)
  *   with --ops:    CLOUDFLARE_ACCESS_MGMT_TOKEN  CF_WORKER_DEPLOY
  *                  HEROKU_API_KEY  GITHUB_API_SECRETS_TOKEN (each FAILs
  *                  when in neither the environment nor the keychain)

@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "fallback.h"
 #include "audit.h"
+#include "broker_client.h"
 #include "identity.h"
 #include "log.h"
 #include "util.h"
@@ -16,6 +17,9 @@ void fallback_decide(const struct raxx_config *c, struct fallback_decision *d)
 	const char *pat = env_get("RAXX_OPERATOR_TOKEN");
 	int outage = raxx_err_outage();
 
+	/* the token broker decided already, with its rules and its PAT */
+	if (broker_fallback_take(d))
+		return;
 	memset(d, 0, sizeof(*d));
 	d->code = raxx_errcode() ? raxx_errcode() : RAXX_EINTERNAL;
 	if (!id || (!id->bot && !id->handoff)) {

@@ -20,6 +20,9 @@
  *     pass and deny as named.
  * token.h has already served a cached token that still lives a minute,
  * when there was one, so an outage reaches this point only without it.
+ * When the token came from a broker, the broker has decided (this same
+ * function, in the broker, with its policy and its RAXX_OPERATOR_TOKEN):
+ * fallback_decide returns that decision.
  */
 
 #include "config.h"

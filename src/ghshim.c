@@ -28,12 +28,18 @@
  * entry (RAXX_GITHUB_API, bot, identity_scope_key()), same RAXX_MIN_TTL,
  * the same "reuse" audit event, the same refresh ahead (refresh.h: the
  * full program re-mints in the background). Keep the two in step.
+ *
+ * With a token broker in use (broker_client.h), the shim asks it instead,
+ * for a bot and a handoff alike, as token_get() would; the broker audits.
+ * When it has no token (or does not answer), the full program asks again
+ * and carries out the broker's fallback decision, with exec's messages.
  */
 #define _XOPEN_SOURCE 700	/* realpath() */
 #ifdef __APPLE__
 #define _DARWIN_C_SOURCE	/* what <mach-o/dyld.h> needs */
 #endif
 #include "audit.h"
+#include "broker_client.h"
 #include "cache.h"
 #include "config.h"
 #include "ghexec.h"
@@ -137,6 +143,48 @@ static char *program_path(const char *self)
 	return xstrdup(PROG);	/* execvp searches PATH */
 }
 
+/* Run the real gh with tok in its variables. Returns only when it cannot. */
+static void run_gh(const char *self, int argc, char **argv,
+		   const struct raxx_config *c, struct token *tok)
+{
+	char *gh, *chain = NULL, **cmd;
+	int i;
+
+	if (!(gh = find_real_gh(self, env_get(GH_CHAIN_ENV), &chain)))
+		return;
+	trace("gh shim: %s with %s's token (%s)", gh, tok->bot, tok->source);
+	child_env_prepare(c->host, tok->value, tok->bot, tok->expires_at, 0);
+	broker_token_clear(tok);
+	setenv(GH_CHAIN_ENV, chain, 1);
+	cmd = xcalloc((size_t)argc + 1, sizeof(*cmd));
+	cmd[0] = gh;
+	for (i = 1; i < argc; i++)
+		cmd[i] = argv[i];
+	gh_restore_process(&caller_settings);
+	execv(gh, cmd);
+	/* the full program will report it; what was stripped stays stripped */
+	harden_process(&caller_settings);
+	unsetenv("GH_TOKEN");
+	unsetenv("GH_ENTERPRISE_TOKEN");
+	unsetenv("GH_HOST");
+	free(cmd);
+	free(gh);
+	free(chain);
+}
+
+/* With a token broker in use: its token, then gh. Returns only when that
+ * cannot be (the full program asks again, and says why). */
+static void broker_path(const char *self, int argc, char **argv,
+			const struct raxx_config *c, const char *sock)
+{
+	struct token tok = { 0 };
+
+	if ((c->id->bot || c->id->handoff) &&
+	    !broker_token(sock, c, NULL, 0, &tok))
+		run_gh(self, argc, argv, c, &tok);
+	broker_token_clear(&tok);
+}
+
 /*
  * The warm path: exec gh with the cached token. Returns only when it
  * cannot (the full program takes over, and says why if anything is wrong).
@@ -149,12 +197,18 @@ static void fast_path(const char *self, int argc, char **argv)
 	struct cache_entry e;
 	char *scope = NULL, *gh = NULL, *chain = NULL, **cmd;
 	const char *inherited;
+	char *broker = NULL;
 	int i, hit = 0;
 
+	if (config_load(&c) || identity_settle(&c, NULL))
+		goto out;
+	if ((broker = broker_socket_in_use(NULL))) {
+		broker_path(self, argc, argv, &c, broker);
+		goto out;
+	}
 	/* a handoff (and a refused handoff override) is the full program's:
 	 * its tokens are narrowed by the manifest (token.h) */
-	if (config_load(&c) || identity_settle(&c, NULL) || !c.id->bot ||
-	    c.id->handoff)
+	if (!c.id->bot || c.id->handoff)
 		goto out;
 	if ((inherited = child_token_inherited(c.host, c.id->bot,
 					       TOKEN_OUTAGE_MIN_TTL, &e.expires_at))) {
@@ -223,6 +277,7 @@ out:
 	if (hit)
 		cache_entry_release(&e);
 	cache_close(cache);
+	free(broker);
 	free(scope);
 	free(gh);
 	free(chain);

@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "handoff.h"
 #include "audit.h"
+#include "broker_client.h"
 #include "cache.h"
 #include "cli.h"
 #include "config.h"
@@ -872,7 +873,7 @@ static int cmd_handoff_revoke(struct raxx_config *c, int argc, char **argv)
 	struct ho h = { 0 };
 	size_t i, nr = 0;
 	int ret, r, lock = -1, deleted = 0;
-	char fp[AUDIT_FP_LEN + 1];
+	char fp[AUDIT_FP_LEN + 1], *broker;
 
 	if ((ret = parse_opts("revoke", argc, argv, opts, 1)))
 		return ret < 0 ? (fputs(handoff_usage, stdout), 0) : ret;
@@ -957,6 +958,22 @@ static int cmd_handoff_revoke(struct raxx_config *c, int argc, char **argv)
 		cache_entry_release(e);
 	}
 	free(list);
+	/* a token broker in use holds tokens and the manifest too */
+	if ((broker = broker_socket_in_use(NULL))) {
+		r = broker_revoke_handoff(broker, c, slug);
+		if (r < 0) {
+			tally_fail(&t, -r, "the broker's tokens are not revoked: %s",
+				   raxx_errmsg());
+			warning("the broker's tokens of %s are not revoked: %s", slug,
+				raxx_errmsg());
+		} else {
+			t.found += r;
+			t.revoked += r;
+			say("  the broker at %s revoked %d token%s of it", broker, r,
+			    r == 1 ? "" : "s");
+		}
+		free(broker);
+	}
 	if (t.failed)
 		ret = raxx_fail(t.failed, "handoff '%s' only partly revoked: %s", slug,
 				t.failmsg);

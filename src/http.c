@@ -27,7 +27,8 @@ struct http_client {
 
 static void preconnect_end(struct http_client *c);
 
-static int64_t deadline_ms;
+/* per thread: each of the broker's requests has its own */
+static _Thread_local int64_t deadline_ms;
 static int curl_ready;
 static char *ca_bundle;
 

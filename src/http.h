@@ -57,7 +57,8 @@ struct http_response {
  * every client made after this; NULL: the system's only. */
 void http_set_ca_bundle(const char *path);
 
-/* Overall deadline for all requests of this process (monotonic ms). */
+/* Overall deadline for all requests of this process (monotonic ms); the
+ * calling thread's own, so that each broker request keeps its own. */
 void http_set_deadline(int64_t deadline_ms);
 int64_t http_deadline(void);
 

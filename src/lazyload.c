@@ -27,6 +27,7 @@ typedef int raxx_lazyload_off;
 #include "util.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdarg.h>
 
 /* its first parameter became const in later libcurl: declared below */
@@ -56,35 +57,45 @@ static struct lib curl_lib = { NULL, RAXX_LAZY_CURL };
 static struct lib ssl_lib = { NULL, RAXX_LAZY_SSL };
 static struct lib crypto_lib = { NULL, RAXX_LAZY_CRYPTO };
 
+/* the broker's threads may reach a stub first at the same time */
+static pthread_mutex_t resolve_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void *resolve(struct lib *l, const char *name)
 {
 	void *p;
 
+	pthread_mutex_lock(&resolve_lock);
 	if (!l->handle && !(l->handle = dlopen(l->file, RTLD_NOW | RTLD_LOCAL)))
 		die("cannot load %s (%s): reinstall it, or rebuild with 'make LAZY=0'",
 		    l->file, dlerror());
 	if (!(p = dlsym(l->handle, name)))
 		die("%s has no %s: rebuild git-credential-raxx against the "
 		    "installed version", l->file, name);
+	pthread_mutex_unlock(&resolve_lock);
 	return p;
 }
+
+/* The real function behind slot, looked up once (atomically: threads). */
+#define REAL(slot, lib, name) __extension__ ({ \
+	__typeof__(slot) fn_ = __atomic_load_n(&(slot), __ATOMIC_ACQUIRE); \
+	if (!fn_) { \
+		fn_ = (__typeof__(slot))resolve(&(lib), (name)); \
+		__atomic_store_n(&(slot), fn_, __ATOMIC_RELEASE); \
+	} \
+	fn_; })
 
 /* A stub: the real function, looked up once. */
 #define STUB(lib, ret, name, params, args) \
 ret name params \
 { \
 	static ret (*real) params; \
-	if (!real) \
-		real = (ret (*) params)resolve(&lib, #name); \
-	return real args; \
+	return REAL(real, lib, #name) args; \
 }
 #define STUB_VOID(lib, name, params, args) \
 void name params \
 { \
 	static void (*real) params; \
-	if (!real) \
-		real = (void (*) params)resolve(&lib, #name); \
-	real args; \
+	REAL(real, lib, #name) args; \
 }
 
 /* ---- libcurl */
@@ -126,13 +137,12 @@ STUB(curl_lib, CURLSHcode, curl_share_cleanup, (CURLSH *s), (s))
 /* The variadic two: the option's number says what its argument is. */
 CURLcode curl_easy_setopt(CURL *h, CURLoption opt, ...)
 {
-	static CURLcode (*real)(CURL *, CURLoption, ...);
+	static CURLcode (*slot)(CURL *, CURLoption, ...);
+	CURLcode (*real)(CURL *, CURLoption, ...) =
+		REAL(slot, curl_lib, "curl_easy_setopt");
 	CURLcode rc;
 	va_list ap;
 
-	if (!real)
-		real = (CURLcode (*)(CURL *, CURLoption, ...))
-			resolve(&curl_lib, "curl_easy_setopt");
 	va_start(ap, opt);
 	if (opt < CURLOPTTYPE_OBJECTPOINT) {
 		long v = va_arg(ap, long);
@@ -178,14 +188,13 @@ CURLSHcode curl_share_setopt(CURLSH *s, CURLSHoption opt, ...)
 
 CURLcode curl_easy_getinfo(CURL *h, CURLINFO info, ...)
 {
-	static CURLcode (*real)(CURL *, CURLINFO, ...);
+	static CURLcode (*slot)(CURL *, CURLINFO, ...);
+	CURLcode (*real)(CURL *, CURLINFO, ...) =
+		REAL(slot, curl_lib, "curl_easy_getinfo");
 	CURLcode rc;
 	va_list ap;
 	void *out;
 
-	if (!real)
-		real = (CURLcode (*)(CURL *, CURLINFO, ...))
-			resolve(&curl_lib, "curl_easy_getinfo");
 	va_start(ap, info);
 	out = va_arg(ap, void *);	/* always a pointer to the answer */
 	rc = real(h, info, out);

@@ -67,47 +67,71 @@ static int check_keys(const struct vault_secrets *s, const char *bot)
 	return ret;
 }
 
-int mint_installation_token(const struct mint_clients *mc,
-			    const struct mint_request *rq, struct gh_token *out,
-			    char **installation_id)
+int mint_fetch_secrets(const struct mint_clients *mc, const char *bot,
+		       struct vault_secrets *out, char **path)
 {
-	struct vault_secrets secrets = { 0 };
-	struct jwt_key *key = NULL;
-	struct heal_request h;
-	char *path;
-	const char *inst;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	*installation_id = NULL;
-	path = vault_secret_path(mc->vs->path_prefix, rq->bot);
+	*path = vault_secret_path(mc->vs->path_prefix, bot);
 	/* GitHub's TLS handshake while the vault answers, not after */
-	github_preconnect(mc->gh);
-	if ((ret = vault_get_secrets(mc->v, path, &secrets)) ||
-	    (ret = check_keys(&secrets, rq->bot)))
-		goto out;
-	if (!(key = jwt_key_load(vault_secrets_get(&secrets, "PRIVATE_KEY_PEM"),
-				 path))) {
-		ret = raxx_errcode();
-		goto out;
-	}
-	inst = vault_secrets_get(&secrets, "INSTALLATION_ID");
+	if (mc->gh)
+		github_preconnect(mc->gh);
+	if ((ret = vault_get_secrets(mc->v, *path, out)) ||
+	    (ret = check_keys(out, bot)))
+		vault_secrets_release(out);
+	return ret;
+}
+
+int mint_with_key(const struct mint_clients *mc, const struct mint_request *rq,
+		  struct jwt_key *key, const char *app_id, const char *vault_inst,
+		  const char *vault_path, struct gh_token *out,
+		  char **installation_id)
+{
+	struct heal_request h;
+
+	memset(out, 0, sizeof(*out));
+	*installation_id = NULL;
 	memset(&h, 0, sizeof(h));
 	h.bot = rq->bot;
 	h.api = mc->api;
 	h.host = mc->host;
-	h.app_id = jwt_issuer(vault_secrets_get(&secrets, "APP_ID"),
-			      vault_secrets_get(&secrets, "CLIENT_ID"));
-	h.vault_inst = inst && *inst ? inst : NULL;
-	h.vault_path = path;
+	h.app_id = app_id;
+	h.vault_inst = vault_inst && *vault_inst ? vault_inst : NULL;
+	h.vault_path = vault_path;
 	h.vault_env = mc->vs->environment;
 	h.repo = rq->repo_hint ? rq->repo_hint :
 		rq->scope ? rq->scope->repo : NULL;
 	h.owners = mc->owners;
 	/* with the vault's installation; when it is gone (404) or absent,
 	 * with the one found again for the repository, with a warning */
-	ret = discover_create_token(mc->gh, key, &h, rq->scope, out,
-				    installation_id);
+	return discover_create_token(mc->gh, key, &h, rq->scope, out,
+				     installation_id);
+}
+
+int mint_installation_token(const struct mint_clients *mc,
+			    const struct mint_request *rq, struct gh_token *out,
+			    char **installation_id)
+{
+	struct vault_secrets secrets = { 0 };
+	struct jwt_key *key = NULL;
+	char *path = NULL;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	*installation_id = NULL;
+	if ((ret = mint_fetch_secrets(mc, rq->bot, &secrets, &path)))
+		goto out;
+	if (!(key = jwt_key_load(vault_secrets_get(&secrets, "PRIVATE_KEY_PEM"),
+				 path))) {
+		ret = raxx_errcode();
+		goto out;
+	}
+	ret = mint_with_key(mc, rq, key,
+			    jwt_issuer(vault_secrets_get(&secrets, "APP_ID"),
+				       vault_secrets_get(&secrets, "CLIENT_ID")),
+			    vault_secrets_get(&secrets, "INSTALLATION_ID"), path,
+			    out, installation_id);
 out:
 	jwt_key_free(key);
 	vault_secrets_release(&secrets);

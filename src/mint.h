@@ -42,6 +42,27 @@ int mint_installation_token(const struct mint_clients *mc,
 			    const struct mint_request *rq, struct gh_token *out,
 			    char **installation_id);
 
+/*
+ * The two halves of mint_installation_token, for the broker, which holds
+ * a bot's App key between mints (so that a re-mint is one request):
+ *
+ * mint_fetch_secrets: bot's secrets from the vault (mc->v, mc->vs) into
+ * *out, checked for the required keys (RAXX_ESECRETS naming what is
+ * missing); *path (fresh) gets the folder, for messages.
+ *
+ * mint_with_key: the JWT and GitHub only, with key (loaded from
+ * PRIVATE_KEY_PEM), app_id and the vault's INSTALLATION_ID (NULL when
+ * absent); mc->v is not used.
+ */
+struct vault_secrets;
+struct jwt_key;
+int mint_fetch_secrets(const struct mint_clients *mc, const char *bot,
+		       struct vault_secrets *out, char **path);
+int mint_with_key(const struct mint_clients *mc, const struct mint_request *rq,
+		  struct jwt_key *key, const char *app_id, const char *vault_inst,
+		  const char *vault_path, struct gh_token *out,
+		  char **installation_id);
+
 /* A vault key that means want but is spelt otherwise ("app-id",
  * "App_Id" for APP_ID: upper-cased, '-' as '_'); never want itself. */
 int key_looks_like(const char *have, const char *want);

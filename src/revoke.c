@@ -1,7 +1,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "revoke.h"
 #include "audit.h"
+#include "broker_client.h"
 #include "cache.h"
+#include "clientsecret.h"
 #include "github.h"
 #include "http.h"
 #include "identity.h"
@@ -39,12 +41,18 @@ static void audit_entry(const struct raxx_config *c, const char *event,
 
 int erase_token(struct raxx_config *c, const char *token)
 {
-	struct cache *cache = cache_open();
+	struct cache *cache;
 	struct cache_entry *list = NULL;
 	size_t i, nr = 0;
 	int dropped = 0;
+	char *broker;
 
-	if (!cache)
+	if ((broker = broker_socket_in_use(NULL))) {
+		dropped = broker_erase(broker, c, token);
+		free(broker);
+		return dropped;
+	}
+	if (!(cache = cache_open()))
 		return 0;
 	if (cache_list_tokens(cache, &list, &nr)) {
 		warning("%s", raxx_errmsg());
@@ -105,10 +113,18 @@ int revoke_tokens(struct raxx_config *c)
 	struct cache_entry *list = NULL;
 	struct github *gh = NULL;
 	size_t i, nr = 0;
-	const char *bot = c->id->bot;
+	const char *bot = c->id->bot, *secret;
 	int revoked = 0, failed = 0, ret;
+	char *broker;
 
-	if (!env_get("INFISICAL_CLIENT_SECRET"))
+	if ((broker = broker_socket_in_use(NULL))) {
+		ret = broker_revoke(broker, c);
+		free(broker);
+		return ret;
+	}
+	if ((ret = client_secret_get(&secret, NULL)))
+		return ret;
+	if (!secret)
 		return raxx_fail(RAXX_EVAULT, "INFISICAL_CLIENT_SECRET not set: the "
 				 "token cache is sealed with it: export the "
 				 "machine identity");

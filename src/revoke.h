@@ -3,7 +3,8 @@
 
 /*
  * Forgetting tokens: the `erase` and `revoke` actions over the cache
- * (cache.h), each audited (audit.h).
+ * (cache.h), each audited (audit.h); with a token broker in use, over the
+ * broker's tokens (broker_client.h), which audits.
  */
 
 #include "config.h"

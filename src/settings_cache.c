@@ -53,6 +53,13 @@ static const char *const env_names[] = {
 };
 
 /* Set, even empty: git then reads something this module does not model. */
+static int settings_cache_disabled;
+
+void settings_cache_off(void)
+{
+	settings_cache_disabled = 1;
+}
+
 static int bypassed(void)
 {
 	static const char *const names[] = {
@@ -60,6 +67,8 @@ static int bypassed(void)
 	};
 	size_t i;
 
+	if (settings_cache_disabled)
+		return 1;
 	for (i = 0; i < sizeof(names) / sizeof(*names); i++)
 		if (getenv(names[i])) {
 			trace("git config: not remembered (%s is set)", names[i]);

@@ -53,6 +53,11 @@ struct strbuf;
  */
 void settings_read(const char *top, struct strbuf *out);
 
+/* For this process, read git config every time and remember nothing: a
+ * long-lived process (the broker) reads it once, and writes nothing to
+ * disk but its audit log. */
+void settings_cache_off(void);
+
 /* The keys config.h keeps (lower-case, as git prints them). */
 int settings_key_wanted(const char *key);
 

@@ -10,7 +10,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "token.h"
 #include "audit.h"
+#include "broker_client.h"
 #include "cache.h"
+#include "clientsecret.h"
 #include "ghexec.h"
 #include "github.h"
 #include "handoff_records.h"
@@ -38,6 +40,8 @@ struct token_source {
 	int have_vs;
 	struct vault *v;
 	struct github *gh;
+	char *broker;		/* the broker's socket, when one is in use */
+	int broker_looked;
 };
 
 struct token_source *token_source_open(struct raxx_config *c)
@@ -72,7 +76,38 @@ void token_source_close(struct token_source *ts)
 	cache_close(ts->cache);
 	if (ts->have_vs)
 		vault_settings_release(&ts->vs);
+	free(ts->broker);
 	free(ts);
+}
+
+/* The broker's socket when one is in use (broker_client.h): every token
+ * then comes from it, and nothing here touches the vault. */
+static const char *broker_of(struct token_source *ts)
+{
+	if (!ts->broker_looked) {
+		ts->broker_looked = 1;
+		ts->broker = broker_socket_in_use(NULL);
+	}
+	return ts->broker;
+}
+
+const char *token_source_broker(struct token_source *ts)
+{
+	return broker_of(ts);
+}
+
+int token_can_mint(void)
+{
+	const char *secret;
+	char *broker;
+
+	if ((broker = broker_socket_in_use(NULL))) {
+		free(broker);
+		return 1;
+	}
+	if (client_secret_get(&secret, NULL))
+		raxx_clear_error();
+	return secret != NULL;
 }
 
 struct cache *token_source_cache(struct token_source *ts)
@@ -502,6 +537,8 @@ int token_get_for_bot(struct token_source *ts, const char *bot,
 	struct audit_event ev = { 0 };
 	int ret;
 
+	if (broker_of(ts))
+		return broker_token(ts->broker, ts->c, bot, http_deadline(), out);
 	id.bot = (char *)bot;
 	id.source = BOT_OPTION;
 	ret = bot_token(ts, &id, out);
@@ -703,6 +740,8 @@ int token_peek(struct token_source *ts, struct token *out)
 	int hit = 0, err = 0;
 
 	memset(out, 0, sizeof(*out));
+	if (broker_of(ts))
+		return broker_peek(ts->broker, ts->c, out);
 	if (!token_source_cache(ts))
 		return 0;
 	if (id->handoff) {
@@ -734,6 +773,8 @@ int token_get(struct token_source *ts, struct token *out)
 	int ret;
 
 	memset(out, 0, sizeof(*out));
+	if (broker_of(ts))	/* it audits; its fallback decision waits */
+		return broker_token(ts->broker, ts->c, NULL, http_deadline(), out);
 	if (id->handoff)
 		ret = token_get_handoff(ts, id->handoff, id->repo, out);
 	else if (id->bot)

@@ -25,6 +25,11 @@
  *   at least TOKEN_OUTAGE_MIN_TTL seconds is served, with a warning,
  *   before any caller thinks of a fallback.
  *   Every outcome is audited (mint, reuse, fail).
+ *
+ * When a token broker is in use (broker_client.h), token_get,
+ * token_get_for_bot and token_peek ask it instead, and this process needs
+ * no vault identity: the broker mints, caches, audits and decides the
+ * fallback (fallback_decide finds its decision).
  */
 
 #include <time.h>
@@ -91,6 +96,13 @@ void token_release(struct token *t);
  * failed step's code.
  */
 int token_refresh_ahead(struct token_source *ts);
+
+/* The broker's socket when one is in use, else NULL. */
+const char *token_source_broker(struct token_source *ts);
+
+/* Whether this process can have a bot's token at all: a vault identity
+ * (the client secret, from the environment or a file) or a broker. */
+int token_can_mint(void);
 
 /* The shared pieces, for the commands that work on them directly
  * (revoke, handoff). NULL (cache: none to use) or an error code. */

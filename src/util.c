@@ -11,9 +11,10 @@
 
 #include <sodium.h>
 
-static char errbuf[1024];
-static int errcode;
-static int erroutage;
+/* per thread: the broker serves each connection on its own thread */
+static _Thread_local char errbuf[1024];
+static _Thread_local int errcode;
+static _Thread_local int erroutage;
 
 int raxx_fail(int code, const char *fmt, ...)
 {

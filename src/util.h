@@ -45,7 +45,8 @@ enum raxx_code {
 
 #define RAXX_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
-/* Record the current failure; returns code. A later call replaces it. */
+/* Record the current failure; returns code. A later call replaces it.
+ * The slot is the calling thread's own. */
 int raxx_fail(int code, const char *fmt, ...) RAXX_PRINTF(2, 3);
 /*
  * The same for an outage: the service could not be reached or did not

@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "vault.h"
+#include "clientsecret.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
@@ -23,11 +24,15 @@ int vault_settings_from_env(struct vault_settings *s)
 	const char *names[] = { "INFISICAL_CLIENT_ID", "INFISICAL_CLIENT_SECRET",
 				"INFISICAL_PROJECT_ID" };
 	struct strbuf missing = STRBUF_INIT;
+	const char *secret;
 	size_t i, n;
 
 	memset(s, 0, sizeof(*s));
+	/* the environment, or a file (INFISICAL_CLIENT_SECRET_FILE, systemd) */
+	if (client_secret_get(&secret, NULL))
+		return RAXX_EVAULT;
 	for (i = 0; i < 3; i++)
-		if (!env_get(names[i]))
+		if (i == 1 ? !secret : !env_get(names[i]))
 			sb_addf(&missing, "%s%s", missing.len ? ", " : "", names[i]);
 	if (missing.len) {
 		raxx_fail(RAXX_EVAULT, "%s not set: export the Universal Auth "
@@ -37,7 +42,7 @@ int vault_settings_from_env(struct vault_settings *s)
 		return RAXX_EVAULT;
 	}
 	s->client_id = env_get("INFISICAL_CLIENT_ID");
-	s->client_secret = env_get("INFISICAL_CLIENT_SECRET");
+	s->client_secret = secret;
 	s->project_id = env_get("INFISICAL_PROJECT_ID");
 	s->environment = env_get("INFISICAL_ENV");
 	if (!s->environment)

@@ -14,7 +14,10 @@
 #     connections, without and with the connection to GitHub opened
 #     while the vault answers, with and without a live vault session;
 #   - BENCH_CONCURRENT (32) cold calls at once: mints, p50, p99;
-#   - the peak RSS of a warm `get`.
+#   - the peak RSS of a warm `get`;
+#   - the token broker (bench.py broker_rows): a warm fill through it
+#     against the sealed cache and credential-cache, and a re-mint with
+#     the App key held.
 #
 # Environment: BENCH_RUNS (default 200), BENCH_COLD_RUNS (20),
 # BENCH_RTT_MS (50), BENCH_CONCURRENT (32). Needs python3, git, openssl,

@@ -107,10 +107,13 @@ test_expect_success 'make install and uninstall honour PREFIX and DESTDIR' '
 	make -s -C "$BUILD_DIR" install DESTDIR="$TRASH/dest" PREFIX=/opt/raxx >/dev/null &&
 	test -x dest/opt/raxx/bin/git-credential-raxx &&
 	test -f dest/opt/raxx/share/man/man1/git-credential-raxx.1 &&
+	test -f dest/opt/raxx/share/git-credential-raxx/git-credential-raxx-broker.service &&
+	test -f dest/opt/raxx/share/git-credential-raxx/app.raxx.git-credential-raxx.broker.plist &&
 	dest/opt/raxx/bin/git-credential-raxx --version &&
 	make -s -C "$BUILD_DIR" uninstall DESTDIR="$TRASH/dest" PREFIX=/opt/raxx >/dev/null &&
 	test ! -e dest/opt/raxx/bin/git-credential-raxx &&
-	test ! -e dest/opt/raxx/share/man/man1/git-credential-raxx.1
+	test ! -e dest/opt/raxx/share/man/man1/git-credential-raxx.1 &&
+	test ! -e dest/opt/raxx/share/git-credential-raxx
 '
 
 # only in this project's own checkout (a tarball unpacked inside another

@@ -1,12 +1,13 @@
 #!/bin/bash
-# Fuzz the protocol parser and the agent map parser for ${FUZZ_SECONDS:-10}
-# seconds each (tests/fuzz/run.sh). Skipped without clang and libFuzzer.
+# Fuzz the protocol parser, the agent map parser and the broker's wire
+# format and uid policy for ${FUZZ_SECONDS:-10} seconds each
+# (tests/fuzz/run.sh). Skipped without clang and libFuzzer.
 
 top=$(cd "$(dirname "$0")/.." && pwd) || exit 1
 secs=${FUZZ_SECONDS:-10}
 n=0
 
-for t in protocol agentmap; do
+for t in protocol agentmap broker; do
 	out=$(sh "$top/tests/fuzz/run.sh" "$secs" "$t" 2>&1)
 	rc=$?
 	if [ $n -eq 0 ] && [ $rc -eq 0 ] && [ "${out#skip: }" != "$out" ]; then

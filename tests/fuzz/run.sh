@@ -2,7 +2,7 @@
 # Build and run the libFuzzer targets for a while each.
 #
 #   tests/fuzz/run.sh [SECONDS] [TARGET...]     (TARGET: protocol, agentmap,
-#                                                auditlog)
+#                                                auditlog, broker)
 #
 # Builds tests/fuzz/fuzz-TARGET.c with clang -fsanitize=fuzzer,address,
 # undefined plus only the sources it needs into tests/fuzz/build/, seeds
@@ -15,7 +15,7 @@ set -u
 
 secs=${1:-10}
 [ $# -gt 0 ] && shift
-targets=${*:-protocol agentmap auditlog}
+targets=${*:-protocol agentmap auditlog broker}
 case $secs in
 ''|*[!0-9]*) echo "usage: $0 [SECONDS] [TARGET...]" >&2; exit 64 ;;
 esac
@@ -56,7 +56,8 @@ for t in $targets; do
 	protocol) srcs="src/util.c src/protocol.c" ;;
 	agentmap) srcs="src/util.c src/agentmap.c" ;;
 	auditlog) srcs="src/util.c src/json.c src/auditlog.c" ;;
-	*) echo "fuzz: unknown target '$t' (protocol, agentmap, auditlog)" >&2; exit 64 ;;
+	broker) srcs="src/util.c src/broker_wire.c src/broker_policy.c" ;;
+	*) echo "fuzz: unknown target '$t' (protocol, agentmap, auditlog, broker)" >&2; exit 64 ;;
 	esac
 	bin=$build/fuzz-$t
 	log=$build/fuzz-$t.log

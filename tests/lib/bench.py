@@ -309,6 +309,7 @@ def rss_rows(rows, sock, gh_env):
         rss_gh, _ = peak_rss_kib(["gh", "auth", "git-credential", "get"], REQUEST, gh_env)
         rows.append(("peak RSS, `gh auth git-credential get` (for scale)",
                      "%.1f MiB" % (rss_gh / 1024)))
+    rows += broker_rows(sock)
     subprocess.run(["git", "credential-cache", "--socket", sock, "exit"], stdout=DEVNULL,
                    stderr=DEVNULL, cwd=WT)
 
@@ -331,6 +332,85 @@ def main():
     print("|---|---|")
     for k, v in rows:
         print("| %s | %s |" % (k, v))
+
+
+# ---------------------------------------------------------------- the broker
+#
+# The token broker's rows, kept apart from the rows above: a warm fill
+# through the broker against the same fill through the sealed cache and
+# git's credential-cache (interleaved, helpers by absolute path), and the
+# re-mint the broker makes with the App key held: one request to GitHub.
+
+def broker_rows(cc_sock):
+    import signal
+    rows = []
+    bsock = os.path.join(TRASH, "broker", "broker.sock")
+    benv = dict(os.environ, RAXX_BROKER_SOCKET=bsock)
+    broker = subprocess.Popen([RAXX, "broker"], env=benv, stdout=DEVNULL,
+                              stderr=open(os.path.join(TRASH, "broker.err"), "w"),
+                              cwd=TRASH)
+    client = {k: v for k, v in benv.items()
+              if not k.startswith(("INFISICAL_", "CF_ACCESS_"))}
+    try:
+        for _ in range(200):   # until it answers
+            if run([RAXX, "status"], env=client, check=False).returncode == 0:
+                break
+            time.sleep(0.05)
+        token = run([RAXX, "--bot", BOT, "token"], env=client, out=subprocess.PIPE).stdout.strip()
+        cred = REQUEST[:-1] + b"username=x-access-token\npassword=" + token + b"\n\n"
+        run(git_fill("cache --timeout 3600 --socket " + cc_sock)[:-1] + ["approve"], cred)
+        run([RAXX, "--bot", BOT, "token"])   # the sealed cache, warm too
+        contenders = [
+            ("warm fill through the broker, helper by absolute path",
+             git_fill(RAXX + " --bot " + BOT), client, token),
+            ("warm fill through the sealed cache, helper by absolute path",
+             git_fill(RAXX + " --bot " + BOT), None, None),
+            ("warm fill through git credential-cache",
+             git_fill("cache --timeout 3600 --socket " + cc_sock), None, token),
+        ]
+        for name, argv, env, want in contenders:
+            out = run(argv, REQUEST, env, out=subprocess.PIPE).stdout
+            assert b"password=" in out and (want is None or b"password=" + want in out), (name, out)
+        times = {name: [] for name, _, _, _ in contenders}
+        before = counters()
+        for _ in range(5):
+            for name, argv, env, _ in contenders:
+                timed(argv, REQUEST, env)
+        for _ in range(RUNS):
+            for name, argv, env, _ in contenders:
+                times[name].append(timed(argv, REQUEST, env))
+        warm_requests = sum(delta(counters(), before)[:2])
+        med = {k: ms(statistics.median(v)) for k, v in times.items()}
+        cc = med["warm fill through git credential-cache"]
+        for name, _, _, _ in contenders:
+            extra = "" if "credential-cache" in name else \
+                " (%.2f x credential-cache)" % (med[name] / cc)
+            rows.append((name, "%.1f ms median%s" % (med[name], extra)))
+        rows.append(("requests to the vault or GitHub during those warm runs",
+                     str(warm_requests)))
+
+        # re-mints: the token revoked (not timed), then minted again
+        for name in ("vault", "github"):
+            fake_config(name, lambda c: c.update(latency_ms=LATENCY))
+        spent, shapes = [], set()
+        for _ in range(5):
+            run([RAXX, "--bot", BOT, "revoke"], env=client)
+            time.sleep(0.2)   # the fakes log a request after answering it
+            b = counters()
+            spent.append(timed([RAXX, "--bot", BOT, "token"], env=client))
+            d = delta(counters(), b)
+            shapes.add("%d request%s (vault %d, GitHub %d) over %d new TLS connections"
+                       % (d[0] + d[1], "" if d[0] + d[1] == 1 else "s", d[0], d[1], d[2]))
+        rows.append(("re-mint through the broker with the App key held, %d ms per request"
+                     % LATENCY, "%.0f ms median; %s" % (ms(statistics.median(spent)),
+                                                        "; ".join(sorted(shapes)))))
+        for name in ("vault", "github"):
+            fake_config(name, lambda c: c.update(latency_ms=0))
+    finally:
+        broker.send_signal(signal.SIGTERM)
+        rc = broker.wait(timeout=30)
+        assert rc == 0, "the broker exited %d" % rc
+    return rows
 
 
 if __name__ == "__main__":

@@ -1,0 +1,2163 @@
+/*
+ * The token broker: the contract is in broker.h.
+ *
+ *   main thread:  socket, signals, accept loop, the sweep of what expired
+ *   one thread a connection:  uid -> request -> action -> answer -> log
+ *
+ * Everything shared lives in `B` under one mutex (B.mu) with one condition
+ * variable (B.cv) for the single flights; the work that takes time (the
+ * vault, GitHub, parsing a key) runs unlocked. Guarded buffers (sodium_
+ * malloc) are switched to read-only only while one is copied or parsed,
+ * under B.mu, and are no-access otherwise.
+ */
+#define _GNU_SOURCE	/* struct ucred, SO_PEERCRED */
+#define _DARWIN_C_SOURCE	/* getpeereid */
+#include "broker.h"
+#include "agentmap.h"
+#include "audit.h"
+#include "broker_client.h"
+#include "broker_policy.h"
+#include "broker_wire.h"
+#include "cache.h"
+#include "cli.h"
+#include "clientsecret.h"
+#include "fallback.h"
+#include "github.h"
+#include "handoff_manifest.h"
+#include "handoff_store.h"
+#include "http.h"
+#include "identity.h"
+#include "jwt.h"
+#include "log.h"
+#include "mint.h"
+#include "owners.h"
+#include "settings_cache.h"
+#include "protocol.h"
+#include "token.h"
+#include "util.h"
+#include "vault.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0	/* SIGPIPE is ignored (harden_process) */
+#endif
+
+const char broker_usage[] =
+"usage: git-credential-raxx broker [--socket PATH]\n"
+"The token broker, in the foreground: the one process that holds the vault\n"
+"identity (INFISICAL_*, or INFISICAL_CLIENT_SECRET_FILE); agents then need\n"
+"only RAXX_BROKER_SOCKET, or nothing when the default socket exists.\n"
+"  --socket PATH  where to listen (default: RAXX_BROKER_SOCKET, else\n"
+"                 $XDG_RUNTIME_DIR/git-credential-raxx/broker.sock, else\n"
+"                 broker.sock in the cache directory)\n"
+"Settings: RAXX_BROKER_UIDS (UID:BOT[,BOT] ...: other users and their\n"
+"bots), RAXX_BROKER_KEY_TTL (seconds an App key is held, default 3600;\n"
+"0: fetched for every mint). SIGTERM or SIGINT stops it cleanly.\n";
+
+/* ---------------------------------------------------------------- state */
+
+struct key_slot {		/* a bot's App secrets, held for the key TTL */
+	char *bot;
+	char *app_id, *vault_inst, *path;
+	char *pem;		/* guarded; NULL: none held */
+	int64_t until_ms;	/* monotonic */
+	int fetching;
+	struct key_slot *next;
+};
+
+struct tok_slot {		/* a token per (bot, scope) */
+	char *bot, *scope;
+	char *repo;		/* for answers, or NULL */
+	char *inst;		/* the installation minted with, or NULL */
+	char *tok;		/* guarded; NULL: none held */
+	time_t expires_at;	/* local clock */
+	int minting;		/* a flight is on: others wait */
+	struct tok_slot *next;
+};
+
+struct manifest_slot {		/* a handoff's manifest, as last read */
+	char *slug;
+	char *json;		/* checked again at every use */
+	struct manifest_slot *next;
+};
+
+static struct {
+	struct raxx_config *c;
+	struct vault_settings vs;
+	struct owners owners;	/* RAXX_OWNERS / raxx.owners, the broker's own */
+	struct broker_policy policy;
+	struct agent_map map;	/* the broker's own trusted map, or empty */
+	char *map_where;
+	unsigned long owner;
+	long key_ttl, min_ttl, timeout_s;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct key_slot *keys;
+	struct tok_slot *toks;
+	size_t nr_toks;
+	struct manifest_slot *manifests;
+	char *session;		/* guarded vault session, or NULL */
+	time_t session_exp;
+	char *cf_secret;	/* guarded copy of CF_ACCESS_CLIENT_SECRET */
+	struct github *idle_gh[8];	/* GitHub clients between requests */
+	size_t nr_idle_gh;
+	int active;		/* connections being served */
+
+	char *sock;
+	int lfd;
+	dev_t sock_dev;
+	ino_t sock_ino;
+	int wake[2];		/* the signal handler's self-pipe */
+} B = { .lfd = -1, .wake = { -1, -1 } };
+
+/* ---------------------------------------------------------------- guarded */
+
+/* A guarded copy of s (no access until read). */
+static char *guard(const char *s)
+{
+	size_t n = strlen(s);
+	char *g = sodium_malloc(n + 1);
+
+	if (!g)
+		die("out of memory (secure memory)");
+	memcpy(g, s, n + 1);
+	sodium_mprotect_noaccess(g);
+	return g;
+}
+
+/* A plain copy of guarded g (wipe it with free_secret). Under B.mu. */
+static char *unguard(char *g)
+{
+	char *s;
+
+	sodium_mprotect_readonly(g);
+	s = xstrdup(g);
+	sodium_mprotect_noaccess(g);
+	return s;
+}
+
+static void unguard_free(char **g)
+{
+	if (*g)
+		sodium_free(*g);	/* wipes, whatever its protection */
+	*g = NULL;
+}
+
+/* ---------------------------------------------------------------- slots */
+
+static struct tok_slot *tok_find(const char *bot, const char *scope)
+{
+	struct tok_slot *s;
+
+	for (s = B.toks; s; s = s->next)
+		if (!strcmp(s->bot, bot) && !strcmp(s->scope, scope))
+			return s;
+	return NULL;
+}
+
+static struct tok_slot *tok_new(const char *bot, const char *scope)
+{
+	struct tok_slot *s = xcalloc(1, sizeof(*s));
+
+	s->bot = xstrdup(bot);
+	s->scope = xstrdup(scope);
+	s->next = B.toks;
+	B.toks = s;
+	B.nr_toks++;
+	return s;
+}
+
+static void tok_empty(struct tok_slot *s)
+{
+	unguard_free(&s->tok);
+	free(s->repo);
+	free(s->inst);
+	s->repo = s->inst = NULL;
+	s->expires_at = 0;
+}
+
+/* Keep a live token about to be replaced under another scope, so that a
+ * revoke still finds it (as token.c does with the cache). */
+static void tok_retire(struct tok_slot *s)
+{
+	struct tok_slot *r;
+	char fp[AUDIT_FP_LEN + 1], *plain, *scope;
+
+	if (!s->tok || s->expires_at <= now_seconds())
+		return;
+	plain = unguard(s->tok);
+	audit_fingerprint(plain, fp);
+	scope = xstrfmt("%s retired=%s", s->scope, fp);
+	r = tok_find(s->bot, scope) ? NULL : tok_new(s->bot, scope);
+	if (r) {
+		r->tok = s->tok;
+		s->tok = NULL;
+		r->expires_at = s->expires_at;
+		r->repo = s->repo ? xstrdup(s->repo) : NULL;
+		r->inst = s->inst ? xstrdup(s->inst) : NULL;
+	}
+	free(scope);
+	free_secret(plain);
+}
+
+static struct key_slot *key_find(const char *bot)
+{
+	struct key_slot *k;
+
+	for (k = B.keys; k; k = k->next)
+		if (!strcmp(k->bot, bot))
+			return k;
+	return NULL;
+}
+
+static void key_empty(struct key_slot *k)
+{
+	unguard_free(&k->pem);
+	free(k->app_id);
+	free(k->vault_inst);
+	free(k->path);
+	k->app_id = k->vault_inst = k->path = NULL;
+	k->until_ms = 0;
+}
+
+static const char *manifest_find(const char *slug)
+{
+	struct manifest_slot *m;
+
+	for (m = B.manifests; m; m = m->next)
+		if (!strcmp(m->slug, slug))
+			return m->json;
+	return NULL;
+}
+
+static void manifest_keep(const char *slug, const char *json)
+{
+	struct manifest_slot *m;
+
+	for (m = B.manifests; m; m = m->next)
+		if (!strcmp(m->slug, slug))
+			break;
+	if (!m) {
+		m = xcalloc(1, sizeof(*m));
+		m->slug = xstrdup(slug);
+		m->next = B.manifests;
+		B.manifests = m;
+	}
+	free(m->json);
+	m->json = json ? xstrdup(json) : NULL;
+}
+
+/* Wipe what has expired: keys past their TTL, tokens past their life, the
+ * vault session past its own. Under B.mu. */
+static void sweep(void)
+{
+	struct tok_slot **ps = &B.toks, *s;
+	struct key_slot *k;
+	int64_t now = now_ms();
+	time_t wall = now_seconds();
+
+	for (k = B.keys; k; k = k->next)
+		if (k->pem && !k->fetching && k->until_ms <= now) {
+			trace("broker: the App key of %s held %ld s: wiped", k->bot,
+			      B.key_ttl);
+			key_empty(k);
+		}
+	while ((s = *ps)) {
+		if (!s->minting && (!s->tok || s->expires_at <= wall)) {
+			*ps = s->next;
+			tok_empty(s);
+			free(s->bot);
+			free(s->scope);
+			free(s);
+			B.nr_toks--;
+			continue;
+		}
+		ps = &s->next;
+	}
+	if (B.session && B.session_exp <= wall)
+		unguard_free(&B.session);
+}
+
+/* Everything, at the end (no thread is left). */
+static void wipe_all(void)
+{
+	struct key_slot *k;
+	struct tok_slot *s;
+	struct manifest_slot *m;
+	size_t i;
+
+	while ((k = B.keys)) {
+		B.keys = k->next;
+		key_empty(k);
+		free(k->bot);
+		free(k);
+	}
+	while ((s = B.toks)) {
+		B.toks = s->next;
+		tok_empty(s);
+		free(s->bot);
+		free(s->scope);
+		free(s);
+	}
+	while ((m = B.manifests)) {
+		B.manifests = m->next;
+		free(m->slug);
+		free(m->json);
+		free(m);
+	}
+	unguard_free(&B.session);
+	for (i = 0; i < B.nr_idle_gh; i++)
+		github_free(B.idle_gh[i]);
+	B.nr_idle_gh = 0;
+}
+
+/* Wait for B.cv until deadline (monotonic ms); 0, or ETIMEDOUT. Under B.mu. */
+static int wait_until(int64_t deadline)
+{
+	struct timespec ts;
+	int64_t left = deadline - now_ms();
+
+	if (left <= 0)
+		return ETIMEDOUT;
+	if (left > 250)
+		left = 250;	/* the wall clock may jump: look again soon */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)(left / 1000);
+	ts.tv_nsec += (long)(left % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&B.cv, &B.mu, &ts);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- clients */
+
+static struct github *gh_take(void)
+{
+	struct github *gh = NULL;
+
+	pthread_mutex_lock(&B.mu);
+	if (B.nr_idle_gh)
+		gh = B.idle_gh[--B.nr_idle_gh];
+	pthread_mutex_unlock(&B.mu);
+	return gh ? gh : github_new(B.c->api);
+}
+
+/* Keep it for the next request: its TLS connection stays open. */
+static void gh_give(struct github *gh)
+{
+	if (!gh)
+		return;
+	pthread_mutex_lock(&B.mu);
+	if (B.nr_idle_gh < sizeof(B.idle_gh) / sizeof(*B.idle_gh)) {
+		B.idle_gh[B.nr_idle_gh++] = gh;
+		gh = NULL;
+	}
+	pthread_mutex_unlock(&B.mu);
+	github_free(gh);
+}
+
+/* A vault client with the held session, if any. NULL: error recorded. */
+static struct vault *vault_open(void)
+{
+	struct vault *v = vault_new(&B.vs);
+	char *session = NULL;
+	time_t exp = 0;
+
+	if (!v)
+		return NULL;
+	pthread_mutex_lock(&B.mu);
+	if (B.session && B.session_exp - now_seconds() >= CACHE_SESSION_MIN_TTL) {
+		session = unguard(B.session);
+		exp = B.session_exp;
+	}
+	pthread_mutex_unlock(&B.mu);
+	if (session) {
+		vault_set_session(v, session, exp);
+		free_secret(session);
+	}
+	return v;
+}
+
+/* The session of a vault client that logged in goes to guarded memory. */
+static void vault_close(struct vault *v)
+{
+	const char *session;
+	time_t exp;
+
+	if (!v)
+		return;
+	if (vault_logged_in(v) && (session = vault_session(v, &exp))) {
+		pthread_mutex_lock(&B.mu);
+		unguard_free(&B.session);
+		B.session = guard(session);
+		B.session_exp = exp;
+		pthread_mutex_unlock(&B.mu);
+	}
+	vault_free(v);
+}
+
+/* ---------------------------------------------------------------- keys */
+
+struct key_use {
+	struct jwt_key *key;
+	char *app_id, *vault_inst, *path;
+	int held;		/* from guarded memory, not the vault just now */
+};
+
+static void key_use_release(struct key_use *k)
+{
+	jwt_key_free(k->key);
+	free(k->app_id);
+	free(k->vault_inst);
+	free(k->path);
+	memset(k, 0, sizeof(*k));
+}
+
+static void key_use_fill(struct key_use *u, const char *app_id,
+			 const char *inst, const char *path)
+{
+	u->app_id = xstrdup(app_id ? app_id : "");
+	u->vault_inst = inst && *inst ? xstrdup(inst) : NULL;
+	u->path = xstrdup(path);
+}
+
+/* The JWT issuer from a bot's secrets: CLIENT_ID, else APP_ID (jwt.h). */
+static const char *issuer(const struct vault_secrets *secrets)
+{
+	const char *iss = jwt_issuer(vault_secrets_get(secrets, "APP_ID"),
+				     vault_secrets_get(secrets, "CLIENT_ID"));
+
+	return iss ? iss : "";
+}
+
+/*
+ * bot's App key, loaded: held (a guarded PEM parsed under the lock), or
+ * fetched from the vault (single flight per bot) and then held for the
+ * key TTL. fresh: fetch even when one is held (GitHub refused it).
+ */
+static int key_get(const char *bot, int fresh, struct key_use *u)
+{
+	struct mint_clients mc = { 0 };
+	struct vault_secrets secrets = { 0 };
+	struct key_slot *k;
+	int64_t deadline = http_deadline();
+	char *path = NULL;
+	int ret;
+
+	memset(u, 0, sizeof(*u));
+	pthread_mutex_lock(&B.mu);
+	for (;;) {
+		k = key_find(bot);
+		if (k && k->pem && !fresh && k->until_ms > now_ms()) {
+			sodium_mprotect_readonly(k->pem);
+			u->key = jwt_key_load(k->pem, k->path);
+			sodium_mprotect_noaccess(k->pem);
+			key_use_fill(u, k->app_id, k->vault_inst, k->path);
+			u->held = 1;
+			pthread_mutex_unlock(&B.mu);
+			trace("broker: the App key of %s is held: no vault request", bot);
+			return u->key ? 0 : raxx_errcode();
+		}
+		if (!k || !k->fetching)
+			break;
+		if (wait_until(deadline)) {
+			pthread_mutex_unlock(&B.mu);
+			return raxx_fail_outage(RAXX_EVAULT, "gave up waiting for the "
+						"vault fetch of %s's App key in flight: "
+						"retry, or raise RAXX_TIMEOUT", bot);
+		}
+		fresh = 0;	/* another request fetched it meanwhile */
+	}
+	if (!k) {
+		k = xcalloc(1, sizeof(*k));
+		k->bot = xstrdup(bot);
+		k->next = B.keys;
+		B.keys = k;
+	}
+	k->fetching = 1;
+	key_empty(k);
+	pthread_mutex_unlock(&B.mu);
+
+	mc.vs = &B.vs;
+	if (!(mc.v = vault_open()))
+		ret = raxx_errcode();
+	else
+		ret = mint_fetch_secrets(&mc, bot, &secrets, &path);
+	vault_close(mc.v);
+
+	pthread_mutex_lock(&B.mu);
+	k->fetching = 0;
+	if (!ret && B.key_ttl > 0) {
+		k->pem = guard(vault_secrets_get(&secrets, "PRIVATE_KEY_PEM"));
+		k->app_id = xstrdup(issuer(&secrets));
+		k->vault_inst = xstrdup(vault_secrets_get(&secrets, "INSTALLATION_ID") ?
+					vault_secrets_get(&secrets, "INSTALLATION_ID") : "");
+		k->path = xstrdup(path);
+		k->until_ms = now_ms() + B.key_ttl * 1000;
+	}
+	pthread_cond_broadcast(&B.cv);
+	pthread_mutex_unlock(&B.mu);
+	if (!ret) {
+		u->key = jwt_key_load(vault_secrets_get(&secrets, "PRIVATE_KEY_PEM"), path);
+		key_use_fill(u, issuer(&secrets),
+			     vault_secrets_get(&secrets, "INSTALLATION_ID"), path);
+		if (!u->key)
+			ret = raxx_errcode();
+	}
+	vault_secrets_release(&secrets);
+	free(path);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- minting */
+
+struct fresh {			/* a token just minted, or handed out */
+	char *tok;		/* plain: wipe with free_secret */
+	time_t expires_at;
+	char *inst;
+	const char *source;	/* "mint", "cache", "stale" */
+};
+
+static void fresh_release(struct fresh *f)
+{
+	free_secret(f->tok);
+	free(f->inst);
+	memset(f, 0, sizeof(*f));
+}
+
+/* A token for bot narrowed to scope: the held key (or the vault's), then
+ * GitHub. A refusal of a held key is tried once more with the vault's
+ * (the key or the installation may have been rotated). */
+static int mint(const char *bot, const struct token_scope *scope,
+		const char *repo_hint, struct fresh *out)
+{
+	struct mint_clients mc = { 0 };
+	struct mint_request rq = { 0 };
+	struct gh_token tok = { 0 };
+	struct key_use u;
+	int64_t t0 = now_ms();
+	int ret, again;
+
+	memset(out, 0, sizeof(*out));
+	if (!(mc.gh = gh_take()))
+		return raxx_errcode();
+	mc.vs = &B.vs;
+	mc.api = B.c->api;
+	mc.host = B.c->host;
+	mc.owners = &B.owners;
+	rq.bot = bot;
+	rq.scope = scope;
+	rq.repo_hint = repo_hint;
+	for (again = 0; again < 2; again++) {
+		if ((ret = key_get(bot, again, &u)))
+			break;
+		ret = mint_with_key(&mc, &rq, u.key, u.app_id, u.vault_inst, u.path,
+				    &tok, &out->inst);
+		if (!ret || !u.held || (ret != RAXX_EAPPCRED && ret != RAXX_ENOINST)) {
+			key_use_release(&u);
+			break;
+		}
+		info("broker: GitHub refused %s's held App key (%s): fetching it "
+		     "again from the vault", bot, raxx_errmsg());
+		key_use_release(&u);
+	}
+	if (!ret) {
+		out->tok = tok.token;
+		out->expires_at = tok.expires_at;
+		out->source = "mint";
+		trace("broker: minted a token for %s in %lld ms (GitHub %d requests)",
+		      bot, (long long)(now_ms() - t0), github_requests(mc.gh));
+	}
+	gh_give(mc.gh);
+	return ret;
+}
+
+/* Copy the token held in s into out (under B.mu). */
+static void from_slot(const struct tok_slot *s, const char *source,
+		      struct fresh *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->tok = unguard(s->tok);
+	out->expires_at = s->expires_at;
+	out->inst = s->inst ? xstrdup(s->inst) : NULL;
+	out->source = source;
+}
+
+static void into_slot(struct tok_slot *s, const char *repo, const struct fresh *f)
+{
+	tok_retire(s);
+	tok_empty(s);
+	s->tok = guard(f->tok);
+	s->expires_at = f->expires_at;
+	s->repo = repo ? xstrdup(repo) : NULL;
+	s->inst = f->inst ? xstrdup(f->inst) : NULL;
+}
+
+/* Copy (bot, scope)'s token into out when it lives more than min_ttl:
+ * 1, else 0. */
+static int slot_copy(const char *bot, const char *scope, long min_ttl,
+		     struct fresh *out)
+{
+	struct tok_slot *s;
+	int hit = 0;
+
+	pthread_mutex_lock(&B.mu);
+	s = tok_find(bot, scope);
+	if (s && s->tok && s->expires_at - now_seconds() > min_ttl) {
+		from_slot(s, "cache", out);
+		hit = 1;
+	}
+	pthread_mutex_unlock(&B.mu);
+	return hit;
+}
+
+/*
+ * Claim the flight of (bot, scope). 0 with *hit set when the slot holds a
+ * token living more than min_ttl (copied into out), else with *slot
+ * claimed (the caller mints, then flight_land); or an error code (waited
+ * past the deadline, or too many tokens held).
+ */
+static int flight_claim(const char *bot, const char *scope, long min_ttl,
+			struct fresh *out, struct tok_slot **slot, int *hit)
+{
+	int64_t t0 = now_ms(), deadline = http_deadline();
+	struct tok_slot *s;
+
+	*slot = NULL;
+	*hit = 0;
+	pthread_mutex_lock(&B.mu);
+	for (;;) {
+		s = tok_find(bot, scope);
+		if (s && s->tok && s->expires_at - now_seconds() > min_ttl) {
+			from_slot(s, "cache", out);
+			*hit = 1;
+			pthread_mutex_unlock(&B.mu);
+			return 0;
+		}
+		if (!s || !s->minting)
+			break;
+		if (wait_until(deadline)) {
+			pthread_mutex_unlock(&B.mu);
+			return raxx_fail_outage(RAXX_EGITHUB, "gave up after %lld ms "
+						"waiting for the broker's mint for %s in "
+						"flight: retry, or raise RAXX_TIMEOUT",
+						(long long)(now_ms() - t0), bot);
+		}
+	}
+	if (!s) {
+		if (B.nr_toks >= BROKER_MAX_TOKENS) {
+			pthread_mutex_unlock(&B.mu);
+			return raxx_fail(RAXX_EINTERNAL, "the broker holds %d tokens "
+					 "already: refusing another scope for %s "
+					 "until some expire", BROKER_MAX_TOKENS, bot);
+		}
+		s = tok_new(bot, scope);
+	}
+	s->minting = 1;
+	*slot = s;
+	pthread_mutex_unlock(&B.mu);
+	return 0;
+}
+
+/* End the flight of s: the fresh token stored (ok), waiters woken. */
+static void flight_land(struct tok_slot *s, const char *repo,
+			const struct fresh *f)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&B.mu);
+	if (f)
+		into_slot(s, repo, f);
+	s->minting = 0;
+	pthread_cond_broadcast(&B.cv);
+	pthread_mutex_unlock(&B.mu);
+}
+
+/* During an outage: the held token of (bot, scope) that still lives a
+ * minute. 1 with out filled, the outage cleared; else 0. */
+static int serve_stale(const char *bot, const char *scope, struct fresh *out,
+		       char *why, size_t n)
+{
+	struct tok_slot *s;
+	int hit = 0;
+
+	snprintf(why, n, "%s", raxx_errmsg());
+	pthread_mutex_lock(&B.mu);
+	s = tok_find(bot, scope);
+	if (s && s->tok && s->expires_at - now_seconds() >= TOKEN_OUTAGE_MIN_TTL) {
+		from_slot(s, "stale", out);
+		hit = 1;
+	}
+	pthread_mutex_unlock(&B.mu);
+	if (hit)
+		raxx_clear_error();
+	return hit;
+}
+
+/* ---------------------------------------------------------------- requests */
+
+struct request {
+	unsigned long uid;
+	const struct broker_msg *in;
+	struct broker_msg *out;
+	struct identity id;	/* as the client sent it, checked */
+	enum fallback fallback;	/* the client's */
+	const char *repo_hint;
+	const char *bot_shown;	/* for the log line */
+	char outcome[160];
+	char warn[512];		/* a warning for the client, or "" */
+	struct {		/* the audit event, written after the answer */
+		const char *event;	/* NULL: none */
+		char *bot, *repo, *tok, *reason;
+		time_t expires_at;
+	} audit;
+};
+
+static void request_release(struct request *r)
+{
+	size_t i;
+
+	free(r->audit.bot);
+	free(r->audit.repo);
+	free_secret(r->audit.tok);
+	free(r->audit.reason);
+	memset(&r->audit, 0, sizeof(r->audit));
+	free(r->id.bot);
+	free(r->id.agent);
+	free(r->id.handoff);
+	free(r->id.repo);
+	for (i = 0; i < r->id.nr_perms; i++) {
+		free(r->id.perms[i].name);
+		free(r->id.perms[i].level);
+	}
+	free(r->id.perms);
+	memset(&r->id, 0, sizeof(r->id));
+}
+
+/* The API base and host must be the broker's own. */
+static int check_target(const struct request *r)
+{
+	const char *api = broker_msg_get(r->in, "api");
+	const char *host = broker_msg_get(r->in, "host");
+
+	if (!api || strcmp(api, B.c->api))
+		return raxx_fail(RAXX_EVAULT, "this broker mints for the GitHub API "
+				 "'%s', not '%s': set RAXX_GITHUB_API alike, or use "
+				 "a broker of that API", B.c->api, api ? api : "");
+	if (!host || !credential_host_matches(host, B.c->host))
+		return raxx_fail(RAXX_EVAULT, "this broker answers for the git host "
+				 "'%s', not '%s': set RAXX_GITHUB_HOST alike",
+				 B.c->host, host ? host : "");
+	return 0;
+}
+
+static int bad_field(const char *key, const char *value)
+{
+	char safe[80];
+
+	return raxx_fail(RAXX_EUSAGE, "request field %s '%s' is not valid", key,
+			 sanitize(safe, sizeof(safe), value));
+}
+
+/* The client's identity into r->id: shapes checked, nothing trusted yet. */
+static int read_identity(struct request *r)
+{
+	const char *bot = broker_msg_get(r->in, "bot");
+	const char *src = broker_msg_get(r->in, "bot_source");
+	const char *agent = broker_msg_get(r->in, "agent");
+	const char *handoff = broker_msg_get(r->in, "handoff");
+	const char *repo = broker_msg_get(r->in, "repo");
+	const char *fb = broker_msg_get(r->in, "fallback");
+	const char *p;
+	char *norm = NULL;
+	size_t i;
+	int source;
+
+	if (bot && *bot && !bot_name_ok(bot))
+		return bad_field("bot", bot);
+	if (agent && *agent && !bot_name_ok(agent))
+		return bad_field("agent", agent);
+	if (handoff && *handoff && !handoff_slug_ok(handoff))
+		return raxx_fail(RAXX_EHANDOFF, "handoff slug '%.64s' is not valid: "
+				 "letters, digits, '-' and '_'", handoff);
+	if (repo && *repo && (credential_repo(repo, &norm) || strcmp(norm, repo))) {
+		free(norm);
+		return bad_field("repo", repo);
+	}
+	free(norm);
+	source = src ? broker_source_parse(src) : BOT_OPTION;
+	if (source < 0)
+		return bad_field("bot_source", src);
+	r->id.source = (enum bot_source)source;
+	r->fallback = !fb || !strcmp(fb, "pat") ? FALLBACK_PAT :
+		!strcmp(fb, "pass") ? FALLBACK_PASS : FALLBACK_DENY;
+	r->id.bot = bot && *bot ? xstrdup(bot) : NULL;
+	r->id.agent = agent && *agent ? xstrdup(agent) : NULL;
+	r->id.handoff = handoff && *handoff ? xstrdup(handoff) : NULL;
+	r->id.repo = repo && *repo ? xstrdup(repo) : NULL;
+	r->repo_hint = broker_msg_get(r->in, "repo_hint");
+	if (r->repo_hint && credential_repo(r->repo_hint, &norm))
+		r->repo_hint = NULL;
+	free(norm);
+	if (r->id.source == BOT_NONE && r->id.bot)
+		r->id.source = BOT_OPTION;
+	for (i = 0; (p = broker_msg_nth(r->in, "permission", i)); i++) {
+		struct broker_perm bp;
+
+		if (broker_perm_parse(p, &bp))
+			return bad_field("permission", p);
+		r->id.perms = xrealloc(r->id.perms, (i + 1) * sizeof(*r->id.perms));
+		r->id.perms[i].name = bp.name;
+		r->id.perms[i].level = bp.level;
+		r->id.nr_perms = i + 1;
+	}
+	r->bot_shown = r->id.handoff ? r->id.handoff : r->id.bot;
+	return 0;
+}
+
+static int refuse_bot(const struct request *r, const char *bot)
+{
+	return raxx_fail(RAXX_EVAULT, "uid %lu may not have %s's tokens from this "
+			 "broker: ask its operator to grant it in RAXX_BROKER_UIDS "
+			 "(%lu:%s)", r->uid, bot, r->uid, bot);
+}
+
+/* What a request is narrowed to: the cache key and GitHub's scope. */
+struct scope_hold {
+	char *key;
+	struct token_scope scope;
+	struct gh_permission *gp;	/* pointing into eff */
+	struct broker_perm *eff;
+	size_t nr_eff;
+};
+
+static void scope_hold_release(struct scope_hold *h)
+{
+	free(h->key);
+	free(h->gp);
+	broker_perms_release(h->eff, h->nr_eff);
+	memset(h, 0, sizeof(*h));
+}
+
+/*
+ * The permissions this request gets. The broker's own uid: as the client
+ * resolved them, narrowing a repository token only (token.c's rule). A
+ * granted uid: narrowed by the broker's map (broker_policy.h), with or
+ * without a repository.
+ */
+static int request_scope(const struct request *r, struct scope_hold *h)
+{
+	const struct agent_map_bot *mb;
+	struct broker_perm *asked, *ceil = NULL;
+	const struct broker_perm *bad;
+	struct strbuf sb = STRBUF_INIT;
+	size_t i, nr_ceil = 0, nr_asked = r->id.nr_perms;
+	int ret = 0;
+
+	memset(h, 0, sizeof(*h));
+	asked = xcalloc(nr_asked + 1, sizeof(*asked));
+	for (i = 0; i < nr_asked; i++) {
+		asked[i].name = r->id.perms[i].name;
+		asked[i].level = r->id.perms[i].level;
+	}
+	if (r->uid == B.owner) {
+		if (!r->id.repo)
+			nr_asked = 0;
+	} else if ((mb = agent_map_find_bot(&B.map, r->id.bot)) && mb->nr_perms) {
+		ceil = xcalloc(mb->nr_perms, sizeof(*ceil));
+		for (i = 0; i < mb->nr_perms; i++) {
+			ceil[i].name = mb->perms[i].name;
+			ceil[i].level = mb->perms[i].level;
+		}
+		nr_ceil = mb->nr_perms;
+	}
+	/* copies: the owner's as asked, a granted uid's within the ceiling */
+	if (broker_perms_narrow(asked, nr_asked, ceil, nr_ceil, &h->eff,
+				&h->nr_eff, &bad))
+		ret = raxx_fail(RAXX_EVAULT, "uid %lu asked for %s:%s, beyond %s's "
+				"permissions in the broker's map %s: refused", r->uid,
+				bad->name, bad->level, r->id.bot, B.map_where);
+	free(ceil);
+	free(asked);
+	if (ret)
+		return ret;
+	if (r->id.repo || h->nr_eff)
+		sb_adds(&sb, r->id.repo ? r->id.repo : "");
+	for (i = 0; i < h->nr_eff; i++)
+		sb_addf(&sb, "%c%s=%s", i ? ',' : ' ', h->eff[i].name, h->eff[i].level);
+	h->key = sb_detach(&sb);
+	h->scope.repo = r->id.repo;
+	if (h->nr_eff) {
+		h->gp = xcalloc(h->nr_eff, sizeof(*h->gp));
+		for (i = 0; i < h->nr_eff; i++) {
+			h->gp[i].name = h->eff[i].name;
+			h->gp[i].level = h->eff[i].level;
+		}
+		h->scope.perms = h->gp;
+		h->scope.nr_perms = h->nr_eff;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- tokens */
+
+static int allowed(const struct request *r, const char *bot)
+{
+	return broker_policy_allows(&B.policy, B.owner, r->uid, bot);
+}
+
+static void stale_warning(struct request *r, const char *bot,
+			  const struct fresh *f, const char *why)
+{
+	snprintf(r->warn, sizeof(r->warn), "minting for %s failed (%.300s); serving "
+		 "its token held by the broker, which lives %lld s more, until "
+		 "then", bot, why, (long long)(f->expires_at - now_seconds()));
+}
+
+/* A bot's token: held, else minted (single flight); during an outage,
+ * the held one that still lives a minute. */
+static int bot_token(struct request *r, struct fresh *out)
+{
+	struct scope_hold h;
+	struct tok_slot *s;
+	char why[1024];
+	int ret, hit;
+
+	memset(out, 0, sizeof(*out));
+	if (!allowed(r, r->id.bot))
+		return refuse_bot(r, r->id.bot);
+	if ((ret = request_scope(r, &h)))
+		return ret;
+	ret = flight_claim(r->id.bot, h.key, B.min_ttl, out, &s, &hit);
+	if (!ret && !hit) {
+		ret = mint(r->id.bot, &h.scope, r->repo_hint, out);
+		flight_land(s, r->id.repo, ret ? NULL : out);
+	}
+	if (ret && raxx_err_outage() &&
+	    serve_stale(r->id.bot, h.key, out, why, sizeof(why))) {
+		stale_warning(r, r->id.bot, out, why);
+		ret = 0;
+	}
+	scope_hold_release(&h);
+	return ret;
+}
+
+/* The manifest of slug as last read, when it still passes the whole
+ * policy now: 0 with *m, else -1 (nothing recorded). */
+static int manifest_held(const struct handoff_ref *ref, struct manifest *m)
+{
+	char *json = NULL;
+	int ret = -1;
+
+	memset(m, 0, sizeof(*m));
+	pthread_mutex_lock(&B.mu);
+	if (manifest_find(ref->slug))
+		json = xstrdup(manifest_find(ref->slug));
+	pthread_mutex_unlock(&B.mu);
+	if (json && !manifest_parse(json, ref->where, m)) {
+		if (!manifest_check_all(m, ref->slug, now_seconds(), ref->where))
+			ret = 0;
+		else
+			manifest_release(m);
+	}
+	free(json);
+	raxx_clear_error();
+	return ret;
+}
+
+static void manifest_set(const char *slug, const struct manifest *m)
+{
+	char *json = m ? manifest_json(m) : NULL;
+
+	pthread_mutex_lock(&B.mu);
+	manifest_keep(slug, json);
+	pthread_mutex_unlock(&B.mu);
+	free(json);
+}
+
+/* What a handoff token may be: the manifest's repository, bot (granted to
+ * this uid), and no longer than the manifest. */
+static int handoff_fits(struct request *r, const struct manifest *m)
+{
+	int ret;
+
+	if ((ret = manifest_check_repo(m, r->id.repo)))
+		return ret;
+	if (!allowed(r, m->bot))
+		return refuse_bot(r, m->bot);
+	return 0;
+}
+
+/* The warm path of a handoff: the manifest read last, still sound and
+ * fitting this request, and its held token. 1 with out, *bot, *repo set;
+ * 0 (no manifest, or no token held); or -1 with *err set (a refusal). */
+static int handoff_warm(struct request *r, const struct handoff_ref *ref,
+			struct fresh *out, char **bot, char **repo, int *err)
+{
+	struct manifest m;
+	char *key;
+	int hit = 0;
+
+	if (manifest_held(ref, &m))
+		return 0;
+	if ((*err = handoff_fits(r, &m))) {
+		manifest_release(&m);
+		return -1;
+	}
+	key = manifest_token_scope_key(&m);
+	if (slot_copy(m.bot, key, B.min_ttl, out)) {
+		*bot = xstrdup(m.bot);
+		*repo = xstrdup(m.repo);
+		if (out->expires_at > m.expires_at)
+			out->expires_at = m.expires_at;	/* git forgets it with the handoff */
+		hit = 1;
+	}
+	free(key);
+	manifest_release(&m);
+	return hit;
+}
+
+/* During an outage: the manifest read last and its token that still lives
+ * a minute. 1 when served; else 0, the outage still recorded. */
+static int handoff_stale(struct request *r, const struct handoff_ref *ref,
+			 struct fresh *out, char **bot, char **repo)
+{
+	struct manifest m;
+	char *key, why[1024], again[1024];
+	int code = raxx_errcode(), hit = 0;
+
+	snprintf(why, sizeof(why), "%s", raxx_errmsg());
+	if (!manifest_held(ref, &m)) {
+		if (!handoff_fits(r, &m)) {
+			key = manifest_token_scope_key(&m);
+			raxx_fail_outage(code, "%s", why);
+			if (serve_stale(m.bot, key, out, again, sizeof(again))) {
+				stale_warning(r, m.bot, out, why);
+				*bot = xstrdup(m.bot);
+				*repo = xstrdup(m.repo);
+				if (out->expires_at > m.expires_at)
+					out->expires_at = m.expires_at;
+				hit = 1;
+			}
+			free(key);
+		}
+		manifest_release(&m);
+	}
+	if (!hit)
+		raxx_fail_outage(code, "%s", why);	/* the outage stands */
+	return hit;
+}
+
+/*
+ * A handoff's token: warm from the manifest read last (checked again now)
+ * and its held token; cold, in one flight per slug, from the vault's
+ * manifest, checked by the policy, then minted narrowed to it. *bot and
+ * *repo (fresh) get the manifest's.
+ */
+static int handoff_token(struct request *r, struct fresh *out, char **bot,
+			 char **repo)
+{
+	const char *slug = r->id.handoff;
+	struct handoff_ref ref;
+	struct manifest m;
+	struct gh_permission perms[HANDOFF_MAX_PERMS];
+	struct token_scope scope = { 0 };
+	struct tok_slot *flight = NULL, *s = NULL;
+	struct vault *v;
+	char *key = NULL;
+	int ret = 0, hit, have_m = 0;
+
+	memset(out, 0, sizeof(*out));
+	memset(&m, 0, sizeof(m));
+	*bot = *repo = NULL;
+	handoff_ref_init(&ref, &B.vs, slug);
+	if ((hit = handoff_warm(r, &ref, out, bot, repo, &ret)))
+		goto out;
+	if ((ret = flight_claim(HANDOFF_LOCK_NAME, slug, 0, out, &flight, &hit)))
+		goto stale;
+	/* another request may have minted while this one waited */
+	if ((hit = handoff_warm(r, &ref, out, bot, repo, &ret)))
+		goto land;
+	if (!(v = vault_open())) {
+		ret = raxx_errcode();
+		goto land;
+	}
+	ret = handoff_manifest_fetch(v, &ref, &m);
+	vault_close(v);
+	if (ret == 1) {
+		manifest_set(slug, NULL);
+		ret = raxx_fail(RAXX_EHANDOFF, "handoff '%s' has no manifest at %s "
+				"(revoked, or never provisioned): refusing to mint: "
+				"provision it (git-credential-raxx handoff provision "
+				"--task-slug %s --repo OWNER/REPO), or leave the "
+				"handoff worktree (git-credential-raxx handoff detach)",
+				slug, ref.where, slug);
+		goto land;
+	}
+	if (ret)
+		goto land;
+	have_m = 1;
+	if ((ret = manifest_check_all(&m, slug, now_seconds(), ref.where))) {
+		manifest_set(slug, NULL);
+		goto land;
+	}
+	if ((ret = handoff_fits(r, &m)))
+		goto land;
+	manifest_set(slug, &m);
+	key = manifest_token_scope_key(&m);
+	if ((ret = flight_claim(m.bot, key, B.min_ttl, out, &s, &hit)))
+		goto land;
+	if (!hit) {
+		manifest_scope(&m, perms, &scope);
+		ret = mint(m.bot, &scope, NULL, out);
+		flight_land(s, m.repo, ret ? NULL : out);
+	}
+	if (!ret) {
+		*bot = xstrdup(m.bot);
+		*repo = xstrdup(m.repo);
+		if (out->expires_at > m.expires_at)
+			out->expires_at = m.expires_at;	/* git forgets it with the handoff */
+	}
+land:
+	flight_land(flight, NULL, NULL);
+stale:
+	if (ret && raxx_err_outage() && handoff_stale(r, &ref, out, bot, repo))
+		ret = 0;
+out:
+	if (have_m)
+		manifest_release(&m);
+	free(key);
+	handoff_ref_release(&ref);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- answers */
+
+static void answer_fresh(struct request *r, const char *bot, const char *repo,
+			 const struct fresh *f)
+{
+	broker_msg_add(r->out, "status", "ok");
+	broker_msg_add(r->out, "token", f->tok);
+	broker_msg_addf(r->out, "expires_at", "%lld", (long long)f->expires_at);
+	broker_msg_add(r->out, "bot", bot);
+	broker_msg_add(r->out, "repo", repo);
+	broker_msg_add(r->out, "installation_id", f->inst);
+	broker_msg_add(r->out, "source", f->source);
+	if (*r->warn)
+		broker_msg_add(r->out, "warning", r->warn);
+}
+
+/* The failure recorded now as an answer. */
+static void answer_error(struct request *r)
+{
+	char msg[1024];
+	int code = raxx_errcode() ? raxx_errcode() : RAXX_EINTERNAL;
+
+	/* one line: the sink's sanitiser, applied before it travels */
+	snprintf(msg, sizeof(msg), "%s", *raxx_errmsg() ? raxx_errmsg() : "failed");
+	sanitize_text(msg);
+	broker_msg_release(r->out);
+	broker_msg_add(r->out, "status", "error");
+	broker_msg_addf(r->out, "code", "%d", code);
+	broker_msg_add(r->out, "outage", raxx_err_outage() ? "1" : "0");
+	broker_msg_add(r->out, "message", msg);
+}
+
+static int strictness(enum fallback f)
+{
+	return f == FALLBACK_DENY ? 2 : f == FALLBACK_PASS ? 1 : 0;
+}
+
+/* fallback.h decides, with the broker's policy made stricter by the
+ * client's, and the operator token for the broker's own uid only. */
+static void answer_fallback(struct request *r)
+{
+	struct raxx_config rc = *B.c;
+	struct fallback_decision d;
+
+	rc.id = &r->id;
+	if (strictness(r->fallback) > strictness(B.c->fallback))
+		rc.fallback = r->fallback;
+	fallback_decide(&rc, &d);
+	if (d.action == FALLBACK_USE_PAT && r->uid != B.owner) {
+		d.action = FALLBACK_ANSWER_NOTHING;
+		d.pat = NULL;
+		snprintf(d.why, sizeof(d.why), "the broker gives the operator token "
+			 "to its own user only");
+	}
+	broker_msg_add(r->out, "fallback", d.action == FALLBACK_USE_PAT ? "use-pat" :
+		       d.action == FALLBACK_ANSWER_NOTHING ? "answer-nothing" :
+		       "refuse");
+	broker_msg_add(r->out, "fallback_why", d.why);
+	if (d.action == FALLBACK_USE_PAT)
+		broker_msg_add(r->out, "password", d.pat);
+}
+
+/* The token request's audit event, kept for after the answer: the client
+ * does not wait for the log. */
+static void audit_token(struct request *r, int ret, const char *bot,
+			const char *repo, const struct fresh *f)
+{
+	const char *b = ret ? r->id.bot : bot, *rp = ret ? r->id.repo : repo;
+
+	if (ret)
+		r->audit.reason = xstrdup(raxx_errmsg());
+	else if (r->id.handoff)
+		r->audit.reason = xstrfmt("handoff %s, broker uid %lu", r->id.handoff,
+					  r->uid);
+	else
+		r->audit.reason = xstrfmt("broker uid %lu%s", r->uid,
+					  !strcmp(f->source, "stale") ?
+					  ", held token during an outage" : "");
+	r->audit.event = ret ? "fail" : !strcmp(f->source, "mint") ? "mint" : "reuse";
+	r->audit.bot = b ? xstrdup(b) : NULL;
+	r->audit.repo = rp ? xstrdup(rp) : NULL;
+	r->audit.tok = ret ? NULL : xstrdup(f->tok);
+	r->audit.expires_at = ret ? 0 : f->expires_at;
+}
+
+static void audit_flush(struct request *r)
+{
+	struct audit_event ev = { 0 };
+
+	if (!r->audit.event)
+		return;
+	ev.event = r->audit.event;
+	ev.bot = r->audit.bot;
+	ev.agent = r->id.agent;
+	ev.host = B.c->host;
+	ev.repo = r->audit.repo;
+	ev.token = r->audit.tok;
+	ev.expires_at = r->audit.expires_at;
+	ev.reason = r->audit.reason;
+	audit_write(&ev);
+}
+
+/* ---------------------------------------------------------------- actions */
+
+static int set_deadline(const struct request *r)
+{
+	const char *t = broker_msg_get(r->in, "timeout_ms");
+	long ms = B.timeout_s * 1000, client;
+
+	if (t && !parse_long(t, 0, LONG_MAX / 2, &client) && client - 100 < ms)
+		ms = client > 200 ? client - 100 : 100;
+	http_set_deadline(now_ms() + ms);
+	return 0;
+}
+
+static int do_token(struct request *r)
+{
+	struct fresh f = { 0 };
+	char *bot = NULL, *repo = NULL;
+	int ret;
+
+	if ((ret = check_target(r)) || (ret = read_identity(r)))
+		goto fail;
+	if (!r->id.bot && !r->id.handoff) {
+		ret = raxx_fail(RAXX_EVAULT, "no bot in the request: pass --bot or "
+				"--agent, or set raxx.bot / raxx.agent "
+				"(git-credential-raxx setup)");
+		goto fail;
+	}
+	set_deadline(r);
+	if (r->id.handoff) {
+		ret = handoff_token(r, &f, &bot, &repo);
+	} else {
+		ret = bot_token(r, &f);
+		bot = xstrdup(r->id.bot);
+		repo = r->id.repo ? xstrdup(r->id.repo) : NULL;
+	}
+	audit_token(r, ret, bot, repo, &f);
+	if (ret)
+		goto fail;
+	answer_fresh(r, bot, repo, &f);
+	snprintf(r->outcome, sizeof(r->outcome), "%s%s",
+		 !strcmp(f.source, "mint") ? "minted" : !strcmp(f.source, "stale") ?
+		 "held token, during an outage" : "held token",
+		 r->id.handoff ? " (handoff)" : "");
+	free(bot);
+	free(repo);
+	fresh_release(&f);
+	return 0;
+fail:
+	answer_error(r);
+	if (r->id.bot || r->id.handoff)
+		answer_fallback(r);
+	snprintf(r->outcome, sizeof(r->outcome), "failed (exit %d)", ret);
+	free(bot);
+	free(repo);
+	fresh_release(&f);
+	return ret;
+}
+
+/* status: c->id's held token, from memory alone. */
+static int do_peek(struct request *r)
+{
+	struct scope_hold h = { 0 };
+	struct handoff_ref ref;
+	struct manifest m;
+	struct tok_slot *s;
+	struct fresh f = { 0 };
+	const char *bot = NULL, *repo = NULL;
+	char *key = NULL;
+	int ret, have_m = 0;
+
+	if ((ret = check_target(r)) || (ret = read_identity(r)))
+		goto fail;
+	if (r->id.handoff) {
+		handoff_ref_init(&ref, &B.vs, r->id.handoff);
+		if (!manifest_held(&ref, &m)) {
+			have_m = 1;
+			if (allowed(r, m.bot) && !manifest_check_repo(&m, r->id.repo)) {
+				key = manifest_token_scope_key(&m);
+				bot = m.bot;
+				repo = m.repo;
+			}
+		}
+		handoff_ref_release(&ref);
+	} else if (r->id.bot && allowed(r, r->id.bot) && !request_scope(r, &h)) {
+		key = xstrdup(h.key);
+		bot = r->id.bot;
+		repo = r->id.repo;
+	}
+	raxx_clear_error();
+	if (key) {
+		pthread_mutex_lock(&B.mu);
+		if ((s = tok_find(bot, key)) && s->tok && s->expires_at > now_seconds())
+			from_slot(s, "cache", &f);
+		pthread_mutex_unlock(&B.mu);
+	}
+	if (f.tok) {
+		if (have_m && f.expires_at > m.expires_at)
+			f.expires_at = m.expires_at;
+		answer_fresh(r, bot, repo, &f);
+		snprintf(r->outcome, sizeof(r->outcome), "held token");
+	} else {
+		broker_msg_add(r->out, "status", "none");
+		snprintf(r->outcome, sizeof(r->outcome), "none held");
+	}
+	if (have_m)
+		manifest_release(&m);
+	scope_hold_release(&h);
+	fresh_release(&f);
+	free(key);
+	return 0;
+fail:
+	answer_error(r);
+	snprintf(r->outcome, sizeof(r->outcome), "failed (exit %d)", ret);
+	return ret;
+}
+
+/* A token held, as collected for erase and revoke. */
+struct held {
+	char *bot, *scope, *repo, *tok;
+	time_t expires_at;
+};
+
+static void held_release(struct held *h, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		free(h[i].bot);
+		free(h[i].scope);
+		free(h[i].repo);
+		free_secret(h[i].tok);
+	}
+	free(h);
+}
+
+/* Drop (bot, scope)'s token if it is still tok. Under B.mu. */
+static void drop_if_same(const char *bot, const char *scope, const char *tok)
+{
+	struct tok_slot *s = tok_find(bot, scope);
+	int same;
+
+	if (!s || !s->tok)
+		return;
+	sodium_mprotect_readonly(s->tok);
+	same = secret_equal(s->tok, tok);
+	sodium_mprotect_noaccess(s->tok);
+	if (same)
+		tok_empty(s);
+}
+
+static void audit_held(const struct request *r, const char *event,
+		       const struct held *h, const char *reason)
+{
+	struct audit_event ev = { 0 };
+	char why[200];
+
+	snprintf(why, sizeof(why), "%s%sbroker uid %lu", reason ? reason : "",
+		 reason ? "; " : "", r->uid);
+	ev.event = event;
+	ev.bot = h->bot;
+	ev.agent = broker_msg_get(r->in, "agent");
+	ev.host = B.c->host;
+	ev.repo = h->repo;
+	ev.token = h->tok;
+	ev.expires_at = h->expires_at;
+	ev.reason = why;
+	audit_write(&ev);
+}
+
+/* The live tokens held for bot (NULL: of every bot r may have), of
+ * handoff slug (NULL: any scope), equal to match (NULL: any). */
+static struct held *collect(const struct request *r, const char *bot,
+			    const char *slug, const char *match, size_t *nr)
+{
+	struct held *h = NULL;
+	struct tok_slot *s;
+	size_t n = 0;
+
+	pthread_mutex_lock(&B.mu);
+	for (s = B.toks; s; s = s->next) {
+		char *plain;
+
+		if (!s->tok || s->expires_at <= now_seconds() ||
+		    (bot && strcmp(s->bot, bot)) || !allowed(r, s->bot) ||
+		    (slug && !manifest_scope_is_slug(s->scope, slug)))
+			continue;
+		plain = unguard(s->tok);
+		if (match && !secret_equal(plain, match)) {
+			free_secret(plain);
+			continue;
+		}
+		h = xrealloc(h, (n + 1) * sizeof(*h));
+		h[n].bot = xstrdup(s->bot);
+		h[n].scope = xstrdup(s->scope);
+		h[n].repo = s->repo ? xstrdup(s->repo) : NULL;
+		h[n].tok = plain;
+		h[n].expires_at = s->expires_at;
+		n++;
+	}
+	pthread_mutex_unlock(&B.mu);
+	*nr = n;
+	return h;
+}
+
+/* erase: git rejected this password; forget it wherever it is held. */
+static int do_erase(struct request *r)
+{
+	const char *pw = broker_msg_get(r->in, "password");
+	struct held *h = NULL;
+	size_t i, nr = 0;
+
+	if (pw && *pw)
+		h = collect(r, NULL, NULL, pw, &nr);
+	for (i = 0; i < nr; i++) {
+		pthread_mutex_lock(&B.mu);
+		drop_if_same(h[i].bot, h[i].scope, h[i].tok);
+		pthread_mutex_unlock(&B.mu);
+		audit_held(r, "erase", &h[i], "git rejected the token");
+	}
+	broker_msg_add(r->out, "status", "ok");
+	broker_msg_addf(r->out, "dropped", "%zu", nr);
+	snprintf(r->outcome, sizeof(r->outcome), "dropped %zu", nr);
+	held_release(h, nr);
+	return 0;
+}
+
+/*
+ * revoke: every live token held here of the bot (or of the handoff slug,
+ * whose manifest is forgotten too), at GitHub, then dropped. For a slug,
+ * holding none is no failure: `handoff revoke` asks every time.
+ */
+static int do_revoke(struct request *r)
+{
+	const char *bot = broker_msg_get(r->in, "bot");
+	const char *slug = broker_msg_get(r->in, "handoff");
+	struct github *gh = NULL;
+	struct held *h = NULL;
+	size_t i, nr = 0;
+	int ret = 0, revoked = 0, failed = 0;
+
+	if ((ret = check_target(r)))
+		goto fail;
+	if (slug) {
+		if (!handoff_slug_ok(slug)) {
+			ret = bad_field("handoff", slug);
+			goto fail;
+		}
+		r->bot_shown = slug;
+		manifest_set(slug, NULL);
+	} else if (!bot || !bot_name_ok(bot)) {
+		ret = bad_field("bot", bot ? bot : "");
+		goto fail;
+	} else if (!allowed(r, bot)) {
+		r->bot_shown = bot;
+		ret = refuse_bot(r, bot);
+		goto fail;
+	} else {
+		r->bot_shown = bot;
+	}
+	set_deadline(r);
+	h = collect(r, slug ? NULL : bot, slug, NULL, &nr);
+	if (nr && !(gh = gh_take())) {
+		ret = raxx_errcode();
+		goto fail;
+	}
+	for (i = 0; i < nr; i++) {
+		int rc = github_revoke_token(gh, h[i].tok);
+
+		if (rc == 0 || rc == 1) {
+			pthread_mutex_lock(&B.mu);
+			drop_if_same(h[i].bot, h[i].scope, h[i].tok);
+			pthread_mutex_unlock(&B.mu);
+			audit_held(r, "revoke", &h[i], rc ? "GitHub no longer knew it" :
+				   slug ? "handoff revoke" : NULL);
+			revoked++;
+		} else if (!failed) {
+			failed = rc;	/* its message is recorded */
+		}
+	}
+	gh_give(gh);
+	if (failed) {
+		ret = failed;
+		goto fail;
+	}
+	if (!revoked && !slug) {
+		ret = raxx_fail(RAXX_ENOTHING, "the broker holds no live token of %s: "
+				"nothing to revoke", bot);
+		goto fail;
+	}
+	broker_msg_add(r->out, "status", "ok");
+	broker_msg_addf(r->out, "revoked", "%d", revoked);
+	snprintf(r->outcome, sizeof(r->outcome), "revoked %d", revoked);
+	held_release(h, nr);
+	return 0;
+fail:
+	held_release(h, nr);
+	answer_error(r);
+	snprintf(r->outcome, sizeof(r->outcome), "failed (exit %d)", ret);
+	return ret;
+}
+
+/* status: what the broker is, and how much it holds (never a value). */
+static int do_status(struct request *r)
+{
+	struct key_slot *k;
+	struct tok_slot *s;
+	char *policy = broker_policy_text(&B.policy, B.owner);
+	int keys = 0, toks = 0, session;
+
+	pthread_mutex_lock(&B.mu);
+	for (k = B.keys; k; k = k->next)
+		keys += k->pem != NULL;
+	for (s = B.toks; s; s = s->next)
+		toks += s->tok && s->expires_at > now_seconds();
+	session = B.session != NULL;
+	pthread_mutex_unlock(&B.mu);
+	broker_msg_add(r->out, "status", "ok");
+	broker_msg_add(r->out, "version", RAXX_VERSION);
+	broker_msg_addf(r->out, "pid", "%ld", (long)getpid());
+	broker_msg_addf(r->out, "uid", "%lu", B.owner);
+	broker_msg_add(r->out, "policy", policy);
+	broker_msg_addf(r->out, "keys_held", "%d", keys);
+	broker_msg_addf(r->out, "tokens_held", "%d", toks);
+	broker_msg_addf(r->out, "key_ttl", "%ld", B.key_ttl);
+	broker_msg_add(r->out, "vault_session", session ? "held" : "none");
+	broker_msg_add(r->out, "api", B.c->api);
+	broker_msg_add(r->out, "host", B.c->host);
+	broker_msg_add(r->out, "map", B.map_where);
+	snprintf(r->outcome, sizeof(r->outcome), "%d keys, %d tokens held", keys,
+		 toks);
+	free(policy);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- connections */
+
+static int poll_fd(int fd, short events, int64_t deadline)
+{
+	struct pollfd p = { fd, events, 0 };
+	int64_t left;
+	int n;
+
+	for (;;) {
+		left = deadline - now_ms();
+		if (left <= 0)
+			return 0;
+		n = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (n >= 0 || errno != EINTR)
+			return n;
+	}
+}
+
+static int peer_uid(int fd, unsigned long *uid)
+{
+#if defined(__linux__) && defined(SO_PEERCRED)
+	struct ucred cr;
+	socklen_t n = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &n) || n != sizeof(cr))
+		return -1;
+	*uid = (unsigned long)cr.uid;
+#else
+	uid_t u;
+	gid_t g;
+
+	if (getpeereid(fd, &u, &g))
+		return -1;
+	*uid = (unsigned long)u;
+#endif
+	return 0;
+}
+
+/*
+ * The request: 0 with its length in *end; -1 with *why, and *answer set
+ * when an error answer is worth a try (malformed, not silent or gone).
+ */
+static int read_request(int fd, struct strbuf *in, long *end, const char **why,
+			int *answer)
+{
+	int64_t deadline = now_ms() + BROKER_READ_MS;
+	char buf[4096];
+
+	*answer = 0;
+	for (;;) {
+		ssize_t n;
+		size_t room;
+		long e;
+
+		if (poll_fd(fd, POLLIN, deadline) <= 0) {
+			*why = "not whole within 2 s";
+			return -1;
+		}
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+			continue;
+		if (n <= 0) {
+			*why = n ? "a read error" : "the connection closed before the "
+				"blank line that ends a request";
+			return -1;
+		}
+		room = BROKER_MAX_MSG - in->len;
+		sb_add(in, buf, (size_t)n < room ? (size_t)n : room);
+		e = broker_msg_end(in->buf, in->len);
+		if (e > 0) {
+			*end = e;
+			return 0;
+		}
+		if (e < 0 || in->len >= BROKER_MAX_MSG) {
+			*why = memchr(in->buf, '\0', in->len) ? "a NUL byte" :
+				memchr(in->buf, '\r', in->len) ?
+				"a CR (lines end at LF only)" : "over 64 KiB";
+			*answer = 1;
+			return -1;
+		}
+	}
+}
+
+static void send_answer(int fd, const struct broker_msg *m, int64_t deadline)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *p;
+	size_t n;
+
+	sb.secret = 1;
+	if (broker_msg_format(m, &sb)) {
+		sb_release(&sb);
+		sb.secret = 1;
+		sb_adds(&sb, "status=error\ncode=1\noutage=0\nmessage=the answer does "
+			"not fit in a message\n\n");
+	}
+	for (p = sb.buf, n = sb.len; n;) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (poll_fd(fd, POLLOUT, deadline) <= 0)
+				break;
+			continue;
+		}
+		if (w <= 0)
+			break;	/* the client went away: its loss */
+		p += w;
+		n -= (size_t)w;
+	}
+	sb_release(&sb);
+}
+
+static void serve_one(int fd)
+{
+	struct broker_msg in = BROKER_MSG_INIT, out = BROKER_MSG_INIT;
+	struct strbuf buf = STRBUF_INIT;
+	struct request r;
+	const char *why = NULL, *action = NULL, *version;
+	char act[40];
+	int64_t t0 = now_ms();
+	long end = 0;
+	int answer = 0, have_uid;
+
+	memset(&r, 0, sizeof(r));
+	r.in = &in;
+	r.out = &out;
+	buf.secret = 1;
+	snprintf(act, sizeof(act), "-");
+	have_uid = !peer_uid(fd, &r.uid);
+	if (!have_uid || !broker_policy_admits(&B.policy, B.owner, r.uid)) {
+		if (have_uid)
+			raxx_fail(RAXX_EVAULT, "uid %lu may not use the broker at %s: "
+				  "ask its operator to grant it a bot in "
+				  "RAXX_BROKER_UIDS", r.uid, B.sock);
+		else
+			raxx_fail(RAXX_EVAULT, "the broker cannot tell the caller's "
+				  "uid: refused");
+		answer_error(&r);
+		send_answer(fd, &out, now_ms() + 1000);
+		snprintf(r.outcome, sizeof(r.outcome), "refused: uid not admitted");
+		goto done;
+	}
+	if (read_request(fd, &buf, &end, &why, &answer)) {
+		snprintf(r.outcome, sizeof(r.outcome), "dropped: %s", why);
+		if (answer) {
+			raxx_fail(RAXX_EUSAGE, "malformed request (%s): dropped", why);
+			answer_error(&r);
+			send_answer(fd, &out, now_ms() + 1000);
+		}
+		goto done;
+	}
+	if (broker_msg_parse(&in, buf.buf, (size_t)end, &why)) {
+		raxx_fail(RAXX_EUSAGE, "malformed request (%s)", why);
+		answer_error(&r);
+		snprintf(r.outcome, sizeof(r.outcome), "malformed: %s", why);
+		goto reply;
+	}
+	action = broker_msg_get(&in, "action");
+	version = broker_msg_get(&in, "version");
+	sanitize(act, sizeof(act), action ? action : "-");
+	if (!version || strcmp(version, BROKER_WIRE_VERSION)) {
+		raxx_fail(RAXX_EUSAGE, "request of wire version '%.8s', this broker "
+			  "speaks %s: run the same git-credential-raxx on both sides",
+			  version ? version : "", BROKER_WIRE_VERSION);
+		answer_error(&r);
+		snprintf(r.outcome, sizeof(r.outcome), "refused: wire version");
+	} else if (action && !strcmp(action, "token")) {
+		do_token(&r);
+	} else if (action && !strcmp(action, "peek")) {
+		do_peek(&r);
+	} else if (action && !strcmp(action, "erase")) {
+		do_erase(&r);
+	} else if (action && !strcmp(action, "revoke")) {
+		do_revoke(&r);
+	} else if (action && !strcmp(action, "status")) {
+		do_status(&r);
+	} else {
+		raxx_fail(RAXX_EUSAGE, "unknown action '%s': token, peek, erase, "
+			  "revoke or status", act);
+		answer_error(&r);
+		snprintf(r.outcome, sizeof(r.outcome), "refused: unknown action");
+	}
+reply:
+	send_answer(fd, &out, now_ms() + 5000);
+	audit_flush(&r);
+done:
+	/* one line a request: who, what, for whom, how it went; no secret */
+	if (have_uid)
+		err_line("raxx: broker: uid=%lu action=%s bot=%s repo=%s outcome=%s "
+			 "(%lld ms)", r.uid, act, r.bot_shown ? r.bot_shown : "-",
+			 r.id.repo ? r.id.repo : "-", r.outcome,
+			 (long long)(now_ms() - t0));
+	else
+		err_line("raxx: broker: uid=? outcome=%s", r.outcome);
+	request_release(&r);
+	broker_msg_release(&in);
+	broker_msg_release(&out);
+	sb_release(&buf);
+	raxx_clear_error();
+}
+
+static void *serve(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+
+	serve_one(fd);
+	close(fd);
+	pthread_mutex_lock(&B.mu);
+	B.active--;
+	pthread_cond_broadcast(&B.cv);
+	pthread_mutex_unlock(&B.mu);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- the socket */
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	char ch = (char)sig;
+
+	if (write(B.wake[1], &ch, 1) < 0) {
+		/* the pipe is full: a stop is already pending */
+	}
+	errno = saved;
+}
+
+/* Every directory above dir must let others through (o+x) for a granted
+ * uid to reach the socket: say which one does not. */
+static void check_reachable(const char *dir)
+{
+	char *p = xstrdup(dir), *slash;
+	struct stat st;
+
+	while ((slash = strrchr(p, '/'))) {
+		if (slash == p)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (!stat(p, &st) && !(st.st_mode & S_IXOTH)) {
+			warning("directory '%s' (mode %04o) keeps the uids of "
+				"RAXX_BROKER_UIDS from the socket: chmod o+x it, or "
+				"give --socket a directory they can reach", p,
+				(unsigned)(st.st_mode & 07777));
+			break;
+		}
+		if (slash == p)
+			break;
+	}
+	free(p);
+}
+
+/* The socket's directory: made (parents too) or checked as ours, then set
+ * to mode. 0, or RAXX_EVAULT (message recorded). */
+static int socket_dir(const char *dir, mode_t mode)
+{
+	char *p = xstrdup(dir), *q;
+	struct stat st;
+
+	for (q = p + 1; *q; q++) {
+		if (*q != '/')
+			continue;
+		*q = '\0';
+		if (mkdir(p, mode) && errno != EEXIST)
+			trace("broker: cannot create '%s': %s", p, strerror(errno));
+		*q = '/';
+	}
+	free(p);
+	if (mkdir(dir, mode) && errno != EEXIST)
+		return raxx_fail(RAXX_EVAULT, "broker socket directory '%s' cannot be "
+				 "created: %s", dir, strerror(errno));
+	if (lstat(dir, &st) || !S_ISDIR(st.st_mode))
+		return raxx_fail(RAXX_EVAULT, "broker socket directory '%s' is not a "
+				 "directory (a symbolic link is refused): give --socket "
+				 "a real directory", dir);
+	if (st.st_uid != geteuid())
+		return raxx_fail(RAXX_EVAULT, "broker socket directory '%s' belongs to "
+				 "uid %ld, not to you: give --socket a directory of "
+				 "your own", dir, (long)st.st_uid);
+	if ((st.st_mode & 07777) != mode && chmod(dir, mode))
+		return raxx_fail(RAXX_EVAULT, "broker socket directory '%s' cannot be "
+				 "set to mode %04o: %s", dir, (unsigned)mode,
+				 strerror(errno));
+	return 0;
+}
+
+static int listen_on(const char *path, int open_to_others)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	char *dir, *slash;
+	mode_t old;
+	int fd, ret;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (path[0] != '/' || strlen(path) >= sizeof(sa.sun_path))
+		return raxx_fail(RAXX_EUSAGE, "broker socket '%s' must be an absolute "
+				 "path of at most %zu bytes", path,
+				 sizeof(sa.sun_path) - 1);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	slash = strrchr(path, '/');
+	dir = slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+	ret = socket_dir(dir, open_to_others ? 0711 : 0700);
+	if (!ret && open_to_others)
+		check_reachable(dir);
+	free(dir);
+	if (ret)
+		return ret;
+	if (!lstat(path, &st)) {
+		int probe;
+
+		if (!S_ISSOCK(st.st_mode))
+			return raxx_fail(RAXX_EVAULT, "'%s' exists and is not a socket: "
+					 "remove it, or choose another --socket", path);
+		/* a broker that answers there: leave it be */
+		probe = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (probe >= 0 && !connect(probe, (struct sockaddr *)&sa, sizeof(sa))) {
+			close(probe);
+			return raxx_fail(RAXX_EVAULT, "a broker is already listening on "
+					 "'%s': stop it first, or choose another "
+					 "--socket", path);
+		}
+		if (probe >= 0)
+			close(probe);
+		if (unlink(path))
+			return raxx_fail(RAXX_EVAULT, "cannot remove the stale socket "
+					 "'%s': %s", path, strerror(errno));
+		notice("broker: removed the stale socket %s", path);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+		return raxx_fail(RAXX_EVAULT, "broker: cannot make a socket: %s",
+				 strerror(errno));
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	/* the mode is the socket's from the start: no window open to others */
+	old = umask(open_to_others ? 0111 : 0177);
+	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (ret || chmod(path, open_to_others ? 0666 : 0600) ||
+	    listen(fd, SOMAXCONN) || lstat(path, &st)) {
+		ret = raxx_fail(RAXX_EVAULT, "broker cannot listen on '%s': %s", path,
+				strerror(errno));
+		close(fd);
+		return ret;
+	}
+	B.lfd = fd;
+	B.sock_dev = st.st_dev;
+	B.sock_ino = st.st_ino;
+	return 0;
+}
+
+/* Remove the socket, unless another broker has put its own there since. */
+static void unlisten(void)
+{
+	struct stat st;
+
+	if (B.lfd < 0)
+		return;
+	close(B.lfd);
+	B.lfd = -1;
+	if (!lstat(B.sock, &st) && st.st_dev == B.sock_dev && st.st_ino == B.sock_ino)
+		unlink(B.sock);
+}
+
+/* ---------------------------------------------------------------- main */
+
+static int settings(struct raxx_config *c)
+{
+	const char *v, *map;
+	int ret;
+
+	if ((ret = http_check_url(c->api, "RAXX_GITHUB_API", RAXX_EGITHUB)))
+		return ret;
+	if ((ret = vault_settings_from_env(&B.vs)))
+		return ret;
+	if ((ret = http_check_url(B.vs.base, "INFISICAL_HOST", RAXX_EVAULT)))
+		return ret;
+	/* from now on, the client secret lives only in guarded memory */
+	client_secret_scrub_env();
+	if ((ret = client_secret_get(&B.vs.client_secret, NULL)))
+		return ret;
+	if (B.vs.cf_secret) {
+		/* and so does Cloudflare's (sent as a header by each vault client) */
+		char *env = getenv("CF_ACCESS_CLIENT_SECRET");
+
+		B.cf_secret = sodium_malloc(strlen(B.vs.cf_secret) + 1);
+		if (!B.cf_secret)
+			die("out of memory (secure memory)");
+		memcpy(B.cf_secret, B.vs.cf_secret, strlen(B.vs.cf_secret) + 1);
+		sodium_mprotect_readonly(B.cf_secret);
+		B.vs.cf_secret = B.cf_secret;
+		if (env)
+			sodium_memzero(env, strlen(env));
+		unsetenv("CF_ACCESS_CLIENT_SECRET");
+	}
+	if ((ret = broker_policy_parse(&B.policy, env_get("RAXX_BROKER_UIDS"))))
+		return ret;
+	B.key_ttl = BROKER_DEFAULT_KEY_TTL;
+	if ((v = env_get("RAXX_BROKER_KEY_TTL")) &&
+	    parse_long(v, 0, 86400, &B.key_ttl))
+		return raxx_fail(RAXX_EUSAGE, "RAXX_BROKER_KEY_TTL '%.20s' is not a "
+				 "number of seconds (0-86400)", v);
+	B.timeout_s = 30;
+	if ((v = env_get("RAXX_TIMEOUT")) && parse_long(v, 1, 3600, &B.timeout_s))
+		B.timeout_s = 30;
+	B.min_ttl = cache_min_ttl();
+	/* the broker's own trusted map: the ceiling of granted uids' permissions */
+	map = env_get("RAXX_BOT_MAP");
+	if (!map)
+		map = config_git(c, "raxx.botmap");
+	if (map) {
+		if ((ret = agent_map_load(&B.map, map)))
+			return ret;
+		B.map_where = xstrdup(map);
+	} else {
+		B.map_where = xstrdup("(none)");
+	}
+	return 0;
+}
+
+int broker_main(struct raxx_config *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *opt_sock = NULL;
+	struct sigaction sa;
+	pthread_attr_t attr;
+	sigset_t block, old;
+	char *policy = NULL;
+	int opt, ret = 0, stop = 0;
+
+	while ((opt = cli_getopt(argc, argv, "+:h", longopts, &ret)) != -1) {
+		if (opt == 's')
+			opt_sock = cli_optarg;
+		else
+			return ret;
+	}
+	if (optind < argc)
+		return cli_usage_error("broker", "unexpected argument '%s'",
+				       argv[optind]);
+	/* read once: a remembered copy on disk would serve no one */
+	settings_cache_off();
+	if ((ret = cli_report(cli_load(c))))
+		return ret;
+	B.c = c;
+	B.owner = (unsigned long)geteuid();
+	B.sock = opt_sock ? xstrdup(opt_sock) : env_get("RAXX_BROKER_SOCKET") ?
+		xstrdup(env_get("RAXX_BROKER_SOCKET")) : broker_default_socket();
+	if (!B.sock)
+		return cli_usage_error("broker", "no socket path: pass --socket, or "
+				       "set RAXX_BROKER_SOCKET or XDG_RUNTIME_DIR");
+#ifdef __APPLE__
+	ptrace(PT_DENY_ATTACH, 0, 0, 0);	/* as PR_SET_DUMPABLE does on Linux */
+#endif
+	pthread_mutex_init(&B.mu, NULL);
+	pthread_cond_init(&B.cv, NULL);
+	if ((ret = settings(c)) || (ret = owners_load(c, &B.owners)))
+		goto out;
+	{
+		/* libcurl's global init, once, before any thread */
+		struct github *gh = github_new(c->api);
+
+		if (!gh) {
+			ret = raxx_errcode();
+			goto out;
+		}
+		gh_give(gh);
+	}
+	if (pipe(B.wake)) {
+		ret = raxx_fail(RAXX_EINTERNAL, "broker: cannot make a pipe: %s",
+				strerror(errno));
+		goto out;
+	}
+	fcntl(B.wake[0], F_SETFD, FD_CLOEXEC);
+	fcntl(B.wake[1], F_SETFD, FD_CLOEXEC);
+	fcntl(B.wake[1], F_SETFL, fcntl(B.wake[1], F_GETFL) | O_NONBLOCK);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if ((ret = listen_on(B.sock, B.policy.nr > 0)))
+		goto out;
+	policy = broker_policy_text(&B.policy, B.owner);
+	notice("broker: listening on %s (pid %ld); %s; App keys held %ld s%s",
+	       B.sock, (long)getpid(), policy, B.key_ttl,
+	       B.key_ttl ? "" : " (fetched for every mint)");
+	free(policy);
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* the workers leave the signals to this thread */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	while (!stop) {
+		struct pollfd pf[2] = { { B.wake[0], POLLIN, 0 }, { B.lfd, POLLIN, 0 } };
+		int busy, n;
+
+		pthread_mutex_lock(&B.mu);
+		sweep();
+		busy = B.active >= BROKER_MAX_CONN;
+		pthread_mutex_unlock(&B.mu);
+		/* at the cap, new connections wait in the listen queue */
+		n = poll(pf, busy ? 1 : 2, 1000);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n <= 0)
+			continue;
+		if (pf[0].revents) {
+			char sig = 0;
+
+			if (read(B.wake[0], &sig, 1) == 1)
+				notice("broker: %s: finishing the requests in flight",
+				       sig == SIGINT ? "SIGINT" : sig == SIGHUP ?
+				       "SIGHUP" : "SIGTERM");
+			stop = 1;
+			break;
+		}
+		if (!busy && (pf[1].revents & POLLIN)) {
+			int fd = accept(B.lfd, NULL, NULL);
+			pthread_t t;
+
+			if (fd < 0)
+				continue;
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+			pthread_mutex_lock(&B.mu);
+			B.active++;
+			pthread_mutex_unlock(&B.mu);
+			pthread_sigmask(SIG_BLOCK, &block, &old);
+			if (pthread_create(&t, &attr, serve, (void *)(intptr_t)fd)) {
+				warning("broker: cannot start a thread: %s; the "
+					"connection is closed", strerror(errno));
+				close(fd);
+				pthread_mutex_lock(&B.mu);
+				B.active--;
+				pthread_mutex_unlock(&B.mu);
+			}
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+		}
+	}
+	pthread_attr_destroy(&attr);
+	/* no new connections; the ones being served finish */
+	unlisten();
+	pthread_mutex_lock(&B.mu);
+	while (B.active)
+		pthread_cond_wait(&B.cv, &B.mu);
+	pthread_mutex_unlock(&B.mu);
+	notice("broker: stopped; the socket is removed and the keys wiped");
+	ret = 0;
+out:
+	unlisten();
+	wipe_all();
+	broker_policy_release(&B.policy);
+	owners_release(&B.owners);
+	agent_map_release(&B.map);
+	free(B.map_where);
+	vault_settings_release(&B.vs);
+	if (B.cf_secret)
+		sodium_free(B.cf_secret);
+	free(B.sock);
+	if (B.wake[0] >= 0) {
+		close(B.wake[0]);
+		close(B.wake[1]);
+	}
+	return cli_report(ret);
+}
