@@ -1,8 +1,8 @@
 #define _POSIX_C_SOURCE 200809L
 #define _DARWIN_C_SOURCE	/* flock(2) on macOS */
 #include "audit.h"
-#include "cache.h"
 #include "log.h"
+#include "store.h"
 #include "util.h"
 
 #include <errno.h>

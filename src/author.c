@@ -1,11 +1,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "author.h"
-#include "cache.h"
 #include "config.h"
 #include "github.h"
 #include "http.h"
 #include "log.h"
 #include "identity.h"
+#include "store.h"
 #include "token.h"
 #include "protocol.h"
 #include "util.h"

@@ -1,11 +1,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "discover.h"
-#include "cache.h"
 #include "config.h"
 #include "json.h"
 #include "log.h"
 #include "owners.h"
 #include "protocol.h"
+#include "store.h"
 #include "util.h"
 
 #include <ctype.h>

@@ -4,7 +4,7 @@
 #include "broker.h"
 #include "cli.h"
 #include "identity.h"
-#include "cache.h"
+#include "store.h"
 #include "clientsecret.h"
 #include "discover.h"
 #include "github.h"

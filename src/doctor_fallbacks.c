@@ -17,9 +17,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "doctor.h"
 #include "auditlog.h"
-#include "cache.h"
 #include "discover.h"
 #include "json.h"
+#include "store.h"
 #include "util.h"
 
 #include <string.h>
