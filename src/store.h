@@ -130,6 +130,9 @@ enum store_status store_read_at(int dfd, const char *name,
 				const struct store_rules *r, char **data,
 				size_t *len, struct stat *st);
 
+/* What a state file may hold at most, unless its module says otherwise. */
+#define STORE_STATE_MAX (64 * 1024)
+
 /* A state file as store_write writes it: dir/name, a regular file of
  * ours closed to group and others, at most max bytes. Its content (fresh,
  * NUL-terminated), or NULL when it is missing or refused. */
