@@ -207,13 +207,29 @@ enum store_status store_open_read(int dfd, const char *name,
 	return s;
 }
 
+size_t store_read_fd(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return got;
+}
+
 enum store_status store_read_at(int dfd, const char *name,
 				const struct store_rules *r, char **data,
 				size_t *len, struct stat *st)
 {
 	enum store_status s;
 	struct stat local;
-	size_t size, got = 0;
+	size_t size, got;
 	char *buf;
 	int fd;
 
@@ -225,15 +241,7 @@ enum store_status store_read_at(int dfd, const char *name,
 		return s;
 	size = (size_t)st->st_size;
 	buf = xmalloc(size + 1);
-	while (got < size) {
-		ssize_t n = read(fd, buf + got, size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
+	got = store_read_fd(fd, buf, size);
 	close(fd);
 	if (got != size) {
 		sodium_memzero(buf, size + 1);

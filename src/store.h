@@ -120,6 +120,11 @@ enum store_status store_open_read(int dfd, const char *name,
 				  const struct store_rules *r, int *fd,
 				  struct stat *st);
 
+/* Up to len bytes of fd into buf, read after read (a signal is no
+ * error): how many there were, fewer at the end of the file or on an
+ * error. */
+size_t store_read_fd(int fd, void *buf, size_t len);
+
 /*
  * store_open_read, then the whole file into *data (fresh, a NUL after its
  * *len bytes; the caller wipes it first when it must): STORE_OK, or the
