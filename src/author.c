@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "author.h"
 #include "config.h"
+#include "gitcmd.h"
 #include "github.h"
 #include "http.h"
 #include "log.h"

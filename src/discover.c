@@ -1,6 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "discover.h"
-#include "config.h"
+#include "gitcmd.h"
 #include "json.h"
 #include "log.h"
 #include "owners.h"

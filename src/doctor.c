@@ -3,6 +3,7 @@
 #include "author.h"
 #include "broker.h"
 #include "cli.h"
+#include "gitcmd.h"
 #include "identity.h"
 #include "store.h"
 #include "clientsecret.h"

@@ -10,6 +10,7 @@
 #include "cache.h"
 #include "cli.h"
 #include "config.h"
+#include "gitcmd.h"
 #include "github.h"
 #include "handoff_records.h"
 #include "handoff_store.h"

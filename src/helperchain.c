@@ -4,7 +4,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "helperchain.h"
-#include "config.h"
+#include "gitcmd.h"
 #include "protocol.h"
 #include "util.h"
 

@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "identity.h"
 #include "agentmap.h"
+#include "gitcmd.h"
 #include "log.h"
 #include "util.h"
 

@@ -7,7 +7,7 @@
 #endif
 #include "settings_cache.h"
 #include "cache.h"
-#include "config.h"
+#include "gitcmd.h"
 #include "log.h"
 #include "util.h"
 

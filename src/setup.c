@@ -3,6 +3,7 @@
 #include "agentmap.h"
 #include "author.h"
 #include "config.h"
+#include "gitcmd.h"
 #include "handoff_store.h"
 #include "identity.h"
 #include "log.h"
