@@ -256,23 +256,17 @@ static int is_true(const char *v)
 
 static int set_worktree(const char *key, const char *value)
 {
-	const char *argv[] = { "git", "config", "--worktree", "--replace-all",
-			       key, value, NULL };
 	struct strbuf out = STRBUF_INIT;
 	/* git's complaint is captured and passed on as ours, sanitized */
-	int rc = run_capture_ex(argv, &out, RUN_STDERR_MERGE);
+	int rc = git_worktree_set(key, value, &out);
 
 	if (rc) {
 		char why[200];
-		size_t n = out.len ? strcspn(out.buf, "\n") : 0;
 
-		if (n >= sizeof(why))
-			n = sizeof(why) - 1;
-		memcpy(why, out.buf ? out.buf : "", n);
-		why[n] = '\0';
+		git_first_line(&out, why, sizeof(why));
 		warning("cannot set %s in this worktree's config (git config exit "
 			"%d%s%s): set it by hand, or run 'git-credential-raxx setup'",
-			key, rc, n ? ": " : "", sanitize(why, sizeof(why), why));
+			key, rc, *why ? ": " : "", why);
 	}
 	sb_release(&out);
 	return rc;

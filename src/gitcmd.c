@@ -116,6 +116,16 @@ int git_run(const char *const *args, struct strbuf *out, enum run_stderr err)
 	return run_capture_ex(argv, out, err);
 }
 
+const char *git_first_line(const struct strbuf *out, char *safe, size_t n)
+{
+	char *line = xstrndup(out->buf ? out->buf : "",
+			      out->buf ? strcspn(out->buf, "\n") : 0);
+
+	sanitize(safe, n, line);
+	free(line);
+	return safe;
+}
+
 char *git_config_get(const char *file, const char *type, const char *key,
 		     enum run_stderr err)
 {

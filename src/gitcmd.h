@@ -52,6 +52,10 @@ int run_capture(const char *const *argv, struct strbuf *out);
 #define GIT_MAX_ARGS 16
 int git_run(const char *const *args, struct strbuf *out, enum run_stderr err);
 
+/* The first line of git's output (out may be empty), made safe to print
+ * (sanitize) into safe; returns safe. */
+const char *git_first_line(const struct strbuf *out, char *safe, size_t n);
+
 /*
  * `git config [--file FILE] [TYPE] --get KEY`: the value (fresh, its
  * newline dropped; "" for a key given with no value), or NULL when the
