@@ -398,7 +398,7 @@ parsed:
 
 int discover_origin_repo(const char *host, char **owner_repo)
 {
-	const char *argv[] = { "git", "remote", "get-url", "origin", NULL };
+	const char *args[] = { "remote", "get-url", "origin", NULL };
 	struct strbuf out = STRBUF_INIT;
 	char safe[256];
 	int ret = -1;
@@ -406,7 +406,7 @@ int discover_origin_repo(const char *host, char **owner_repo)
 	*owner_repo = NULL;
 	/* git's own complaint (not a repository, no such remote) is not ours
 	 * to print: the caller says what it means */
-	if (run_capture_ex(argv, &out, RUN_STDERR_NULL) || !out.len)
+	if (git_run(args, &out, RUN_STDERR_NULL) || !out.len)
 		goto out;
 	while (out.len && (out.buf[out.len - 1] == '\n' || out.buf[out.len - 1] == '\r'))
 		out.buf[--out.len] = '\0';

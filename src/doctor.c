@@ -1023,7 +1023,7 @@ static int split_ident(const char *ident, char **name, char **email)
 
 static void check_author(struct doctor *d)
 {
-	const char *argv[] = { "git", "var", "GIT_AUTHOR_IDENT", NULL };
+	const char *args[] = { "var", "GIT_AUTHOR_IDENT", NULL };
 	struct raxx_config *c = d->c;
 	struct strbuf out = STRBUF_INIT;
 	char *want_name = NULL, *want_email = NULL, *name = NULL, *email = NULL;
@@ -1038,7 +1038,7 @@ static void check_author(struct doctor *d)
 		return;
 	}
 	/* "Please tell me who you are" is git's; the check says it its way */
-	if (run_capture_ex(argv, &out, RUN_STDERR_NULL) ||
+	if (git_run(args, &out, RUN_STDERR_NULL) ||
 	    split_ident(sb_str(&out), &name, &email)) {
 		doctor_report(d, "author", DOCTOR_FAIL,
 			      "set user.name and user.email: git-credential-raxx setup",
@@ -1169,13 +1169,13 @@ out:
 
 static void check_git_version(struct doctor *d)
 {
-	const char *argv[] = { "git", "--version", NULL };
+	const char *args[] = { "--version", NULL };
 	struct strbuf out = STRBUF_INIT;
 	long major = 0, minor = 0;
 	char ver[64] = "", *e;
 	const char *p;
 
-	if (run_capture_ex(argv, &out, RUN_STDERR_NULL) ||
+	if (git_run(args, &out, RUN_STDERR_NULL) ||
 	    !(p = strstr(sb_str(&out), "git version "))) {
 		doctor_report(d, "git-version", DOCTOR_FAIL,
 			      "install git 2.41 or later", "git not found in PATH");
