@@ -103,6 +103,12 @@ int run_capture(const char *const *argv, struct strbuf *out)
 
 int git_run(const char *const *args, struct strbuf *out, enum run_stderr err)
 {
+	return git_run_env(args, NULL, out, err);
+}
+
+int git_run_env(const char *const *args, const char *const *env,
+		struct strbuf *out, enum run_stderr err)
+{
 	const char *argv[GIT_MAX_ARGS + 2];
 	size_t i;
 
@@ -113,7 +119,7 @@ int git_run(const char *const *args, struct strbuf *out, enum run_stderr err)
 		argv[i + 1] = args[i];
 	}
 	argv[i + 1] = NULL;
-	return run_capture_ex(argv, out, err);
+	return run_capture_env(argv, env, out, err);
 }
 
 const char *git_first_line(const struct strbuf *out, char *safe, size_t n)

@@ -48,9 +48,11 @@ int run_capture_ex(const char *const *argv, struct strbuf *out,
 int run_capture(const char *const *argv, struct strbuf *out);
 
 /* "git ARGS..." (args without "git", NULL-terminated, at most
- * GIT_MAX_ARGS), as run_capture_ex. */
+ * GIT_MAX_ARGS), as run_capture_ex / run_capture_env. */
 #define GIT_MAX_ARGS 16
 int git_run(const char *const *args, struct strbuf *out, enum run_stderr err);
+int git_run_env(const char *const *args, const char *const *env,
+		struct strbuf *out, enum run_stderr err);
 
 /* The first line of git's output (out may be empty), made safe to print
  * (sanitize) into safe; returns safe. */
