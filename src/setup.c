@@ -195,16 +195,30 @@ static int worktree_config_on(struct run *r)
 	return on;
 }
 
-/* core.bare=true in the repository's own config */
-static int repo_bare(struct run *r)
+/* core.bare=true in the repository's own config, common */
+static int repo_bare(const char *common)
 {
-	char *file = xstrfmt("%s/config", r->commondir);
-	char *v = git_config_get(file, "--bool", "core.bare", RUN_STDERR_NULL);
+	char *v = git_config_get(common, "--bool", "core.bare", RUN_STDERR_NULL);
 	int on = v && !strcmp(v, "true");
 
 	free(v);
-	free(file);
 	return on;
+}
+
+/* Move key=value (what, in the message) from the shared config to the
+ * main worktree's config.worktree. */
+static int move_to_main(struct run *r, const char *common, const char *main_wt,
+			const char *key, const char *value, const char *what)
+{
+	const char *set[] = { "config", "--file", main_wt, key, value, NULL };
+	const char *unset[] = { "config", "--file", common, "--unset", key, NULL };
+	const char *const *cmds[] = { set, unset, NULL };
+	char *desc = xstrfmt("move %s from %s to %s, as git does when it turns "
+			     "on per-worktree config", what, common, main_wt);
+	int ret = step(r, desc, cmds);
+
+	free(desc);
+	return ret;
 }
 
 /*
@@ -218,7 +232,7 @@ static int enable_worktree_config(struct run *r)
 	char *common = xstrfmt("%s/config", r->commondir);
 	char *main_wt = xstrfmt("%s/config.worktree", r->commondir);
 	char *core_wt = git_config_get(common, NULL, "core.worktree",
-				       RUN_STDERR_NULL), *desc;
+				       RUN_STDERR_NULL);
 	int ret;
 
 	{
@@ -231,32 +245,12 @@ static int enable_worktree_config(struct run *r)
 				"it is shared by every worktree)", cmds)))
 			goto out;
 	}
-	if (repo_bare(r)) {
-		const char *set[] = { "config", "--file", main_wt, "core.bare", "true",
-				      NULL };
-		const char *unset[] = { "config", "--file", common, "--unset",
-					"core.bare", NULL };
-		const char *const *cmds[] = { set, unset, NULL };
-
-		desc = xstrfmt("move core.bare=true from %s to %s, as git does when "
-			       "it turns on per-worktree config", common, main_wt);
-		ret = step(r, desc, cmds);
-		free(desc);
-		if (ret)
-			goto out;
-	}
-	if (core_wt) {
-		const char *set[] = { "config", "--file", main_wt, "core.worktree",
-				      core_wt, NULL };
-		const char *unset[] = { "config", "--file", common, "--unset",
-					"core.worktree", NULL };
-		const char *const *cmds[] = { set, unset, NULL };
-
-		desc = xstrfmt("move core.worktree from %s to %s, as git does when "
-			       "it turns on per-worktree config", common, main_wt);
-		ret = step(r, desc, cmds);
-		free(desc);
-	}
+	if (repo_bare(common) && (ret = move_to_main(r, common, main_wt, "core.bare",
+						 "true", "core.bare=true")))
+		goto out;
+	if (core_wt)
+		ret = move_to_main(r, common, main_wt, "core.worktree", core_wt,
+				   "core.worktree");
 out:
 	free(core_wt);
 	free(main_wt);
