@@ -67,8 +67,8 @@ int author_user_id(struct raxx_config *c, const char *bot, int remember,
  * get's upkeep, cheap enough for the warm path: when c->id has a bot, the
  * author is not off, the repository has extensions.worktreeConfig, and
  * user.name/user.email (read in config.c's single git config spawn) are
- * not the bot's, set them in the worktree config (`git config --worktree`,
- * spawned only then) and say so once on stderr. The id comes only from
+ * not the bot's, set them in the worktree config (gitcmd.h
+ * git_worktree_set, spawned only then) and say so once on stderr. The id comes only from
  * the state file: when it is not remembered yet, nothing is done (a trace
  * line says so). Never fails the caller.
  */
