@@ -70,7 +70,7 @@ static int open_log(int dfd, const char *dir)
 
 	for (tries = 0; tries < 2; tries++) {
 		fd = store_open_write(dfd, log_name, O_WRONLY | O_APPEND, &st);
-		if (fd == STORE_NOT_YOURS) {
+		if (fd == STORE_ENOTOURS) {
 			cannot_log(dir, "audit.log is not a file of yours");
 			return -1;
 		}

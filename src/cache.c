@@ -460,7 +460,7 @@ static int lock_file(struct cache *c, const char *file, const char *what,
 		discard(c, lk, NULL, "a symbolic link, refused");
 		fd = store_open_write(c->dfd, lk, O_RDWR | O_EXCL, NULL);
 	}
-	if (fd == STORE_NOT_YOURS) {
+	if (fd == STORE_ENOTOURS) {
 		trace("cache: lock file %s/%s is not a file of yours: no lock",
 		      c->dir, lk);
 		return -1;
@@ -610,7 +610,7 @@ int cache_refresh_claim(struct cache *c, const char *api, const char *bot,
 		close(fd);
 		return 1;	/* the first claim */
 	}
-	if (fd == STORE_NOT_YOURS || errno != EEXIST ||
+	if (fd == STORE_ENOTOURS || errno != EEXIST ||
 	    fstatat(c->dfd, mark, &st, AT_SYMLINK_NOFOLLOW) ||
 	    !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
 		trace("cache: refresh mark %s/%s unusable: no refresh", c->dir, mark);

@@ -280,7 +280,7 @@ int store_open_write(int dfd, const char *name, int flags, struct stat *st)
 		return -1;
 	if (fstat(fd, st) || !S_ISREG(st->st_mode) || st->st_uid != geteuid()) {
 		close(fd);
-		return STORE_NOT_YOURS;
+		return STORE_ENOTOURS;
 	}
 	return fd;
 }
@@ -313,7 +313,7 @@ int store_write_at(int dfd, const char *name, const void *data, size_t len)
 	sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
 	snprintf(tmp, sizeof(tmp), ".tmp-%s", hex);
 	fd = store_open_write(dfd, tmp, O_WRONLY | O_EXCL, NULL);
-	if (fd == STORE_NOT_YOURS) {
+	if (fd == STORE_ENOTOURS) {
 		/* not what O_EXCL just made: someone else's, leave it */
 		errno = EEXIST;
 		return -1;

@@ -166,9 +166,9 @@ int store_write(const char *dir, const char *name, const void *data,
  * O_WRONLY or O_RDWR, with O_APPEND or O_EXCL as wanted. Never through a
  * symlink, never blocking. The descriptor, with *st (may be NULL) the
  * file's; -1 when it cannot be opened (errno; ELOOP: a symbolic link); or
- * STORE_NOT_YOURS when it is not a regular file of ours.
+ * STORE_ENOTOURS when it is not a regular file of ours.
  */
-#define STORE_NOT_YOURS (-2)
+#define STORE_ENOTOURS (-2)
 int store_open_write(int dfd, const char *name, int flags, struct stat *st);
 
 #endif
