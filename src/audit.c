@@ -1,8 +1,8 @@
 #define _POSIX_C_SOURCE 200809L
 #define _DARWIN_C_SOURCE	/* flock(2) on macOS */
 #include "audit.h"
-#include "cache.h"
 #include "log.h"
+#include "store.h"
 #include "util.h"
 
 #include <errno.h>
@@ -69,17 +69,14 @@ static int open_log(int dfd, const char *dir)
 	int fd, tries;
 
 	for (tries = 0; tries < 2; tries++) {
-		fd = openat(dfd, log_name, O_WRONLY | O_APPEND | O_CREAT |
-			    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+		fd = store_open_write(dfd, log_name, O_WRONLY | O_APPEND, &st);
+		if (fd == STORE_ENOTOURS) {
+			cannot_log(dir, "audit.log is not a file of yours");
+			return -1;
+		}
 		if (fd < 0) {
 			cannot_log(dir, errno == ELOOP ? "audit.log is a symbolic "
 				   "link, refused" : strerror(errno));
-			return -1;
-		}
-		if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
-		    st.st_uid != geteuid()) {
-			cannot_log(dir, "audit.log is not a file of yours");
-			close(fd);
 			return -1;
 		}
 		if (st.st_mode & 077)

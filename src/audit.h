@@ -2,10 +2,13 @@
 #define RAXX_AUDIT_H
 
 /*
- * The audit log: audit.log in the state directory (state_dir_path():
- * RAXX_STATE_DIR, else $XDG_STATE_HOME/git-credential-raxx, else
- * ~/.local/state/git-credential-raxx), a private 0700 directory. One JSON
- * object a line, written whole with one append, file mode 0600:
+ * The audit log: audit.log in the state directory (store.h
+ * state_dir_path(): RAXX_STATE_DIR, else
+ * $XDG_STATE_HOME/git-credential-raxx, else
+ * ~/.local/state/git-credential-raxx), a private 0700 directory
+ * (private_dir_open), the file opened with store_open_write. One JSON
+ * object a line, written whole with one append, file mode 0600 (read back
+ * by auditlog.h):
  *
  *   {"time":"2026-11-22T08:00:00Z","event":"mint","bot":"raxx-dev-bot",
  *    "agent":null,"host":"github.com","repo":null,

@@ -5,8 +5,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "audit_cmd.h"
 #include "auditlog.h"
-#include "cache.h"
 #include "json.h"
+#include "store.h"
 #include "util.h"
 
 #include <string.h>

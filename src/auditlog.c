@@ -3,11 +3,6 @@
 #include "json.h"
 #include "util.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 const char *const audit_event_names[AUDIT_EVENTS] = {
 	"mint", "reuse", "fallback", "erase", "revoke", "fail",
 };
@@ -244,102 +239,6 @@ void audit_summary_finish(struct audit_summary *s)
 {
 	if (s->nr_bots > 1)
 		qsort(s->bots, s->nr_bots, sizeof(*s->bots), by_bot);
-}
-
-/* ---------------------------------------------------------------- files */
-
-/* Feed every line of fd; 0, or -1 on a read error. */
-static int feed_fd(struct audit_summary *s, int fd)
-{
-	struct strbuf line = STRBUF_INIT;
-	char buf[16384];
-	int too_long = 0, ret = 0;
-	ssize_t r;
-
-	line.cap = AUDITLOG_MAX_LINE;
-	for (;;) {
-		const char *p = buf, *end, *nl;
-
-		r = read(fd, buf, sizeof(buf));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			ret = r < 0 ? -1 : 0;
-			break;
-		}
-		end = buf + r;
-		while (p < end) {
-			nl = memchr(p, '\n', (size_t)(end - p));
-			if (!too_long && sb_add(&line, p, (size_t)((nl ? nl : end) - p)))
-				too_long = 1;
-			if (!nl)
-				break;
-			if (too_long) {
-				s->lines++;
-				s->malformed++;
-			} else {
-				audit_summary_add(s, sb_str(&line), line.len);
-			}
-			sb_reset(&line);
-			too_long = 0;
-			p = nl + 1;
-		}
-	}
-	/* a last line without its newline */
-	if (too_long) {
-		s->lines++;
-		s->malformed++;
-	} else if (line.len) {
-		audit_summary_add(s, sb_str(&line), line.len);
-	}
-	sb_release(&line);
-	return ret;
-}
-
-int audit_summary_read(struct audit_summary *s, const char *dir, int *files,
-		       char *why, size_t n)
-{
-	static const char *const names[] = { "audit.log.1", "audit.log" };
-	struct stat st;
-	size_t i;
-	int fd, ret = 0, nfiles = 0;
-
-	if (n)
-		why[0] = '\0';
-	for (i = 0; i < sizeof(names) / sizeof(*names); i++) {
-		char *path = xstrfmt("%s/%s", dir, names[i]);
-		char bad[300] = "";
-
-		fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		if (fd < 0 && errno == ENOENT) {
-			free(path);
-			continue;
-		}
-		if (fd < 0 && errno == ELOOP)
-			snprintf(bad, sizeof(bad), "is a symbolic link, refused");
-		else if (fd < 0)
-			snprintf(bad, sizeof(bad), "cannot be read: %s", strerror(errno));
-		else if (fstat(fd, &st) || !S_ISREG(st.st_mode))
-			snprintf(bad, sizeof(bad), "is not a regular file");
-		else if (st.st_uid != geteuid())
-			snprintf(bad, sizeof(bad), "is not yours");
-		else if (feed_fd(s, fd))
-			snprintf(bad, sizeof(bad), "cannot be read: %s", strerror(errno));
-		else
-			nfiles++;
-		if (*bad) {
-			/* the first problem is the one reported */
-			if (!ret)
-				snprintf(why, n, "%s %s", path, bad);
-			ret = -1;
-		}
-		if (fd >= 0)
-			close(fd);
-		free(path);
-	}
-	if (files)
-		*files = nfiles;
-	return ret;
 }
 
 /* ---------------------------------------------------------------- durations */

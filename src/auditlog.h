@@ -7,9 +7,11 @@
  * table) and by doctor's `fallbacks` check (which fails on a fallback or a
  * failed mint since its last passing run).
  *
- * Parsing and counting are pure (no files, no clock): feed lines with
- * audit_summary_add(). audit_summary_read() feeds a state directory's
- * audit.log.1 (the rotated log), then audit.log.
+ * Parsing and counting (auditlog.c) are pure (no files, no clock): feed
+ * lines with audit_summary_add(). audit_summary_read() (auditlog_read.c)
+ * feeds a state directory's audit.log.1 (the rotated log), then
+ * audit.log, each opened through store.h (a regular file of ours, never
+ * through a symlink; its mode is the writer's business).
  *
  * A line that is not one JSON object with a valid "time" (ISO 8601, UTC)
  * and a string "event" is malformed: skipped and counted, never fatal. A

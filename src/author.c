@@ -1,23 +1,21 @@
 #define _POSIX_C_SOURCE 200809L
 #include "author.h"
-#include "cache.h"
 #include "config.h"
+#include "gitcmd.h"
 #include "github.h"
 #include "http.h"
 #include "log.h"
 #include "identity.h"
+#include "store.h"
 #include "token.h"
 #include "protocol.h"
 #include "util.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -112,36 +110,28 @@ static char *line_value(const char *text, const char *key)
 
 int author_recall_id(const char *api, const char *bot, long long *id)
 {
-	char *dir = state_dir_path(), *name, *path, buf[ID_FILE_MAX + 1];
+	static const struct store_rules rules = { .max = ID_FILE_MAX };
+	char *dir = state_dir_path(), *name, *path, *buf = NULL;
 	char *v_api = NULL, *v_login = NULL, *v_id = NULL, *login;
-	struct stat st;
-	ssize_t n = 0, r;
+	size_t n;
 	long v;
-	int fd, found = 0;
+	int found = 0;
 
 	if (!dir)
 		return 0;
 	name = id_file_name(api, bot);
 	path = xstrfmt("%s/%s", dir, name);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		goto out;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 077) || st.st_size > ID_FILE_MAX) {
+	switch (store_read_at(AT_FDCWD, path, &rules, &buf, &n, NULL)) {
+	case STORE_OK:
+		break;
+	case STORE_MISSING:
+	case STORE_SYMLINK:
+	case STORE_UNREADABLE:
+		goto out;	/* as good as none */
+	default:
 		trace("author: ignoring %s: not a private file of yours", path);
-		close(fd);
 		goto out;
 	}
-	while (n < ID_FILE_MAX && (r = read(fd, buf + n, ID_FILE_MAX - (size_t)n))) {
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		n += r;
-	}
-	close(fd);
-	buf[n] = '\0';
 	login = author_name(bot);
 	v_api = line_value(buf, "api");
 	v_login = line_value(buf, "login");
@@ -155,6 +145,7 @@ int author_recall_id(const char *api, const char *bot, long long *id)
 	}
 	free(login);
 out:
+	free(buf);
 	free(v_api);
 	free(v_login);
 	free(v_id);
@@ -166,65 +157,29 @@ out:
 
 int author_remember_id(const char *api, const char *bot, long long id)
 {
-	char *dir = state_dir_path(), *name = NULL, *tmp = NULL, *text = NULL;
-	char why[512];
-	size_t len, off = 0;
-	int dfd = -1, fd = -1, ret = -1;
+	char *dir = state_dir_path(), *name, *text, why[512];
+	int ret;
 
 	if (!dir) {
 		warning("cannot remember the user id of %s[bot]: HOME is not set; "
 			"set RAXX_STATE_DIR", bot);
 		return -1;
 	}
-	if ((dfd = private_dir_open(dir, why, sizeof(why))) < 0) {
+	name = id_file_name(api, bot);
+	text = xstrfmt("api=%s\nlogin=%s[bot]\nid=%lld\n", api, bot, id);
+	ret = store_write(dir, name, text, strlen(text), why, sizeof(why));
+	if (!ret)
+		trace("author: remembered the id of %s[bot] in %s/%s", bot, dir, name);
+	else if (ret == STORE_EDIR)
 		warning("cannot remember the user id of %s[bot]: state directory "
 			"'%s' %s", bot, dir, why);
-		goto out;
-	}
-	name = id_file_name(api, bot);
-	tmp = xstrfmt(".%s.%ld.tmp", name, (long)getpid());
-	text = xstrfmt("api=%s\nlogin=%s[bot]\nid=%lld\n", api, bot, id);
-	len = strlen(text);
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		    0600);
-	if (fd < 0)
-		goto fail;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		off += (size_t)w;
-	}
-	if (off != len || fsync(fd))
-		goto fail;
-	if (close(fd)) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (renameat(dfd, tmp, dfd, name))
-		goto fail;
-	trace("author: remembered the id of %s[bot] in %s/%s", bot, dir, name);
-	ret = 0;
-	goto out;
-fail:
-	warning("cannot remember the user id of %s[bot] in '%s': %s; check that "
-		"the directory is writable", bot, dir, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	unlinkat(dfd, tmp, 0);
-out:
-	if (dfd >= 0)
-		close(dfd);
+	else
+		warning("cannot remember the user id of %s[bot] in '%s': %s; check "
+			"that the directory is writable", bot, dir, why);
 	free(text);
-	free(tmp);
 	free(name);
 	free(dir);
-	return ret;
+	return ret ? -1 : 0;
 }
 
 /* ------------------------------------------------------------ the look-up */
@@ -301,23 +256,17 @@ static int is_true(const char *v)
 
 static int set_worktree(const char *key, const char *value)
 {
-	const char *argv[] = { "git", "config", "--worktree", "--replace-all",
-			       key, value, NULL };
 	struct strbuf out = STRBUF_INIT;
 	/* git's complaint is captured and passed on as ours, sanitized */
-	int rc = run_capture_ex(argv, &out, RUN_STDERR_MERGE);
+	int rc = git_worktree_set(key, value, &out);
 
 	if (rc) {
 		char why[200];
-		size_t n = out.len ? strcspn(out.buf, "\n") : 0;
 
-		if (n >= sizeof(why))
-			n = sizeof(why) - 1;
-		memcpy(why, out.buf ? out.buf : "", n);
-		why[n] = '\0';
+		git_first_line(&out, why, sizeof(why));
 		warning("cannot set %s in this worktree's config (git config exit "
 			"%d%s%s): set it by hand, or run 'git-credential-raxx setup'",
-			key, rc, n ? ": " : "", sanitize(why, sizeof(why), why));
+			key, rc, *why ? ": " : "", why);
 	}
 	sb_release(&out);
 	return rc;

@@ -9,7 +9,7 @@
  *
  * ID is the numeric id of the bot user "BOT[bot]" (GET /users/BOT%5Bbot%5D
  * on RAXX_GITHUB_API). It never changes, so once looked up it is
- * remembered in the state directory (cache.h state_dir_path: RAXX_STATE_DIR,
+ * remembered in the state directory (store.h state_dir_path: RAXX_STATE_DIR,
  * else $XDG_STATE_HOME/git-credential-raxx, else
  * ~/.local/state/git-credential-raxx), one small text file per (API, bot):
  *
@@ -18,9 +18,9 @@
  *     login=raxx-dev-bot[bot]
  *     id=190001
  *
- * The directory is 0700 (private_dir_open), the file 0600, written by temp
- * file + fsync + rename; a file that is not ours, not private, a symlink,
- * or whose api/login do not match is ignored.
+ * The directory is 0700, the file 0600, written by temp file + fsync +
+ * rename (store.h store_write); a file that is not ours, not private, a
+ * symlink, over 4 KiB, or whose api/login do not match is ignored.
  *
  * DOMAIN: RAXX_NOREPLY_DOMAIN, else git config raxx.noreplyDomain, else
  * users.noreply.github.com when the git host (RAXX_GITHUB_HOST) is
@@ -67,8 +67,8 @@ int author_user_id(struct raxx_config *c, const char *bot, int remember,
  * get's upkeep, cheap enough for the warm path: when c->id has a bot, the
  * author is not off, the repository has extensions.worktreeConfig, and
  * user.name/user.email (read in config.c's single git config spawn) are
- * not the bot's, set them in the worktree config (`git config --worktree`,
- * spawned only then) and say so once on stderr. The id comes only from
+ * not the bot's, set them in the worktree config (gitcmd.h
+ * git_worktree_set, spawned only then) and say so once on stderr. The id comes only from
  * the state file: when it is not remembered yet, nothing is done (a trace
  * line says so). Never fails the caller.
  */

@@ -4,11 +4,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "broker_client.h"
 #include "broker_wire.h"
-#include "cache.h"
 #include "fallback.h"
 #include "ghexec.h"
 #include "identity.h"
 #include "log.h"
+#include "store.h"
 #include "token.h"
 #include "util.h"
 
@@ -29,12 +29,9 @@
 
 char *broker_default_socket(void)
 {
-	const char *run = env_get("XDG_RUNTIME_DIR");
-	char *dir, *p;
+	char *dir = runtime_dir_path(), *p;
 
-	if (run && run[0] == '/')
-		return xstrfmt("%s/git-credential-raxx/" BROKER_SOCKET_NAME, run);
-	if (!(dir = cache_dir_path()))
+	if (!dir && !(dir = cache_dir_path()))
 		return NULL;
 	p = xstrfmt("%s/" BROKER_SOCKET_NAME, dir);
 	free(dir);

@@ -3,6 +3,7 @@
 #include "cache.h"
 #include "clientsecret.h"
 #include "log.h"
+#include "store.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -43,110 +44,6 @@ static void cannot_write(const struct cache *c, int err)
 	warning("cache directory '%s' cannot be written (%s): minting without "
 		"reuse; free some space, or set RAXX_CACHE_DIR to a writable "
 		"directory", c->dir, strerror(err));
-}
-
-static char *home_dir(void)
-{
-	const char *h = env_get("HOME");
-
-	return h ? xstrdup(h) : NULL;
-}
-
-/* An XDG variable counts only when it holds an absolute path. */
-static const char *xdg(const char *name)
-{
-	const char *v = env_get(name);
-
-	return v && v[0] == '/' ? v : NULL;
-}
-
-char *cache_dir_path(void)
-{
-	const char *v;
-	char *home, *p;
-
-	if ((v = env_get("RAXX_CACHE_DIR")))
-		return xstrdup(v);
-	if ((v = xdg("XDG_RUNTIME_DIR")))
-		return xstrfmt("%s/git-credential-raxx", v);
-	if ((v = xdg("XDG_CACHE_HOME")))
-		return xstrfmt("%s/git-credential-raxx", v);
-	if (!(home = home_dir()))
-		return NULL;
-	p = xstrfmt("%s/.cache/git-credential-raxx", home);
-	free(home);
-	return p;
-}
-
-char *state_dir_path(void)
-{
-	const char *v;
-	char *home, *p;
-
-	if ((v = env_get("RAXX_STATE_DIR")))
-		return xstrdup(v);
-	if ((v = xdg("XDG_STATE_HOME")))
-		return xstrfmt("%s/git-credential-raxx", v);
-	if (!(home = home_dir()))
-		return NULL;
-	p = xstrfmt("%s/.local/state/git-credential-raxx", home);
-	free(home);
-	return p;
-}
-
-/* mkdir -p for the parents of path, each new one 0700; errors are left
- * for the final mkdir to report. */
-static void make_parents(const char *path)
-{
-	char *p = xstrdup(path);
-	size_t i;
-
-	for (i = 1; p[i]; i++) {
-		if (p[i] != '/')
-			continue;
-		p[i] = '\0';
-		if (mkdir(p, 0700) && errno != EEXIST)
-			trace("cannot create '%s': %s", p, strerror(errno));
-		p[i] = '/';
-	}
-	free(p);
-}
-
-int private_dir_open(const char *path, char *why, size_t n)
-{
-	struct stat st;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
-		make_parents(path);
-		if (mkdir(path, 0700) && errno != EEXIST) {
-			snprintf(why, n, "cannot be created (%s)", strerror(errno));
-			return -1;
-		}
-		fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	}
-	if (fd < 0) {
-		if (!lstat(path, &st) && S_ISLNK(st.st_mode))
-			snprintf(why, n, "is a symbolic link, refused: use a real "
-				 "directory");
-		else
-			snprintf(why, n, "cannot be opened (%s)", strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) || !S_ISDIR(st.st_mode)) {
-		snprintf(why, n, "is not a directory");
-	} else if (st.st_uid != geteuid()) {
-		snprintf(why, n, "belongs to uid %ld, not to you: use a "
-			 "directory of your own", (long)st.st_uid);
-	} else if (st.st_mode & 077) {
-		snprintf(why, n, "is open to group or others (mode %04o), "
-			 "refused: chmod 700 it", (unsigned)(st.st_mode & 07777));
-	} else {
-		return fd;
-	}
-	close(fd);
-	return -1;
 }
 
 static void derive_keys(const char *secret, unsigned char *keys)
@@ -323,6 +220,30 @@ out:
 	return ret;
 }
 
+/* The reason a file was refused, in the cache's words. */
+static const char *refusal(enum store_status s, const struct stat *st,
+			   char *buf, size_t n)
+{
+	switch (s) {
+	case STORE_NO_STAT:
+		return "cannot stat it";
+	case STORE_NOT_REGULAR:
+		return "not a regular file";
+	case STORE_NOT_OURS:
+		return "owned by another user";
+	case STORE_OPEN_MODE:
+		snprintf(buf, n, "mode %04o, not 0600",
+			 (unsigned)(st->st_mode & 07777));
+		return buf;
+	case STORE_LINKED:
+		return "more than one link to it";
+	case STORE_TOO_LARGE:
+		return "too large";
+	default:
+		return "truncated";	/* too small, or a short read */
+	}
+}
+
 /*
  * Read and open the entry in file. Returns 1 with *out filled, 0 when
  * there is no such file, -1 when it was refused (and, unless it is only
@@ -331,61 +252,38 @@ out:
 static int load(struct cache *c, const char *file, int listing,
 		struct cache_entry *out)
 {
+	static const struct store_rules rules = {
+		.min = HEADER_LEN + crypto_secretbox_MACBYTES,
+		.max = CACHE_MAX_FILE,
+		.one_link = 1,
+	};
 	unsigned char *raw = NULL, *plain = NULL;
 	char whybuf[64], expect[FILE_LEN];
 	const char *why = NULL;
+	enum store_status s;
 	struct stat st;
-	size_t len = 0, plen = 0, got = 0;
-	int fd, ret = -1;
+	size_t len = 0, plen = 0;
+	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
-	fd = openat(c->dfd, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		if (!fstatat(c->dfd, file, &st, AT_SYMLINK_NOFOLLOW) &&
-		    S_ISLNK(st.st_mode))
-			discard(c, file, &st, "a symbolic link, refused");
-		else
-			trace("cache: cannot read %s/%s: %s", c->dir, file,
-			      strerror(errno));
+	s = store_read_at(c->dfd, file, &rules, (char **)&raw, &len, &st);
+	if (s == STORE_MISSING)
+		return 0;
+	if (s == STORE_UNREADABLE) {
+		trace("cache: cannot read %s/%s: %s", c->dir, file, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st)) {
-		why = "cannot stat it";
-	} else if (!S_ISREG(st.st_mode)) {
-		why = "not a regular file";
-	} else if (st.st_uid != geteuid()) {
-		why = "owned by another user";
-	} else if (st.st_mode & 077) {
-		snprintf(whybuf, sizeof(whybuf), "mode %04o, not 0600",
-			 (unsigned)(st.st_mode & 07777));
-		why = whybuf;
-	} else if (st.st_nlink != 1) {
-		why = "more than one link to it";
-	} else if (st.st_size < HEADER_LEN + crypto_secretbox_MACBYTES) {
-		why = "truncated";
-	} else if (st.st_size > CACHE_MAX_FILE) {
-		why = "too large";
+	if (s == STORE_SYMLINK) {
+		discard(c, file, &st, "a symbolic link, refused");
+		return -1;
 	}
-	if (why)
+	if (s != STORE_OK) {
+		why = refusal(s, &st, whybuf, sizeof(whybuf));
 		goto bad;
-	len = (size_t)st.st_size;
-	raw = xmalloc(len);
-	while (got < len) {
-		ssize_t n = read(fd, raw + got, len - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
 	}
 	plen = len - HEADER_LEN - crypto_secretbox_MACBYTES;
 	plain = xmalloc(plen + 1);
-	if (got != len) {
-		why = "truncated";
-	} else if (memcmp(raw, MAGIC, MAGIC_LEN)) {
+	if (memcmp(raw, MAGIC, MAGIC_LEN)) {
 		why = "not a cache entry";
 	} else if (crypto_secretbox_open_easy(plain, raw + HEADER_LEN,
 					      len - HEADER_LEN, raw + MAGIC_LEN,
@@ -424,51 +322,16 @@ out:
 		sodium_memzero(raw, len);
 		free(raw);
 	}
-	close(fd);
 	return ret;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Temp file + fsync + rename, so a reader sees the old or the new entry. */
+/* Temp file + fsync + rename (store.h), so a reader sees the old or the
+ * new entry. */
 static void write_file(struct cache *c, const char *file,
 		       const unsigned char *data, size_t len)
 {
-	unsigned char rnd[8];
-	char tmp[32], hex[2 * sizeof(rnd) + 1];
-	int fd, err = 0;
-
-	randombytes_buf(rnd, sizeof(rnd));
-	sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
-	snprintf(tmp, sizeof(tmp), ".tmp-%s", hex);
-	fd = openat(c->dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		    0600);
-	if (fd < 0) {
+	if (store_write_at(c->dfd, file, data, len)) {
 		cannot_write(c, errno);
-		return;
-	}
-	if (write_all(fd, data, len) || fsync(fd))
-		err = errno ? errno : EIO;
-	if (close(fd) && !err)
-		err = errno;
-	if (!err && renameat(c->dfd, tmp, c->dfd, file))
-		err = errno;
-	if (err) {
-		unlinkat(c->dfd, tmp, 0);
-		cannot_write(c, err);
 		return;
 	}
 	trace("cache: stored %s/%s", c->dir, file);
@@ -587,27 +450,23 @@ static int lock_file(struct cache *c, const char *file, const char *what,
 		     int64_t deadline, int *out)
 {
 	char lk[FILE_LEN + 5];
-	struct stat st;
 	int64_t start = now_ms(), nap = 2;
 	int fd, waited = 0;
 
 	*out = -1;
 	snprintf(lk, sizeof(lk), "%s.lock", file);
-	fd = openat(c->dfd, lk, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
-		    O_CLOEXEC, 0600);
-	if (fd < 0 && errno == ELOOP) {
+	fd = store_open_write(c->dfd, lk, O_RDWR, NULL);
+	if (fd == -1 && errno == ELOOP) {
 		discard(c, lk, NULL, "a symbolic link, refused");
-		fd = openat(c->dfd, lk, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
-			    O_NONBLOCK | O_CLOEXEC, 0600);
+		fd = store_open_write(c->dfd, lk, O_RDWR | O_EXCL, NULL);
+	}
+	if (fd == STORE_ENOTOURS) {
+		trace("cache: lock file %s/%s is not a file of yours: no lock",
+		      c->dir, lk);
+		return -1;
 	}
 	if (fd < 0) {
 		cannot_write(c, errno);
-		return -1;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
-		trace("cache: lock file %s/%s is not a file of yours: no lock",
-		      c->dir, lk);
-		close(fd);
 		return -1;
 	}
 	if (deadline <= 0)
@@ -746,13 +605,12 @@ int cache_refresh_claim(struct cache *c, const char *api, const char *bot,
 
 	entry_file(c, 't', api, bot, scope, file);
 	snprintf(mark, sizeof(mark), "%s.refresh", file);
-	fd = openat(c->dfd, mark, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, 0600);
+	fd = store_open_write(c->dfd, mark, O_WRONLY | O_EXCL, NULL);
 	if (fd >= 0) {
 		close(fd);
 		return 1;	/* the first claim */
 	}
-	if (errno != EEXIST ||
+	if (fd == STORE_ENOTOURS || errno != EEXIST ||
 	    fstatat(c->dfd, mark, &st, AT_SYMLINK_NOFOLLOW) ||
 	    !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
 		trace("cache: refresh mark %s/%s unusable: no refresh", c->dir, mark);

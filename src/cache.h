@@ -5,9 +5,10 @@
  * The token cache: sealed files in a private directory, shared by every
  * process of the user (DESIGN.md "Cache, concurrency, audit").
  *
- * Directory: RAXX_CACHE_DIR, else $XDG_RUNTIME_DIR/git-credential-raxx,
- * else $XDG_CACHE_HOME/git-credential-raxx, else
- * ~/.cache/git-credential-raxx. Created 0700 (missing parents too); used
+ * Directory: cache_dir_path() (store.h: RAXX_CACHE_DIR, else
+ * $XDG_RUNTIME_DIR/git-credential-raxx, else
+ * $XDG_CACHE_HOME/git-credential-raxx, else ~/.cache/git-credential-raxx),
+ * opened with private_dir_open(): created 0700 (missing parents too); used
  * only when it is a real directory (not a symlink), owned by this user and
  * closed to group and others. Otherwise, or when it cannot be created or
  * written (read-only, full), the program mints without a cache and warns
@@ -24,12 +25,14 @@
  * is BLAKE2b keyed with BLAKE2b-512(INFISICAL_CLIENT_SECRET) over a fixed
  * context string: without that secret there is no cache at all.
  *
- * Files are 0600, opened without following symlinks, and must be regular,
- * owned by this user, closed to group and others, with one link, and at
- * most CACHE_MAX_FILE bytes. Anything else (corrupt, truncated, sealed
- * with another key, moved, wrong mode, a symlink) is discarded with a
- * trace line and treated as a miss. Writes go to a temporary file in the
- * directory, fsync'd, then renamed over the entry.
+ * Files are read and written through store.h: 0600, opened without
+ * following symlinks, and must be regular, owned by this user, closed to
+ * group and others, with one link, and at most CACHE_MAX_FILE bytes.
+ * Anything else (corrupt, truncated, sealed with another key, moved, wrong
+ * mode, a symlink) is discarded with a trace line and treated as a miss.
+ * Writes go to a temporary file in the directory, fsync'd, then renamed
+ * over the entry. What this module adds is the sealing, the names, the
+ * locks and which entries to drop.
  *
  * Single flight: "t-HEX.lock" beside each entry, taken with flock(2);
  * the kernel releases it when its holder dies. Waiting is bounded by the
@@ -140,23 +143,5 @@ void cache_put_blob(struct cache *c, char kind, const char *name,
  */
 int cache_refresh_claim(struct cache *c, const char *api, const char *bot,
 			const char *scope, long interval);
-
-/*
- * A private directory for this program's files (cache, state): create
- * path with mode 0700 (missing parents too) and open it. Returns a
- * directory descriptor, or -1 with the reason in why (lower case, with
- * the operator's next step) when the directory is a symlink, not ours,
- * open to group or others, or cannot be made.
- */
-int private_dir_open(const char *path, char *why, size_t n);
-
-/* The cache directory's path (the order above; fresh), NULL without
- * HOME. */
-char *cache_dir_path(void);
-
-/* The state directory (audit log): RAXX_STATE_DIR, else
- * $XDG_STATE_HOME/git-credential-raxx, else
- * ~/.local/state/git-credential-raxx. Fresh string, NULL without HOME. */
-char *state_dir_path(void);
 
 #endif

@@ -7,11 +7,11 @@
 #include "audit.h"
 #include "broker_client.h"
 #include "broker_wire.h"
-#include "cache.h"
 #include "helperchain.h"
 #include "identity.h"
 #include "json.h"
 #include "log.h"
+#include "store.h"
 #include "token.h"
 #include "util.h"
 

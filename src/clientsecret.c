@@ -3,6 +3,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "clientsecret.h"
+#include "store.h"
 #include "util.h"
 
 #include <errno.h>
@@ -38,56 +39,49 @@ static void forget(void)
 /* Read the file at path into guarded memory; 0 or RAXX_EVAULT. */
 static int read_file(const char *path, const char *via)
 {
+	static const struct store_rules rules = {
+		.min = 1,
+		.max = CLIENT_SECRET_MAX,
+	};
 	char safe[256], *buf;
 	struct stat st;
-	size_t got = 0, n;
-	int fd, err;
+	size_t got, n;
+	int fd;
 
 	sanitize(safe, sizeof(safe), path);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		err = errno;
-		return raxx_fail(RAXX_EVAULT, "client secret file '%s' (%s) %s: %s",
-				 safe, via, err == ELOOP ? "is a symbolic link, "
-				 "refused" : strerror(err), err == ELOOP ?
-				 "name the file itself" : "fix the path, or set "
-				 "INFISICAL_CLIENT_SECRET");
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
+	switch (store_open_read(AT_FDCWD, path, &rules, &fd, &st)) {
+	case STORE_OK:
+		break;
+	case STORE_MISSING:
+	case STORE_UNREADABLE:
+		return raxx_fail(RAXX_EVAULT, "client secret file '%s' (%s) %s: fix "
+				 "the path, or set INFISICAL_CLIENT_SECRET", safe, via,
+				 strerror(errno));
+	case STORE_SYMLINK:
+		return raxx_fail(RAXX_EVAULT, "client secret file '%s' (%s) is a "
+				 "symbolic link, refused: name the file itself", safe,
+				 via);
+	case STORE_NOT_OURS:
+		return raxx_fail(RAXX_EVAULT, "client secret file '%s' (%s) belongs "
+				 "to uid %ld, not to you (uid %ld): refused: chown it",
+				 safe, via, (long)st.st_uid, (long)geteuid());
+	case STORE_OPEN_MODE:
+		return raxx_fail(RAXX_EVAULT, "client secret file '%s' (%s) is open "
+				 "to group or others (mode %04o): refused: chmod 600 it",
+				 safe, via, (unsigned)(st.st_mode & 07777));
+	case STORE_TOO_SMALL:
+	case STORE_TOO_LARGE:
+		return raxx_fail(RAXX_EVAULT, "client secret file '%s' (%s) is %s: "
+				 "put the client secret alone in it", safe, via,
+				 st.st_size <= 0 ? "empty" : "too large");
+	default:
 		return raxx_fail(RAXX_EVAULT, "client secret file '%s' (%s) is not a "
 				 "regular file: name the file that holds the secret",
 				 safe, via);
 	}
-	if (st.st_uid != geteuid()) {
-		close(fd);
-		return raxx_fail(RAXX_EVAULT, "client secret file '%s' (%s) belongs "
-				 "to uid %ld, not to you (uid %ld): refused: chown it",
-				 safe, via, (long)st.st_uid, (long)geteuid());
-	}
-	if (st.st_mode & 077) {
-		close(fd);
-		return raxx_fail(RAXX_EVAULT, "client secret file '%s' (%s) is open "
-				 "to group or others (mode %04o): refused: chmod 600 it",
-				 safe, via, (unsigned)(st.st_mode & 07777));
-	}
-	if (st.st_size <= 0 || st.st_size > CLIENT_SECRET_MAX) {
-		close(fd);
-		return raxx_fail(RAXX_EVAULT, "client secret file '%s' (%s) is %s: "
-				 "put the client secret alone in it", safe, via,
-				 st.st_size <= 0 ? "empty" : "too large");
-	}
 	if (!(buf = sodium_malloc(CLIENT_SECRET_MAX + 1)))
 		die("out of memory (secure memory for the client secret)");
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
+	got = store_read_fd(fd, buf, (size_t)st.st_size);
 	close(fd);
 	n = got;
 	if (n && buf[n - 1] == '\n')
@@ -117,8 +111,8 @@ static int read_file(const char *path, const char *via)
 
 int client_secret_get(const char **secret, const char **from)
 {
-	const char *env = env_get("INFISICAL_CLIENT_SECRET");
-	const char *file = env_get("INFISICAL_CLIENT_SECRET_FILE");
+	const char *env = env_get(CLIENT_SECRET_ENV);
+	const char *file = env_get(CLIENT_SECRET_FILE_ENV);
 	const char *creds = env_get("CREDENTIALS_DIRECTORY");
 	char *path = NULL;
 
@@ -129,7 +123,7 @@ int client_secret_get(const char **secret, const char **from)
 	if (scrubbed || env) {
 		*secret = scrubbed ? secret_val : env;
 		if (from)
-			*from = "INFISICAL_CLIENT_SECRET";
+			*from = CLIENT_SECRET_ENV;
 		return 0;
 	}
 	if (file)
@@ -160,9 +154,14 @@ int client_secret_get(const char **secret, const char **from)
 	return 0;
 }
 
+int client_secret_in_env(void)
+{
+	return env_get(CLIENT_SECRET_ENV) || env_get(CLIENT_SECRET_FILE_ENV);
+}
+
 void client_secret_scrub_env(void)
 {
-	char *v = getenv("INFISICAL_CLIENT_SECRET");
+	char *v = getenv(CLIENT_SECRET_ENV);
 	const char *s;
 
 	if (!v)
@@ -181,5 +180,5 @@ void client_secret_scrub_env(void)
 	}
 	raxx_clear_error();
 	sodium_memzero(v, strlen(v));
-	unsetenv("INFISICAL_CLIENT_SECRET");
+	unsetenv(CLIENT_SECRET_ENV);
 }

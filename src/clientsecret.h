@@ -10,9 +10,10 @@
  *   3. else systemd's $CREDENTIALS_DIRECTORY/infisical-client-secret
  *      (LoadCredential=), when it exists.
  *
- * With INFISICAL_CLIENT_SECRET set, no file is read. A file must be a
- * regular file (a symlink is refused), owned by this user, closed to group
- * and others, at most CLIENT_SECRET_MAX bytes, not empty; one line end
+ * With INFISICAL_CLIENT_SECRET set, no file is read. A file (opened with
+ * store.h store_open_read) must be a regular file (a symlink is refused),
+ * owned by this user, closed to group and others, at most
+ * CLIENT_SECRET_MAX bytes, not empty; one line end
  * after the secret (LF or CRLF) is dropped, and any other control
  * character is refused. A file is read once (per path) and its secret
  * kept in guarded memory (sodium_malloc, read-only).
@@ -22,6 +23,10 @@
  */
 
 #define CLIENT_SECRET_MAX 4096
+/* The variables that hold the secret or name its file: a child never
+ * needs them (ghexec.h strips them). */
+#define CLIENT_SECRET_ENV "INFISICAL_CLIENT_SECRET"
+#define CLIENT_SECRET_FILE_ENV "INFISICAL_CLIENT_SECRET_FILE"
 #define CLIENT_SECRET_CREDENTIAL "infisical-client-secret"
 
 /*
@@ -33,6 +38,13 @@
  * read anew replaces the one before).
  */
 int client_secret_get(const char **secret, const char **from);
+
+/*
+ * Whether this process's environment names the secret (CLIENT_SECRET_ENV
+ * or CLIENT_SECRET_FILE_ENV set and not empty), without reading a file: a
+ * process with a vault identity of its own mints for itself.
+ */
+int client_secret_in_env(void);
 
 /*
  * Overwrite INFISICAL_CLIENT_SECRET in this process's environment and

@@ -4,40 +4,23 @@
 /*
  * The process context: the command line's options, the settings read once
  * from the environment and git config, and (set once by identity.h) who
- * this process acts as.
+ * this process acts as. Settings travel in this struct, never through the
+ * environment. Running git, the worktree top and the parser of git's
+ * output are gitcmd.h's; the bot is identity.h's.
  *
  * git config is read with one spawn, `git config -z --show-scope
  * --show-origin --list`, of which raxx.*, user.name, user.email and
  * extensions.worktreeConfig are kept, every entry with its scope and
  * origin (the handoff rule needs to see an empty value from any scope);
- * or with none, when the answer is remembered (settings_cache.h).
+ * or with none, when the answer is remembered (settings_cache.h). The
+ * entries are gitcmd.h's struct config_entry.
  */
 
 #include <stddef.h>
 
 enum fallback { FALLBACK_PAT, FALLBACK_PASS, FALLBACK_DENY };
 
-/* One config entry as git prints it (section and variable lower-cased). */
-struct config_entry {
-	char *key;
-	char *value;	/* NULL: a key with no '=' (boolean true) */
-	char *scope;	/* "worktree", "local", "global", "system", "command";
-			   NULL when not asked for */
-	char *origin;	/* "file:.git/config", "command line:"...; or NULL */
-};
-
-/* What `git config -z` was asked to show before each key. */
-#define CONFIG_Z_SCOPE 1	/* --show-scope */
-#define CONFIG_Z_ORIGIN 2	/* --show-origin */
-
-struct strbuf;
-/* Append the entries of `git config -z` output (fields: CONFIG_Z_* that
- * were given; then "key\nvalue" or "key") to *e / *nr; free them with
- * config_entries_free. */
-void config_parse_z(const struct strbuf *out, int fields,
-		    struct config_entry **e, size_t *nr);
-void config_entries_free(struct config_entry *e, size_t nr);
-
+struct config_entry;	/* gitcmd.h */
 struct identity;
 
 struct raxx_config {
@@ -52,7 +35,7 @@ struct raxx_config {
 	char *ca_bundle;	/* RAXX_CA_BUNDLE / raxx.caBundle, or NULL */
 	enum fallback fallback;
 	int author_off;
-	char *toplevel;		/* worktree top, NULL outside one */
+	char *toplevel;		/* worktree top (find_toplevel), NULL outside one */
 
 	/* git config raxx.*, user.name, user.email and
 	 * extensions.worktreeConfig as read (lower-cased keys), in git's
@@ -78,19 +61,5 @@ void config_release(struct raxx_config *c);
 
 /* The name of a fallback policy ("pat", "pass", "deny"). */
 const char *fallback_name(enum fallback f);
-
-/* Walk up from the current directory to the worktree top (fresh). */
-char *find_toplevel(void);
-
-/*
- * Run argv (argv[0] looked up in PATH) with stdin from /dev/null and
- * capture stdout (capped at 1 MiB) into out. Returns the exit status,
- * or -1 when it could not run.
- */
-int run_capture(const char *const *argv, struct strbuf *out);
-/* The same, with stderr inherited, sent to /dev/null, or merged into out. */
-enum run_stderr { RUN_STDERR_INHERIT, RUN_STDERR_NULL, RUN_STDERR_MERGE };
-int run_capture_ex(const char *const *argv, struct strbuf *out,
-		   enum run_stderr err);
 
 #endif

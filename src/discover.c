@@ -1,107 +1,19 @@
 #define _POSIX_C_SOURCE 200809L
 #include "discover.h"
-#include "cache.h"
-#include "config.h"
+#include "gitcmd.h"
 #include "json.h"
 #include "log.h"
 #include "owners.h"
 #include "protocol.h"
+#include "store.h"
 #include "util.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
-
-#define MEMORY_MAX (64 * 1024)
-
-/* ---------------------------------------------------------------- files */
-
-char *discover_state_dir(void)
-{
-	return state_dir_path();	/* one definition, shared with the audit log */
-}
-
-int discover_private_dir(const char *dir, char *why, size_t n)
-{
-	int fd = private_dir_open(dir, why, n);
-
-	if (fd < 0)
-		return -1;
-	close(fd);
-	return 0;
-}
-
-int discover_write_file(const char *dir, const char *name, const char *data)
-{
-	char *path = xstrfmt("%s/%s", dir, name);
-	char *tmp = xstrfmt("%s/.%s.%ld.tmp", dir, name, (long)getpid());
-	size_t len = strlen(data), off = 0;
-	int fd, ret = -1;
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		goto out;
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		off += (size_t)w;
-	}
-	if (off == len && !fsync(fd) && !close(fd)) {
-		fd = -1;
-		if (!rename(tmp, path))
-			ret = 0;
-	}
-	if (fd >= 0)
-		close(fd);
-	if (ret)
-		unlink(tmp);
-out:
-	free(tmp);
-	free(path);
-	return ret;
-}
-
-char *discover_read_file(const char *dir, const char *name)
-{
-	char *path = xstrfmt("%s/%s", dir, name), *buf = NULL;
-	struct stat st;
-	size_t off = 0;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_NOFOLLOW);
-	free(path);
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 077) || st.st_size > MEMORY_MAX) {
-		close(fd);
-		return NULL;	/* not ours as we write them: ignored */
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	while (off < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + off, (size_t)st.st_size - off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		off += (size_t)r;
-	}
-	close(fd);
-	buf[off] = '\0';
-	return buf;
-}
 
 /* ---------------------------------------------------------------- memory */
 
@@ -115,6 +27,16 @@ static char *memory_file(const char *prefix, const struct heal_request *h)
 			   strlen(h->api), NULL, 0);
 	sodium_bin2hex(hex, sizeof(hex), hash, sizeof(hash));
 	return xstrfmt("%s.%s.%s", prefix, h->bot, hex);
+}
+
+/* A memory, as JSON, into dir/name (store_write: 0 or STORE_E*). */
+static int write_memory(const char *dir, const char *name,
+			struct json_object *o, char *why, size_t n)
+{
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							  JSON_C_TO_STRING_SPACED);
+
+	return store_write(dir, name, text, strlen(text), why, n);
 }
 
 static char *memory_name(const struct heal_request *h)
@@ -191,7 +113,7 @@ static void account_write(struct json_object *o, const char *login, long long id
 static char *recall_replacement(const struct heal_request *h,
 				struct account *acct, char **file)
 {
-	char *dir = discover_state_dir(), *name = NULL, *text = NULL;
+	char *dir = state_dir_path(), *name = NULL, *text = NULL;
 	char *inst = NULL;
 	struct json_object *o = NULL;
 	const char *api, *bot, *app, *vault, *id;
@@ -202,7 +124,7 @@ static char *recall_replacement(const struct heal_request *h,
 	if (!dir)
 		return NULL;
 	name = memory_name(h);
-	if (!(text = discover_read_file(dir, name)))
+	if (!(text = store_read(dir, name, STORE_STATE_MAX)))
 		goto out;
 	o = json_parse(text, strlen(text));
 	api = json_str(o, "api");
@@ -238,18 +160,12 @@ out:
 static int remember_replacement(const struct heal_request *h, const char *inst,
 				const char *repo, const char *login, long long id)
 {
-	char *dir = discover_state_dir(), *name, why[512], when[32];
+	char *dir = state_dir_path(), *name, why[512], when[32];
 	struct json_object *o;
 	int ret = -1;
 
 	if (!dir)
 		return -1;
-	if (discover_private_dir(dir, why, sizeof(why))) {
-		warning("cannot remember installation %s in the state directory: "
-			"%s", inst, why);
-		free(dir);
-		return -1;
-	}
 	format_iso8601(now_seconds(), when, sizeof(when));
 	o = json_object_new_object();
 	json_object_object_add(o, "api", json_object_new_string(h->api));
@@ -262,12 +178,12 @@ static int remember_replacement(const struct heal_request *h, const char *inst,
 	json_object_object_add(o, "repository", json_object_new_string(repo));
 	json_object_object_add(o, "discovered_at", json_object_new_string(when));
 	name = memory_name(h);
-	ret = discover_write_file(dir, name,
-				  json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-								 JSON_C_TO_STRING_SPACED));
-	if (ret)
-		warning("cannot remember installation %s in %s: %s", inst, dir,
-			strerror(errno));
+	ret = write_memory(dir, name, o, why, sizeof(why));
+	if (ret == STORE_EDIR)
+		warning("cannot remember installation %s in the state directory: "
+			"%s", inst, why);
+	else if (ret)
+		warning("cannot remember installation %s in %s: %s", inst, dir, why);
 	json_object_put(o);
 	free(name);
 	free(dir);
@@ -276,7 +192,7 @@ static int remember_replacement(const struct heal_request *h, const char *inst,
 
 void discover_forget(const struct heal_request *h)
 {
-	char *dir = discover_state_dir(), *name, *path;
+	char *dir = state_dir_path(), *name, *path;
 
 	if (!dir)
 		return;
@@ -301,8 +217,8 @@ void discover_forget(const struct heal_request *h)
  */
 static struct json_object *accounts_load(const struct heal_request *h)
 {
-	char *dir = discover_state_dir(), *name = memory_file("accounts", h);
-	char *text = dir ? discover_read_file(dir, name) : NULL;
+	char *dir = state_dir_path(), *name = memory_file("accounts", h);
+	char *text = dir ? store_read(dir, name, STORE_STATE_MAX) : NULL;
 	struct json_object *o = text ? json_parse(text, strlen(text)) : NULL;
 	const char *api = json_str(o, "api"), *bot = json_str(o, "bot");
 	const char *app = json_str(o, "app_id");
@@ -328,19 +244,20 @@ static struct json_object *accounts_load(const struct heal_request *h)
 
 static void accounts_save(const struct heal_request *h, struct json_object *o)
 {
-	char *dir = discover_state_dir(), *name = memory_file("accounts", h);
+	char *dir = state_dir_path(), *name = memory_file("accounts", h);
 	char why[512];
+
+	int ret;
 
 	if (!dir)
 		goto out;
-	if (discover_private_dir(dir, why, sizeof(why)))
+	ret = write_memory(dir, name, o, why, sizeof(why));
+	if (ret == STORE_EDIR)
 		warning("cannot remember the App's installations in the state "
 			"directory: %s", why);
-	else if (discover_write_file(dir, name, json_object_to_json_string_ext(
-					     o, JSON_C_TO_STRING_PRETTY |
-					     JSON_C_TO_STRING_SPACED)))
+	else if (ret)
 		warning("cannot remember the App's installations in %s: %s", dir,
-			strerror(errno));
+			why);
 out:
 	free(name);
 	free(dir);
@@ -481,7 +398,7 @@ parsed:
 
 int discover_origin_repo(const char *host, char **owner_repo)
 {
-	const char *argv[] = { "git", "remote", "get-url", "origin", NULL };
+	const char *args[] = { "remote", "get-url", "origin", NULL };
 	struct strbuf out = STRBUF_INIT;
 	char safe[256];
 	int ret = -1;
@@ -489,7 +406,7 @@ int discover_origin_repo(const char *host, char **owner_repo)
 	*owner_repo = NULL;
 	/* git's own complaint (not a repository, no such remote) is not ours
 	 * to print: the caller says what it means */
-	if (run_capture_ex(argv, &out, RUN_STDERR_NULL) || !out.len)
+	if (git_run(args, &out, RUN_STDERR_NULL) || !out.len)
 		goto out;
 	while (out.len && (out.buf[out.len - 1] == '\n' || out.buf[out.len - 1] == '\r'))
 		out.buf[--out.len] = '\0';

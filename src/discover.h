@@ -39,10 +39,12 @@
  * failure path, never when the stored installation works.
  *
  * State directory: RAXX_STATE_DIR, else $XDG_STATE_HOME/git-credential-raxx,
- * else ~/.local/state/git-credential-raxx (cache.h state_dir_path); created
+ * else ~/.local/state/git-credential-raxx (store.h state_dir_path); created
  * 0700 and refused when it is a symlink, not ours, or open to group or
- * others (cache.h private_dir_open); files 0600 written by temp file +
- * fsync + rename. Failing to remember is a warning, never a failure.
+ * others (store.h private_dir_open); files 0600 written by temp file +
+ * fsync + rename and read only when they are regular files of ours, closed
+ * to others, of at most STORE_STATE_MAX bytes (store.h store_write,
+ * store_read). Failing to remember is a warning, never a failure.
  * Files, per bot and GitHub API (HASH): installation.BOT.HASH, the
  * replacement of a stale INSTALLATION_ID; accounts.BOT.HASH, the vault's
  * account and the installation found for each other owner.
@@ -119,15 +121,5 @@ int discover_may_heal(const struct heal_request *h, const char *login,
  * first mint would. */
 void discover_learned(const struct heal_request *h, const char *login,
 		      long long id);
-
-/* The state directory's path (fresh), NULL without HOME. */
-char *discover_state_dir(void);
-/* mkdir -p dir 0700 and check it as private_dir_open does; 0, or -1 with
- * the reason in why. */
-int discover_private_dir(const char *dir, char *why, size_t n);
-/* Write data to dir/name, 0600, temp file + fsync + rename; 0 or -1. */
-int discover_write_file(const char *dir, const char *name, const char *data);
-/* Read dir/name (ours, regular, 0600, <= 64 KiB) into a fresh string. */
-char *discover_read_file(const char *dir, const char *name);
 
 #endif

@@ -3,8 +3,9 @@
 #include "author.h"
 #include "broker.h"
 #include "cli.h"
+#include "gitcmd.h"
 #include "identity.h"
-#include "cache.h"
+#include "store.h"
 #include "clientsecret.h"
 #include "discover.h"
 #include "github.h"
@@ -20,7 +21,6 @@
 #include "vault.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <string.h>
@@ -910,70 +910,44 @@ static void check_fallback(struct doctor *d, int load_err, const char *load_msg)
 static void check_dir(struct doctor *d, const char *name, char *dir,
 		      const char *var)
 {
-	struct stat st;
-	DIR *dh;
-	struct dirent *e;
-	char *fix, *bad = NULL;
-	int entries = 0;
+	struct store_dir_info info;
+	const struct stat *st = &info.st;
+	char *fix = NULL;
 
 	if (!dir) {
 		doctor_report(d, name, DOCTOR_SKIP, NULL, "no %s and no HOME", var);
 		return;
 	}
-	if (lstat(dir, &st)) {
-		if (errno == ENOENT)
-			doctor_report(d, name, DOCTOR_PASS, NULL,
-				      "%s does not exist yet (made 0700 when first "
-				      "needed)", dir);
-		else
-			doctor_report(d, name, DOCTOR_FAIL, "fix or remove it",
-				      "cannot inspect %s: %s", dir, strerror(errno));
-		free(dir);
-		return;
-	}
-	if (S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode)) {
+	store_inspect_dir(dir, &info);
+	if (info.err == ENOENT) {
+		doctor_report(d, name, DOCTOR_PASS, NULL, "%s does not exist yet "
+			      "(made 0700 when first needed)", dir);
+	} else if (info.err) {
+		doctor_report(d, name, DOCTOR_FAIL, "fix or remove it",
+			      "cannot inspect %s: %s", dir, strerror(info.err));
+	} else if (S_ISLNK(st->st_mode) || !S_ISDIR(st->st_mode)) {
 		fix = xstrfmt("remove %s (it is made again, 0700), or set %s", dir, var);
 		doctor_report(d, name, DOCTOR_FAIL, fix, "%s is %s, not a directory",
-			      dir, S_ISLNK(st.st_mode) ? "a symlink" : "a file");
-	} else if (st.st_uid != geteuid()) {
+			      dir, S_ISLNK(st->st_mode) ? "a symlink" : "a file");
+	} else if (st->st_uid != geteuid()) {
 		fix = xstrfmt("remove %s, or set %s to a directory of yours", dir, var);
 		doctor_report(d, name, DOCTOR_FAIL, fix, "%s belongs to uid %ld, not "
-			      "to you (uid %ld)", dir, (long)st.st_uid, (long)geteuid());
-	} else if (st.st_mode & 077) {
+			      "to you (uid %ld)", dir, (long)st->st_uid, (long)geteuid());
+	} else if (st->st_mode & 077) {
 		fix = xstrfmt("chmod 700 %s", dir);
 		doctor_report(d, name, DOCTOR_FAIL, fix, "%s is mode %04o: group or "
 			      "others can reach it (must be 0700)", dir,
-			      (unsigned)(st.st_mode & 07777));
+			      (unsigned)(st->st_mode & 07777));
+	} else if (info.bad) {
+		fix = xstrfmt("chmod 600 %s (or remove it)", info.bad);
+		doctor_report(d, name, DOCTOR_FAIL, fix, "%s is not private "
+			      "(0600, yours)", info.bad);
 	} else {
-		fix = NULL;
-		if ((dh = opendir(dir))) {
-			while ((e = readdir(dh))) {
-				char *p;
-				struct stat fs;
-
-				if (e->d_name[0] == '.' && (!e->d_name[1] ||
-				    (e->d_name[1] == '.' && !e->d_name[2])))
-					continue;
-				entries++;
-				p = xstrfmt("%s/%s", dir, e->d_name);
-				if (!bad && !lstat(p, &fs) &&
-				    ((fs.st_mode & 077) || fs.st_uid != geteuid()))
-					bad = xstrdup(p);
-				free(p);
-			}
-			closedir(dh);
-		}
-		if (bad) {
-			fix = xstrfmt("chmod 600 %s (or remove it)", bad);
-			doctor_report(d, name, DOCTOR_FAIL, fix, "%s is not private "
-				      "(0600, yours)", bad);
-		} else {
-			doctor_report(d, name, DOCTOR_PASS, NULL, "%s: 0700, yours "
-				      "(%d entries)", dir, entries);
-		}
+		doctor_report(d, name, DOCTOR_PASS, NULL, "%s: 0700, yours "
+			      "(%d entries)", dir, info.entries);
 	}
 	free(fix);
-	free(bad);
+	store_dir_info_release(&info);
 	free(dir);
 }
 
@@ -1049,7 +1023,7 @@ static int split_ident(const char *ident, char **name, char **email)
 
 static void check_author(struct doctor *d)
 {
-	const char *argv[] = { "git", "var", "GIT_AUTHOR_IDENT", NULL };
+	const char *args[] = { "var", "GIT_AUTHOR_IDENT", NULL };
 	struct raxx_config *c = d->c;
 	struct strbuf out = STRBUF_INIT;
 	char *want_name = NULL, *want_email = NULL, *name = NULL, *email = NULL;
@@ -1064,7 +1038,7 @@ static void check_author(struct doctor *d)
 		return;
 	}
 	/* "Please tell me who you are" is git's; the check says it its way */
-	if (run_capture_ex(argv, &out, RUN_STDERR_NULL) ||
+	if (git_run(args, &out, RUN_STDERR_NULL) ||
 	    split_ident(sb_str(&out), &name, &email)) {
 		doctor_report(d, "author", DOCTOR_FAIL,
 			      "set user.name and user.email: git-credential-raxx setup",
@@ -1195,13 +1169,13 @@ out:
 
 static void check_git_version(struct doctor *d)
 {
-	const char *argv[] = { "git", "--version", NULL };
+	const char *args[] = { "--version", NULL };
 	struct strbuf out = STRBUF_INIT;
 	long major = 0, minor = 0;
 	char ver[64] = "", *e;
 	const char *p;
 
-	if (run_capture_ex(argv, &out, RUN_STDERR_NULL) ||
+	if (git_run(args, &out, RUN_STDERR_NULL) ||
 	    !(p = strstr(sb_str(&out), "git version "))) {
 		doctor_report(d, "git-version", DOCTOR_FAIL,
 			      "install git 2.41 or later", "git not found in PATH");

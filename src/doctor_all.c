@@ -20,9 +20,9 @@
 #include "doctor.h"
 #include "agentmap.h"
 #include "auditlog.h"
-#include "cache.h"
 #include "identity.h"
 #include "json.h"
+#include "store.h"
 #include "util.h"
 
 #include <errno.h>

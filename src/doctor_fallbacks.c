@@ -17,9 +17,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "doctor.h"
 #include "auditlog.h"
-#include "cache.h"
-#include "discover.h"
 #include "json.h"
+#include "store.h"
 #include "util.h"
 
 #include <string.h>
@@ -34,7 +33,7 @@
  */
 static time_t last_pass(const char *dir, time_t now, unsigned long *seen)
 {
-	char *text = discover_read_file(dir, LAST_PASS_FILE), *sp;
+	char *text = store_read(dir, LAST_PASS_FILE, STORE_STATE_MAX), *sp;
 	long n = 0;
 	time_t t = 0;
 
@@ -190,17 +189,19 @@ int doctor_fallbacks(struct doctor *d, struct doctor_window *w)
 
 void doctor_record_pass(const struct doctor_window *w)
 {
-	char *dir = state_dir_path(), *stamp, why[300] = "", iso[32];
+	char *dir = state_dir_path(), *stamp, why[300], iso[32];
+	int ret;
 
 	if (!dir)
 		return;
 	format_iso8601(w->time, iso, sizeof(iso));
 	stamp = xstrfmt("%s %lu\n", iso, w->seen);
-	if (discover_private_dir(dir, why, sizeof(why)) ||
-	    discover_write_file(dir, LAST_PASS_FILE, stamp))
+	ret = store_write(dir, LAST_PASS_FILE, stamp, strlen(stamp), why,
+			  sizeof(why));
+	if (ret)
 		warning("cannot record this passing doctor run in %s: %s; the "
 			"fallbacks check keeps its window", dir,
-			*why ? why : "write failed");
+			ret == STORE_EDIR ? why : "write failed");
 	free(stamp);
 	free(dir);
 }

@@ -22,11 +22,11 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "doctor.h"
-#include "discover.h"
 #include "http.h"
 #include "json.h"
 #include "keychain.h"
 #include "log.h"
+#include "store.h"
 #include "util.h"
 
 #include <string.h>
@@ -469,19 +469,21 @@ int doctor_ops(struct doctor *d, struct raxx_config *c)
 	all = passed == (int)(sizeof(creds) / sizeof(*creds));
 
 	/* the time of the last run where every credential passed */
-	dir = discover_state_dir();
+	dir = state_dir_path();
 	if (all && dir) {
 		char why[300], when[32];
+		int ret;
 
 		format_iso8601(now_seconds(), when, sizeof(when));
 		stamp = xstrfmt("%s\n", when);
-		if (discover_private_dir(dir, why, sizeof(why)) ||
-		    discover_write_file(dir, LAST_PASS_FILE, stamp))
+		ret = store_write(dir, LAST_PASS_FILE, stamp, strlen(stamp), why,
+				  sizeof(why));
+		if (ret)
 			warning("cannot record the all-PASS time in %s: %s", dir,
-				*why ? why : "write failed");
+				ret == STORE_EDIR ? why : "write failed");
 		free(stamp);
 	}
-	last = dir ? discover_read_file(dir, LAST_PASS_FILE) : NULL;
+	last = dir ? store_read(dir, LAST_PASS_FILE, STORE_STATE_MAX) : NULL;
 	if (last)
 		last[strcspn(last, "\n")] = '\0';
 	if (doctor_chatty(d))

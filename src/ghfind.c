@@ -6,6 +6,7 @@
  */
 #define _XOPEN_SOURCE 700	/* realpath() */
 #include "ghexec.h"
+#include "clientsecret.h"
 #include "log.h"
 #include "protocol.h"
 #include "util.h"
@@ -222,7 +223,7 @@ static int is_github_com(const char *host)
  * identity (and where its secret is kept), Cloudflare's secret, the
  * operator's PAT. */
 static const char *const identity_vars[] = {
-	"INFISICAL_CLIENT_SECRET", "INFISICAL_CLIENT_SECRET_FILE",
+	CLIENT_SECRET_ENV, CLIENT_SECRET_FILE_ENV,
 	"CF_ACCESS_CLIENT_SECRET", "RAXX_OPERATOR_TOKEN",
 };
 
@@ -263,8 +264,7 @@ const char *child_token_inherited(const char *host, const char *bot,
 	long exp;
 	int same;
 
-	if (!mark || !bot || env_get("INFISICAL_CLIENT_SECRET") ||
-	    env_get("INFISICAL_CLIENT_SECRET_FILE"))
+	if (!mark || !bot || client_secret_in_env())
 		return NULL;
 	want = xstrfmt("%s %s ", bot, host);
 	n = strlen(want);

@@ -10,6 +10,7 @@
 #include "cache.h"
 #include "cli.h"
 #include "config.h"
+#include "gitcmd.h"
 #include "github.h"
 #include "handoff_records.h"
 #include "handoff_store.h"
@@ -127,36 +128,23 @@ static void audit(const struct raxx_config *c, const char *event,
 
 /* ---------------------------------------------------------------- the worktree */
 
-static int run_git(const char *const *argv)
+/* `git config [TYPE] --get KEY` printed something other than "false"
+ * (git's complaint, if any, is the user's to see). */
+static int git_says(const char *type, const char *key)
 {
-	struct strbuf out = STRBUF_INIT;
-	int rc = run_capture(argv, &out);
+	char *v = git_config_get(NULL, type, key, RUN_STDERR_INHERIT);
+	int yes = v && strncmp(v, "false", 5);
 
-	sb_release(&out);
-	return rc;
-}
-
-/* `git config ARGS` printed something (exit 0, non-empty, not "false"). */
-static int git_says(const char *const *argv)
-{
-	struct strbuf out = STRBUF_INIT;
-	int yes = !run_capture(argv, &out) && out.len && strncmp(out.buf, "false", 5);
-
-	sb_release(&out);
+	free(v);
 	return yes;
 }
 
 static int handoff_attach(struct raxx_config *c, const char *slug)
 {
-	const char *ext[] = { "git", "config", "extensions.worktreeConfig", "true",
-			      NULL };
-	const char *set[] = { "git", "config", "--worktree", "raxx.handoff", slug,
-			      NULL };
-	const char *ext_on[] = { "git", "config", "--bool", "--get",
-				 "extensions.worktreeConfig", NULL };
-	const char *bare[] = { "git", "config", "--bool", "--get", "core.bare", NULL };
-	const char *cwt[] = { "git", "config", "--get", "core.worktree", NULL };
+	const char *ext[] = { "config", "extensions.worktreeConfig", "true", NULL };
+	struct strbuf out = STRBUF_INIT;
 	char safe[80], *top;
+	int rc;
 
 	(void)c;
 	if (!handoff_slug_ok(slug))
@@ -173,12 +161,16 @@ static int handoff_attach(struct raxx_config *c, const char *slug)
 	 * shared config would apply them to every worktree: setup moves them
 	 * first, as git does; this short path does not.
 	 */
-	if (!git_says(ext_on) && (git_says(bare) || git_says(cwt)))
+	if (!git_says("--bool", "extensions.worktreeConfig") &&
+	    (git_says("--bool", "core.bare") || git_says(NULL, "core.worktree")))
 		return raxx_fail(RAXX_EUSAGE, "this repository's shared config has "
 				 "core.bare or core.worktree, and per-worktree config "
 				 "is off: use 'git-credential-raxx setup --handoff %s' "
 				 "instead, which turns it on as git does", slug);
-	if (run_git(ext) || run_git(set))
+	/* the extension on first: --worktree then writes this worktree's own */
+	rc = git_run(ext, &out, RUN_STDERR_INHERIT);
+	sb_release(&out);
+	if (rc || git_worktree_set("raxx.handoff", slug, NULL))
 		return raxx_fail(RAXX_EINTERNAL, "git config --worktree raxx.handoff "
 				 "%s failed: is this a git worktree?", slug);
 	return 0;
@@ -186,17 +178,15 @@ static int handoff_attach(struct raxx_config *c, const char *slug)
 
 static int handoff_detach(struct raxx_config *c)
 {
-	const char *unset[] = { "git", "config", "--worktree", "--unset",
-				"raxx.handoff", NULL };
 	int rc;
 
 	(void)c;
-	rc = run_git(unset);
+	rc = git_worktree_unset("raxx.handoff", NULL);
 	if (rc == 5)
 		return raxx_fail(RAXX_ENOTHING, "this worktree has no raxx.handoff: "
 				 "nothing to detach");
 	if (rc)
-		return raxx_fail(RAXX_EINTERNAL, "git config --worktree --unset "
+		return raxx_fail(RAXX_EINTERNAL, "git config --worktree --unset-all "
 				 "raxx.handoff failed (exit %d)", rc);
 	return 0;
 }

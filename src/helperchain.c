@@ -4,7 +4,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "helperchain.h"
-#include "config.h"
+#include "gitcmd.h"
 #include "protocol.h"
 #include "util.h"
 
@@ -92,32 +92,22 @@ void helpers_release(struct helper *h, size_t nr)
 int helper_chain(const char *host, struct helper **out, size_t *nr,
 		 char **dropped_by)
 {
-	const char *argv[] = { "git", "config", "-z", "--show-origin",
-			       "--get-regexp", "^credential\\..*helper$", NULL };
+	const char *args[] = { "config", "-z", "--show-origin", "--get-regexp",
+			       "^credential\\..*helper$", NULL };
 	struct strbuf raw = STRBUF_INIT;
+	struct config_entry *e = NULL;
 	struct helper *h = NULL;
-	char *p, *end;
-	size_t n = 0, i;
+	size_t ne = 0, n = 0, i, k;
 
 	*dropped_by = NULL;
 	/* exit 1: no helper at all; outside a repository git says so */
-	run_capture_ex(argv, &raw, RUN_STDERR_NULL);
-	p = raw.buf;
-	end = raw.buf ? raw.buf + raw.len : NULL;
-	while (p && p < end) {
-		char *origin = p, *key, *nl, *value;
+	git_run(args, &raw, RUN_STDERR_NULL);
+	config_parse_z(&raw, CONFIG_Z_ORIGIN, &e, &ne);
+	sb_release(&raw);
+	for (k = 0; k < ne; k++) {
+		const char *key = e[k].key, *origin = e[k].origin;
+		const char *value = e[k].value ? e[k].value : "";
 
-		key = memchr(p, '\0', (size_t)(end - p));
-		if (!key++ || key >= end)
-			break;
-		p = memchr(key, '\0', (size_t)(end - key));
-		if (!p)
-			break;
-		p++;
-		nl = strchr(key, '\n');
-		value = nl ? nl + 1 : "";
-		if (nl)
-			*nl = '\0';
 		if (strcasecmp(key, "credential.helper")) {
 			/* credential.<url>.helper */
 			char *sub = xstrndup(key + 11, strlen(key) - 11 - 7);
@@ -146,7 +136,7 @@ int helper_chain(const char *host, struct helper **out, size_t *nr,
 		h[n].origin = xstrdup(origin);
 		n++;
 	}
-	sb_release(&raw);
+	config_entries_free(e, ne);
 	*out = h;
 	*nr = n;
 	return 0;

@@ -6,8 +6,8 @@
  * current directory: credential.helper and every credential.<url>.helper
  * whose URL applies to the host (git's own matching: scheme, host and port
  * exact, a '*' in the host as a glob, a path-scoped entry counted), an
- * empty value resetting the list. One `git config` spawn; git's stderr is
- * not passed on.
+ * empty value resetting the list. One `git config -z --show-origin` spawn,
+ * read with gitcmd.h's parser; git's stderr is not passed on.
  */
 
 #include <stddef.h>

@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "identity.h"
 #include "agentmap.h"
+#include "gitcmd.h"
 #include "log.h"
 #include "util.h"
 
@@ -52,12 +53,12 @@ char *worktree_map_path(const struct raxx_config *c)
 static int committed_map(const char *ref, struct agent_map *m, char **where)
 {
 	char *spec = xstrfmt("%s:" MAP_IN_TREE, ref);
-	const char *argv[] = { "git", "cat-file", "blob", spec, NULL };
+	const char *args[] = { "cat-file", "blob", spec, NULL };
 	struct strbuf out = STRBUF_INIT;
 	int rc, ret;
 
 	out.cap = AGENT_MAP_MAX_SIZE + 1;
-	rc = run_capture_ex(argv, &out, RUN_STDERR_NULL);
+	rc = git_run(args, &out, RUN_STDERR_NULL);
 	if (rc) {
 		trace("agent map: none at %s (git cat-file exit %d)", spec, rc);
 		free(spec);

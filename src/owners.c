@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "owners.h"
 #include "config.h"
+#include "gitcmd.h"
 #include "log.h"
 #include "util.h"
 

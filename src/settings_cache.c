@@ -7,7 +7,7 @@
 #endif
 #include "settings_cache.h"
 #include "cache.h"
-#include "config.h"
+#include "gitcmd.h"
 #include "log.h"
 #include "util.h"
 
@@ -271,19 +271,13 @@ static int git_dirs(const char *top, char **gitdir, char **commondir,
  * "edits" it with echo for an editor. Fresh, or NULL. */
 static char *ask_system_path(void)
 {
-	const char *argv[] = { "git", "config", "--system", "--edit", NULL };
-	const char *old = getenv("GIT_EDITOR");
-	char *saved = old ? xstrdup(old) : NULL, *path = NULL;
+	const char *args[] = { "config", "--system", "--edit", NULL };
+	const char *env[] = { "GIT_EDITOR=echo", NULL };
 	struct strbuf out = STRBUF_INIT;
+	char *path = NULL;
 	int rc;
 
-	setenv("GIT_EDITOR", "echo", 1);
-	rc = run_capture_ex(argv, &out, RUN_STDERR_NULL);
-	if (saved)
-		setenv("GIT_EDITOR", saved, 1);
-	else
-		unsetenv("GIT_EDITOR");
-	free(saved);
+	rc = git_run_env(args, env, &out, RUN_STDERR_NULL);
 	if (!rc && out.len > 1 && out.buf[0] == '/' && out.buf[out.len - 1] == '\n' &&
 	    !memchr(out.buf, '\n', out.len - 1))
 		path = xstrndup(out.buf, out.len - 1);
@@ -568,21 +562,21 @@ static void keep_wanted(const struct config_entry *e, size_t nr,
 /* The old way, for an answer too large to list whole. */
 static void read_wanted_only(struct strbuf *out)
 {
-	const char *argv[] = { "git", "config", "-z", "--show-scope",
-			       "--show-origin", "--get-regexp",
+	const char *args[] = { "config", "-z", "--show-scope", "--show-origin",
+			       "--get-regexp",
 			       "^(raxx\\.|user\\.(name|email)$|extensions\\.worktreeconfig$)",
 			       NULL };
 
 	sb_reset(out);
-	run_capture_ex(argv, out, RUN_STDERR_NULL);
+	git_run(args, out, RUN_STDERR_NULL);
 }
 
 void settings_read(const char *top, struct strbuf *out)
 {
 	/* user.* and the extension too: get's author upkeep (author.h) needs
 	 * them, and a second spawn would cost the warm path */
-	const char *argv[] = { "git", "config", "-z", "--show-scope",
-			       "--show-origin", "--list", NULL };
+	const char *args[] = { "config", "-z", "--show-scope", "--show-origin",
+			       "--list", NULL };
 	struct strbuf full = STRBUF_INIT, blob = STRBUF_INIT, payload = STRBUF_INIT;
 	struct watches ws = { .nr = 0 };
 	struct config_entry *e = NULL;
@@ -607,7 +601,7 @@ void settings_read(const char *top, struct strbuf *out)
 	/* exit 1: none set; outside a repository, or in one git refuses
 	 * (dubious ownership), git says so on stderr: not ours to repeat */
 	started = now_seconds();
-	rc = run_capture_ex(argv, &full, RUN_STDERR_NULL);
+	rc = git_run(args, &full, RUN_STDERR_NULL);
 	if (full.overflow) {
 		read_wanted_only(out);
 		trace("git config: read raxx.*, user.name/email (%zu bytes)", out->len);

@@ -49,7 +49,7 @@ struct strbuf;
  * The entries git config gives for the keys config.h keeps, in the
  * output format of `git config -z --show-scope --show-origin`, appended to
  * out: remembered, or read (one `git config --list` child) and
- * remembered. top: the worktree top (find_toplevel), or NULL.
+ * remembered. top: the worktree top (gitcmd.h find_toplevel), or NULL.
  */
 void settings_read(const char *top, struct strbuf *out);
 

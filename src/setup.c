@@ -3,6 +3,7 @@
 #include "agentmap.h"
 #include "author.h"
 #include "config.h"
+#include "gitcmd.h"
 #include "handoff_store.h"
 #include "identity.h"
 #include "log.h"
@@ -11,18 +12,10 @@
 #include "vault.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
-
-#define MAX_ARGS 16
 #define MAX_CMDS 8
 
 struct run {
@@ -34,54 +27,6 @@ struct run {
 	size_t wt_nr;
 	int changes;
 };
-
-/* ------------------------------------------------------------ running git */
-
-/*
- * Run "git ARGS..." in the current directory, stdin from /dev/null, stdout
- * into out (capped at 1 MiB); stderr into out too when merge is set (to
- * quote git's complaint), else to /dev/null. The exit status, or -1.
- */
-static int run_git(const char *const *args, struct strbuf *out, int merge)
-{
-	const char *argv[MAX_ARGS + 2];
-	size_t i;
-
-	argv[0] = "git";
-	for (i = 0; args[i]; i++) {
-		if (i >= MAX_ARGS)
-			die("setup: too many arguments for git");
-		argv[i + 1] = args[i];
-	}
-	argv[i + 1] = NULL;
-	return run_capture_ex(argv, out, merge ? RUN_STDERR_MERGE : RUN_STDERR_NULL);
-}
-
-/* The first line of git's output, made safe to print. */
-static const char *first_line(const struct strbuf *out, char *safe, size_t n)
-{
-	char *line = xstrndup(out->buf ? out->buf : "",
-			      out->buf ? strcspn(out->buf, "\n") : 0);
-
-	sanitize(safe, n, line);
-	free(line);
-	return safe;
-}
-
-/* One value of a query (trailing newline dropped), or NULL: fresh. */
-static char *git_get(const char *const *args)
-{
-	struct strbuf out = STRBUF_INIT;
-	char *v = NULL;
-
-	if (!run_git(args, &out, 0)) {
-		while (out.len && out.buf[out.len - 1] == '\n')
-			out.buf[--out.len] = '\0';
-		v = sb_detach(&out);
-	}
-	sb_release(&out);
-	return v;
-}
 
 /* ------------------------------------------------------------ config read */
 
@@ -98,7 +43,7 @@ static int read_worktree_config(struct run *r)
 	/* without the extension git reads no config.worktree: none */
 	if (!r->ext_on || access(file, F_OK))
 		goto out;
-	if ((rc = run_git(args, &out, 0))) {
+	if ((rc = git_run(args, &out, RUN_STDERR_NULL))) {
 		ret = raxx_fail(RAXX_EINTERNAL, "setup: cannot read %s (git config "
 				"--list: exit %d): fix or remove it", file, rc);
 		goto out;
@@ -151,12 +96,12 @@ static int step(struct run *r, const char *desc, const char *const *const *cmds)
 	for (i = 0; cmds[i]; i++) {
 		struct strbuf out = STRBUF_INIT;
 		char safe[256];
-		int rc = run_git(cmds[i], &out, 1);
+		int rc = git_run(cmds[i], &out, RUN_STDERR_MERGE);
 
 		if (rc) {
 			raxx_fail(RAXX_EINTERNAL, "setup: cannot %s: git %s %s failed "
 				  "(exit %d: %s)", desc, cmds[i][0], cmds[i][1], rc,
-				  first_line(&out, safe, sizeof(safe)));
+				  git_first_line(&out, safe, sizeof(safe)));
 			sb_release(&out);
 			return RAXX_EINTERNAL;
 		}
@@ -191,9 +136,9 @@ static char *quote_list(const char **vals, size_t n)
 /* Set one worktree key to value (replacing every value it had). */
 static int set_key(struct run *r, const char *key, const char *value)
 {
-	const char *args[] = { "config", "--worktree", "--replace-all", key, value,
-			       NULL };
-	const char *const *cmds[] = { args, NULL };
+	const char *args[6];
+	const char *const *cmds[] = { git_worktree_set_args(args, key, value),
+				      NULL };
 	size_t count;
 	const char *cur = wt_get(r, key, &count);
 	char *desc, *was;
@@ -212,8 +157,8 @@ static int set_key(struct run *r, const char *key, const char *value)
 
 static int unset_key(struct run *r, const char *key, const char *why)
 {
-	const char *args[] = { "config", "--worktree", "--unset-all", key, NULL };
-	const char *const *cmds[] = { args, NULL };
+	const char *args[5];
+	const char *const *cmds[] = { git_worktree_unset_args(args, key), NULL };
 	const char *cur = wt_get(r, key, NULL);
 	char *desc, *was;
 	int ret;
@@ -233,47 +178,47 @@ static int unset_key(struct run *r, const char *key, const char *why)
 
 static int find_worktree(struct run *r)
 {
-	const char *args[] = { "rev-parse", "--path-format=absolute",
-			       "--show-toplevel", "--git-dir", "--git-common-dir",
-			       NULL };
-	struct strbuf out = STRBUF_INIT;
-	char *lines[3] = { NULL, NULL, NULL }, *p;
-	int rc = run_git(args, &out, 0), i;
-
-	p = out.buf;
-	for (i = 0; !rc && p && i < 3; i++) {
-		char *nl = strchr(p, '\n');
-
-		if (!nl)
-			break;
-		lines[i] = xstrndup(p, (size_t)(nl - p));
-		p = nl + 1;
-	}
-	sb_release(&out);
-	if (rc || i < 3 || !*lines[0]) {
-		for (i = 0; i < 3; i++)
-			free(lines[i]);
+	if (git_worktree_dirs(&r->top, &r->gitdir, &r->commondir))
 		return raxx_fail(RAXX_EUSAGE, "setup: not inside a git worktree "
 				 "(git rev-parse --show-toplevel failed): cd into "
 				 "the worktree to set up");
-	}
-	r->top = lines[0];
-	r->gitdir = lines[1];
-	r->commondir = lines[2];
 	return 0;
 }
 
-static int repo_bool(struct run *r, const char *key)
+/* extensions.worktreeConfig in the repository's own config */
+static int worktree_config_on(struct run *r)
 {
 	char *file = xstrfmt("%s/config", r->commondir);
-	const char *args[] = { "config", "--file", file, "--bool", "--get", key,
-			       NULL };
-	char *v = git_get(args);
+	int on = git_worktree_config_on(file);
+
+	free(file);
+	return on;
+}
+
+/* core.bare=true in the repository's own config, common */
+static int repo_bare(const char *common)
+{
+	char *v = git_config_get(common, "--bool", "core.bare", RUN_STDERR_NULL);
 	int on = v && !strcmp(v, "true");
 
 	free(v);
-	free(file);
 	return on;
+}
+
+/* Move key=value (what, in the message) from the shared config to the
+ * main worktree's config.worktree. */
+static int move_to_main(struct run *r, const char *common, const char *main_wt,
+			const char *key, const char *value, const char *what)
+{
+	const char *set[] = { "config", "--file", main_wt, key, value, NULL };
+	const char *unset[] = { "config", "--file", common, "--unset", key, NULL };
+	const char *const *cmds[] = { set, unset, NULL };
+	char *desc = xstrfmt("move %s from %s to %s, as git does when it turns "
+			     "on per-worktree config", what, common, main_wt);
+	int ret = step(r, desc, cmds);
+
+	free(desc);
+	return ret;
 }
 
 /*
@@ -286,9 +231,8 @@ static int enable_worktree_config(struct run *r)
 {
 	char *common = xstrfmt("%s/config", r->commondir);
 	char *main_wt = xstrfmt("%s/config.worktree", r->commondir);
-	const char *get_wt[] = { "config", "--file", common, "--get", "core.worktree",
-				 NULL };
-	char *core_wt = git_get(get_wt), *desc;
+	char *core_wt = git_config_get(common, NULL, "core.worktree",
+				       RUN_STDERR_NULL);
 	int ret;
 
 	{
@@ -301,32 +245,12 @@ static int enable_worktree_config(struct run *r)
 				"it is shared by every worktree)", cmds)))
 			goto out;
 	}
-	if (repo_bool(r, "core.bare")) {
-		const char *set[] = { "config", "--file", main_wt, "core.bare", "true",
-				      NULL };
-		const char *unset[] = { "config", "--file", common, "--unset",
-					"core.bare", NULL };
-		const char *const *cmds[] = { set, unset, NULL };
-
-		desc = xstrfmt("move core.bare=true from %s to %s, as git does when "
-			       "it turns on per-worktree config", common, main_wt);
-		ret = step(r, desc, cmds);
-		free(desc);
-		if (ret)
-			goto out;
-	}
-	if (core_wt) {
-		const char *set[] = { "config", "--file", main_wt, "core.worktree",
-				      core_wt, NULL };
-		const char *unset[] = { "config", "--file", common, "--unset",
-					"core.worktree", NULL };
-		const char *const *cmds[] = { set, unset, NULL };
-
-		desc = xstrfmt("move core.worktree from %s to %s, as git does when "
-			       "it turns on per-worktree config", common, main_wt);
-		ret = step(r, desc, cmds);
-		free(desc);
-	}
+	if (repo_bare(common) && (ret = move_to_main(r, common, main_wt, "core.bare",
+						 "true", "core.bare=true")))
+		goto out;
+	if (core_wt)
+		ret = move_to_main(r, common, main_wt, "core.worktree", core_wt,
+				   "core.worktree");
 out:
 	free(core_wt);
 	free(main_wt);
@@ -444,10 +368,10 @@ static int set_helper(struct run *r, const char *want)
 	char *key = helper_key(r->c->host), *desc, *was = NULL;
 	const char *vals[64];
 	size_t n = wt_get_all(r, key, vals, 64);
-	const char *unset[] = { "config", "--worktree", "--unset-all", key, NULL };
-	const char *reset[] = { "config", "--worktree", "--add", key, "", NULL };
-	const char *add[] = { "config", "--worktree", "--add", key, want, NULL };
-	const char *const *cmds[] = { unset, reset, add, NULL };
+	const char *unset[5], *reset[6], *add[6];
+	const char *const *cmds[] = { git_worktree_unset_args(unset, key),
+				      git_worktree_add_args(reset, key, ""),
+				      git_worktree_add_args(add, key, want), NULL };
 	int ret;
 
 	if (n == 2 && !*vals[0] && !strcmp(vals[1], want)) {
@@ -485,7 +409,7 @@ static int do_setup(struct run *r)
 		uname = author_name(bot);
 		email = author_email(bot, id, domain);
 	}
-	r->ext_on = repo_bool(r, "extensions.worktreeConfig");
+	r->ext_on = worktree_config_on(r);
 	if (!r->ext_on) {
 		if ((ret = enable_worktree_config(r)))
 			goto out;
@@ -548,8 +472,7 @@ static int is_our_helper(const char *v)
 static int undo_helper(struct run *r, const char *key)
 {
 	const char *vals[64], *keep[64];
-	const char *unset[] = { "config", "--worktree", "--unset-all", key, NULL };
-	const char *adds[MAX_CMDS][6];
+	const char *unset[5], *adds[MAX_CMDS][6];
 	const char *const *cmds[MAX_CMDS + 1];
 	size_t n = wt_get_all(r, key, vals, 64), i, nk = 0, nc = 0;
 	int ours = 0, ret;
@@ -566,16 +489,9 @@ static int undo_helper(struct run *r, const char *key)
 	if (nk >= MAX_CMDS)
 		return raxx_fail(RAXX_EUSAGE, "setup --undo: %s has too many entries "
 				 "to rewrite: remove the raxx ones by hand", key);
-	cmds[nc++] = unset;
-	for (i = 0; i < nk; i++) {
-		adds[i][0] = "config";
-		adds[i][1] = "--worktree";
-		adds[i][2] = "--add";
-		adds[i][3] = key;
-		adds[i][4] = keep[i];
-		adds[i][5] = NULL;
-		cmds[nc++] = adds[i];
-	}
+	cmds[nc++] = git_worktree_unset_args(unset, key);
+	for (i = 0; i < nk; i++)
+		cmds[nc++] = git_worktree_add_args(adds[i], key, keep[i]);
 	cmds[nc] = NULL;
 	if (nk)
 		kept = quote_list(keep, nk);
@@ -618,7 +534,7 @@ static int do_undo(struct run *r)
 	const char *name, *email;
 	int ret = 0;
 
-	r->ext_on = repo_bool(r, "extensions.worktreeConfig");
+	r->ext_on = worktree_config_on(r);
 	if (!r->ext_on) {
 		notice("setup --undo: nothing to undo: extensions.worktreeConfig is "
 		       "off, so this worktree has no config of its own");

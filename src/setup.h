@@ -3,7 +3,8 @@
 
 /*
  * `setup`: make the current worktree the bot's, in that worktree's own
- * config (`git config --worktree`, $GIT_DIR/config.worktree) only:
+ * config (`git config --worktree`, $GIT_DIR/config.worktree; the commands
+ * are gitcmd.h's) only:
  *
  *   extensions.worktreeConfig = true     repository config, when off (as
  *       git itself does it: core.bare=true and core.worktree move from the
