@@ -27,6 +27,12 @@
 /* Fixed contexts: changing one voids every cache (a new format). */
 static const char seal_context[] = "git-credential-raxx cache seal v1";
 static const char name_context[] = "git-credential-raxx cache name v1";
+/* cache_open_local's: entries that hold no secret, under a key of the
+ * user's own (LOCAL_KEY in the directory) */
+static const char local_seal_context[] = "git-credential-raxx local seal v1";
+static const char local_name_context[] = "git-credential-raxx local name v1";
+#define LOCAL_KEY "local.key"
+#define LOCAL_KEY_BYTES 32
 
 struct cache {
 	char *dir;
@@ -46,36 +52,39 @@ static void cannot_write(const struct cache *c, int err)
 		"directory", c->dir, strerror(err));
 }
 
-static void derive_keys(const char *secret, unsigned char *keys)
+/* The seal key, then the name key, from n bytes of input key material. */
+static void derive_keys_raw(const unsigned char *in, size_t n,
+			    unsigned char *keys, const char *seal_ctx,
+			    const char *name_ctx)
 {
 	unsigned char ikm[crypto_generichash_BYTES_MAX];
 
 	/* BLAKE2b keys are at most 64 bytes; a client secret may be longer */
-	crypto_generichash(ikm, sizeof(ikm), (const unsigned char *)secret,
-			   strlen(secret), NULL, 0);
-	crypto_generichash(keys, KEY_BYTES, (const unsigned char *)seal_context,
-			   sizeof(seal_context) - 1, ikm, sizeof(ikm));
+	crypto_generichash(ikm, sizeof(ikm), in, n, NULL, 0);
+	crypto_generichash(keys, KEY_BYTES, (const unsigned char *)seal_ctx,
+			   strlen(seal_ctx), ikm, sizeof(ikm));
 	crypto_generichash(keys + KEY_BYTES, KEY_BYTES,
-			   (const unsigned char *)name_context,
-			   sizeof(name_context) - 1, ikm, sizeof(ikm));
+			   (const unsigned char *)name_ctx, strlen(name_ctx),
+			   ikm, sizeof(ikm));
 	sodium_memzero(ikm, sizeof(ikm));
 }
 
-struct cache *cache_open(void)
+static void derive_keys(const char *secret, unsigned char *keys,
+			const char *seal_ctx, const char *name_ctx)
 {
-	const char *secret;
+	derive_keys_raw((const unsigned char *)secret, strlen(secret), keys,
+			seal_ctx, name_ctx);
+}
+
+/* The directory and a cache around it, keys to come: NULL when there is
+ * none to use (a warning said why, once). */
+static struct cache *open_dir(void)
+{
 	static int warned_dir;
 	struct cache *c;
 	char why[200], *dir;
 	int dfd;
 
-	/* the one source of the secret (the environment or a file): an
-	 * unusable file is the vault's error to report, not the cache's */
-	if (client_secret_get(&secret, NULL) || !secret) {
-		trace("cache: off (no usable INFISICAL_CLIENT_SECRET)");
-		raxx_clear_error();
-		return NULL;
-	}
 	if (!(dir = cache_dir_path())) {
 		trace("cache: off (no RAXX_CACHE_DIR, XDG_RUNTIME_DIR, "
 		      "XDG_CACHE_HOME or HOME)");
@@ -94,7 +103,68 @@ struct cache *cache_open(void)
 	c->keys = sodium_malloc(2 * KEY_BYTES);
 	if (!c->keys)
 		die("out of memory (secure memory for the cache key)");
-	derive_keys(secret, c->keys);
+	return c;
+}
+
+struct cache *cache_open(void)
+{
+	const char *secret;
+	struct cache *c;
+
+	/* the one source of the secret (the environment or a file): an
+	 * unusable file is the vault's error to report, not the cache's */
+	if (client_secret_get(&secret, NULL) || !secret) {
+		trace("cache: off (no usable INFISICAL_CLIENT_SECRET)");
+		raxx_clear_error();
+		return NULL;
+	}
+	if ((c = open_dir()))
+		derive_keys(secret, c->keys, seal_context, name_context);
+	return c;
+}
+
+/* This user's key for entries that hold no secret, made at first use. */
+static int local_key(struct cache *c, unsigned char key[LOCAL_KEY_BYTES])
+{
+	unsigned char fresh[LOCAL_KEY_BYTES];
+	const struct store_rules rules = { LOCAL_KEY_BYTES, LOCAL_KEY_BYTES, 0, 1 };
+	struct stat st;
+	int fd, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		if (store_open_read(c->dfd, LOCAL_KEY, &rules, &fd, &st) == STORE_OK) {
+			size_t got = store_read_fd(fd, key, LOCAL_KEY_BYTES);
+
+			close(fd);
+			if (got == LOCAL_KEY_BYTES)
+				return 0;
+		}
+		/* missing (or unusable: replaced) */
+		randombytes_buf(fresh, sizeof(fresh));
+		if (store_write_at(c->dfd, LOCAL_KEY, fresh, sizeof(fresh))) {
+			cannot_write(c, errno);
+			break;
+		}
+		sodium_memzero(fresh, sizeof(fresh));
+	}
+	sodium_memzero(fresh, sizeof(fresh));
+	return -1;
+}
+
+struct cache *cache_open_local(void)
+{
+	unsigned char key[LOCAL_KEY_BYTES];
+	struct cache *c = open_dir();
+
+	if (!c)
+		return NULL;
+	if (local_key(c, key)) {
+		cache_close(c);
+		return NULL;
+	}
+	derive_keys_raw(key, sizeof(key), c->keys, local_seal_context,
+			local_name_context);
+	sodium_memzero(key, sizeof(key));
 	return c;
 }
 

@@ -69,6 +69,17 @@ struct cache_entry {
  * said why, once). Cheap: no network, no child process.
  */
 struct cache *cache_open(void);
+/*
+ * The same directory for entries that hold no secret (the remembered git
+ * settings), sealed with a key of this user's kept beside them
+ * ("local.key", 32 random bytes, 0600, made at first use): a process with
+ * no vault identity (a token broker's client, git from an editor)
+ * remembers its settings too. The key keeps entries apart from the
+ * identity's and refuses tampered ones; it is no secret from this user,
+ * who may edit their git config anyway. NULL when there is no cache
+ * directory to use.
+ */
+struct cache *cache_open_local(void);
 void cache_close(struct cache *c);
 const char *cache_dir(const struct cache *c);
 

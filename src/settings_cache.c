@@ -588,7 +588,7 @@ void settings_read(const char *top, struct strbuf *out)
 	int rc;
 
 	if (cwd && !strchr(cwd, '\n') && (!top || !strchr(top, '\n')) &&
-	    !bypassed() && (cache = cache_open())) {
+	    !bypassed() && (cache = cache_open_local())) {
 		env_digest(cwd, top, digest);
 		if (cache_get_blob(cache, KIND, cwd, digest, &blob) &&
 		    check(&blob, out, &prev_system)) {

@@ -193,9 +193,23 @@ test_expect_success 'GIT_DIR set, or no cache: git is asked every time' '
 	(cd repo && who) >/dev/null &&
 	(cd repo && GIT_DIR=.git RAXX_TRACE=1 raxx status 2>"$TRASH/err" >/dev/null) &&
 	test_grep "not remembered (GIT_DIR is set)" err &&
+	: >"$TRASH/not-a-dir" &&
+	(cd repo && RAXX_CACHE_DIR="$TRASH/not-a-dir/cache" RAXX_TRACE=1 \
+		raxx status 2>"$TRASH/err" >/dev/null) &&
+	test_grep "git config: read" err &&
+	(cd repo && RAXX_CACHE_DIR="$TRASH/not-a-dir/cache" RAXX_TRACE=1 \
+		raxx status 2>"$TRASH/err" >/dev/null) &&
+	test_grep "git config: read" err
+'
+
+test_expect_success 'without the vault identity (a broker'"'"'s client) the settings are remembered too' '
+	settle &&
+	(unset INFISICAL_CLIENT_SECRET && cd repo && who) >/dev/null &&
 	(unset INFISICAL_CLIENT_SECRET && cd repo &&
 		RAXX_TRACE=1 raxx status 2>"$TRASH/err" >/dev/null) &&
-	test_grep "git config: read" err
+	test_grep "git config: remembered for this directory" err &&
+	test "$(file_mode "$RAXX_CACHE_DIR/local.key")" = 600 &&
+	test "$(wc -c <"$RAXX_CACHE_DIR/local.key" | tr -d " ")" = 32
 '
 
 test_secrets_never_leak

@@ -134,7 +134,9 @@ test_expect_success 'a killed broker loses nothing but its memory' '
 	m=$(mints) &&
 	stop_broker KILL &&
 	test -S "$BROKER_SOCK" &&
-	find run cache -type f >files 2>/dev/null; test_must_be_empty files &&
+	# (what a client remembers of its own git config is no token)
+	find run cache -type f ! -name "g-*" ! -name local.key >files 2>/dev/null
+	test_must_be_empty files &&
 	as_client test_expect_code 2 git-credential-raxx --bot raxx-dev-bot token 2>err.killed &&
 	test_grep "does not answer (Connection refused)" err.killed &&
 	test_grep "remove the stale socket\|unset RAXX_BROKER_SOCKET" err.killed &&
