@@ -11,10 +11,11 @@ A value is printed as it is if it is a string, else as compact JSON
 (null, true, 42, {"a":1}); several values on one line, space-separated.
 
   get [-k] FILE PATH...        the values (-k: the keys of the object at
-                               PATH, sorted, one a line); exit 1 when one
-                               is absent
+                               PATH, or of the document without one, sorted,
+                               one a line); exit 1 when one is absent
   set FILE PATH VALUE...       VALUE is JSON, or -s STRING, or -f FILE (its
-                               text); missing objects on the way are made
+                               text); missing (or null) objects on the way
+                               are made
   unset FILE PATH...           absent already is fine
   mv FILE FROM TO, cp FILE FROM TO
   reset FILE START [PATH...]   FILE as START holds it (only PATH, if given;
@@ -96,7 +97,7 @@ def parent_of(doc, path, make=False):
     node = doc
     for k in keys[:-1]:
         nxt = step(node, k)
-        if nxt is ABSENT:
+        if nxt is ABSENT or (make and nxt is None):
             if not make or not isinstance(node, dict):
                 return None, keys[-1]
             nxt = node[k] = {}
@@ -154,10 +155,12 @@ def cmd_get(args):
     keys = args[:1] == ["-k"]
     if keys:
         args = args[1:]
+    if keys and len(args) == 1:
+        args = args + [""]     # the document's own keys
     if len(args) < 2 or (keys and len(args) != 2):
         raise Usage("get [-k] FILE PATH...")
     doc = load(args[0])
-    vals = [lookup(doc, p) for p in args[1:]]
+    vals = [lookup(doc, p) if p else doc for p in args[1:]]
     missing = [p for p, v in zip(args[1:], vals) if v is ABSENT]
     if keys and not missing:
         if not isinstance(vals[0], dict):

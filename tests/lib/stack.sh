@@ -94,6 +94,21 @@ token_state() { python3 "$JSONTOOL" token "$FAKES/tokens.json" "$@"; }
 # token_states [live|revoked]: that line for each token it issued, oldest first
 token_states() { python3 "$JSONTOOL" tokens "$FAKES/tokens.json" "$@"; }
 
+# token_expiry_ok TOKEN-FILE EXPIRY [CLOCK-OFFSET]: EXPIRY (unix seconds),
+# when the program says the token in TOKEN-FILE expires on this machine's
+# clock, is the GitHub fake's expires_at for it, moved to this clock (the
+# fake's runs CLOCK-OFFSET s ahead), less the mint's own round trip (under
+# 10 minutes): never later, never much earlier. Timed by the fake's
+# record, not by when the test looks.
+token_expiry_ok() {
+	_te=$(token_state "$1" expires_at) || return 1
+	_te=$((_te - ${3:-0}))
+	if [ "$2" -gt "$_te" ] || [ "$2" -le $((_te - 600)) ]; then
+		echo "expiry $2 is not in ($((_te - 600)), $_te]" >&2
+		return 1
+	fi
+}
+
 # _start_fake NAME [KIND [ARGS...]]: start fake_KIND.py (KIND: NAME) as
 # NAME: its config $FAKES/NAME.json (kept as NAME.start.json for
 # fake_reset), its log, port and pid files beside it; the proxy has no TLS

@@ -195,6 +195,10 @@ iso_utc() {
 	python3 -c 'import sys, time; print(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + int(sys.argv[1]))))' "${1:-0}"
 }
 ago() { iso_utc "-$1"; }
+# epoch ISO: 2026-01-02T03:04:05Z as unix seconds (date -d is GNU only)
+epoch() {
+	python3 -c 'import calendar, sys, time; print(calendar.timegm(time.strptime(sys.argv[1], "%Y-%m-%dT%H:%M:%SZ")))' "$1"
+}
 
 # wait_until [-t SECONDS] CMD...: run CMD until it succeeds (every 50 ms,
 # 60 s at most: time enough for any machine). For an event a test waits
