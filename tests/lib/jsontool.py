@@ -3,16 +3,17 @@
 carries Python of its own to read or edit them. The shell functions in
 test-lib.sh (json_*) and stack.sh (fake_*, token_state) call it.
 
-A PATH names a value inside a document: keys separated by dots, a list
-index as a number, a dot inside a key written \\. (a slash needs nothing):
+A PATH names a value inside a document: keys separated by dots; in a
+list, an index as a number or KEY=VALUE for the first object whose KEY
+shows as VALUE; a dot inside a key written \\. (a slash needs nothing):
     behavior.access_tokens   secrets./MooseQuest/raxx-dev-bot.APP_ID
-    checks.0.status          hosts.127\\.0\\.0\\.1
+    checks.0.status          checks.name=mint.status   hosts.127\\.0\\.0\\.1
 A value is printed as it is if it is a string, else as compact JSON
 (null, true, 42, {"a":1}); several values on one line, space-separated.
 
   get [-k] FILE PATH...        the values (-k: the keys of the object at
                                PATH, or of the document without one, sorted,
-                               one a line); exit 1 when one is absent
+                               one a line); one absent: nothing, exit 1
   set FILE PATH VALUE...       VALUE is JSON, or -s STRING, or -f FILE (its
                                text); missing (or null) objects on the way
                                are made
@@ -79,6 +80,9 @@ def step(node, key):
     if isinstance(node, list) and re.fullmatch(r"-?\d+", key):
         i = int(key)
         return node[i] if -len(node) <= i < len(node) else ABSENT
+    if isinstance(node, list) and "=" in key:
+        k, v = key.split("=", 1)
+        return next((e for e in node if isinstance(e, dict) and k in e and show(e[k]) == v), ABSENT)
     return ABSENT
 
 
@@ -167,7 +171,7 @@ def cmd_get(args):
             raise Usage("%s in %s is not an object" % (args[1], args[0]))
         for k in sorted(vals[0]):
             print(k)
-    elif not keys:
+    elif not keys and not missing:
         print(" ".join(show(v) for v in vals))
     if missing:
         sys.stderr.write("json: %s has no %s\n" % (args[0], ", ".join(missing)))
