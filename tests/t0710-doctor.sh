@@ -241,7 +241,7 @@ test_expect_success 'installation FAIL: suspended' '
 
 test_expect_success 'mint FAIL: GitHub answers 500' '
 	test_when_finished restore_github &&
-	fake_config github "c[\"behavior\"] = {\"access_tokens\": \"500\"}" &&
+	fake_set github behavior.access_tokens -s 500 &&
 	doctor_in wt &&
 	rc_is 1 && line FAIL mint &&
 	test_grep "HTTP 500" doctor.out &&
@@ -250,7 +250,7 @@ test_expect_success 'mint FAIL: GitHub answers 500' '
 
 test_expect_success '--max-time bounds each check: a hung GitHub FAILs app-key, the rest still runs' '
 	test_when_finished restore_github &&
-	fake_config github "c[\"behavior\"] = {\"app\": \"hang\"}" &&
+	fake_set github behavior.app -s hang &&
 	DOCTOR_OPTS="--max-time 2" doctor_in wt &&
 	rc_is 1 && line FAIL app-key &&
 	test_grep "did not answer in time" doctor.out &&
@@ -298,11 +298,11 @@ test_expect_success 'state-dir: FAIL on a file open to others inside' '
 test_expect_success 'clock: PASS in sync, WARN 2 minutes off, FAIL 15 minutes off' '
 	test_when_finished restore_github &&
 	doctor_in wt >/dev/null && line PASS clock &&
-	fake_config github "c[\"clock_offset\"] = 120" &&
+	fake_set github clock_offset 120 &&
 	doctor_in wt &&
 	rc_is 0 && line WARN clock &&
 	test_grep "behind GitHub.s" doctor.out &&
-	fake_config github "c[\"clock_offset\"] = 900" &&
+	fake_set github clock_offset 900 &&
 	doctor_in wt &&
 	rc_is 1 && line FAIL clock &&
 	test_grep "fix: set the clock from the network" doctor.out &&

@@ -157,8 +157,8 @@ test_expect_success 'Cloudflare: an account-owned token needs CLOUDFLARE_ACCOUNT
 '
 
 test_expect_success 'Cloudflare FAIL: the firewall'"'"'s error 1010 is named, not parsed' '
-	test_when_finished "fake_config cloudflare \"c[\\\"behavior\\\"] = {}\"" &&
-	fake_config cloudflare "c[\"behavior\"] = {\"verify\": \"1010\"}" &&
+	test_when_finished "fake_reset cloudflare behavior" &&
+	fake_set cloudflare behavior.verify -s 1010 &&
 	ops &&
 	rc_is 1 && line FAIL CLOUDFLARE_ACCESS_MGMT_TOKEN &&
 	test_grep "HTTP 403 (error code 1010: its firewall refused the client)" doctor.out
@@ -170,10 +170,10 @@ test_expect_success 'Heroku FAIL: a revoked key (401), a legacy error body, a su
 	rc_is 1 && line FAIL HEROKU_API_KEY &&
 	test_grep "HTTP 401 (invalid or revoked) (unauthorized: Invalid credentials provided.)" doctor.out &&
 	test_grep "fix: rotate via docs/ops/runbooks/rotation/heroku-platform-token.md" doctor.out &&
-	fake_config heroku "c[\"behavior\"] = {\"account\": \"401-legacy\"}" &&
+	fake_set heroku behavior.account -s 401-legacy &&
 	ops && line FAIL HEROKU_API_KEY &&
 	test_grep "HTTP 401 (invalid or revoked) (?: Invalid credentials provided.)" doctor.out &&
-	fake_config heroku "c[\"behavior\"] = {}" &&
+	fake_reset heroku behavior &&
 	sus=$(new_heroku_key gone@raxx.example suspended) &&
 	HEROKU_API_KEY=$sus ops && line FAIL HEROKU_API_KEY &&
 	test_grep "HTTP 403 (suspended: This account has been suspended.)" doctor.out
@@ -234,8 +234,8 @@ test_expect_success 'a service that does not answer: FAIL naming it; a hung one 
 	RAXX_HEROKU_API=https://127.0.0.1:9 ops &&
 	rc_is 1 && line FAIL HEROKU_API_KEY &&
 	test_grep "no answer from Heroku (network or Heroku down?)" doctor.out &&
-	test_when_finished "fake_config cloudflare \"c[\\\"behavior\\\"] = {}\"" &&
-	fake_config cloudflare "c[\"behavior\"] = {\"verify\": \"hang\"}" &&
+	test_when_finished "fake_reset cloudflare behavior" &&
+	fake_set cloudflare behavior.verify -s hang &&
 	ops --max-time 1 &&
 	line FAIL CLOUDFLARE_ACCESS_MGMT_TOKEN &&
 	test_grep "did not answer in time" doctor.out &&

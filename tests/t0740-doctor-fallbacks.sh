@@ -24,8 +24,8 @@ doctor_in() {
 DOCTOR_OPTS=
 line() { grep "^\[$1\] $2 " doctor.out; }
 rc_is() { test "$(cat doctor.rc)" = "$1" || { echo "exit $(cat doctor.rc), want $1"; cat doctor.err; false; }; }
-vault_down() { fake_config vault "c[\"behavior\"] = {\"login\": \"503\"}"; }
-vault_up() { fake_config vault "c[\"behavior\"] = {}"; }
+vault_down() { fake_set vault behavior.login -s 503; }
+vault_up() { fake_reset vault behavior; }
 # outage_get BOT [ENV...]: git's credential request while the vault
 # answers 503, with a cold cache; the answer in out.get, stderr in err.get
 outage_get() {

@@ -162,8 +162,8 @@ test_expect_success 'webhook failures: exit 1 naming curl'"'"'s and HTTP'"'"'s s
 	test_expect_code 1 env RAXX_ALERT_WEBHOOK_URL="https://127.0.0.1:$WEBHOOK_PORT/services/T0RAXX/B0RAXX/nope$HOOK_SECRET" \
 		sh "$WEBHOOK" <report.in 2>err.404 &&
 	test_grep "posting to the webhook failed (curl exit 0, HTTP 404)" err.404 &&
-	test_when_finished "fake_config webhook \"c[\\\"behavior\\\"] = {}\"" &&
-	fake_config webhook "c[\"behavior\"] = {\"post\": \"500\"}" &&
+	test_when_finished "fake_reset webhook behavior" &&
+	fake_set webhook behavior.post -s 500 &&
 	test_expect_code 1 env RAXX_ALERT_WEBHOOK_URL=$SLACK_URL sh "$WEBHOOK" <report.in 2>err.500 &&
 	test_grep "HTTP 500" err.500 &&
 	test_expect_code 1 env RAXX_ALERT_WEBHOOK_URL="https://127.0.0.1:9/services/x/y/$HOOK_SECRET" \

@@ -142,7 +142,7 @@ test_expect_success 'every bot passing: exit 0, and the passing run is recorded 
 '
 
 test_expect_success 'in parallel: the three bots'"'"' requests are at GitHub at once' '
-	test_when_finished "fake_config github \"c.pop(\\\"barrier\\\", None)\"" &&
+	test_when_finished "fake_reset github barrier" &&
 	fake_config github "c[\"barrier\"] = {\"request\": \"GET /api/v3/app\", \"count\": 3, \"timeout_s\": 20}" &&
 	: >"$FAKES/github.log" &&
 	all_run --max-time 60 &&
@@ -157,7 +157,7 @@ test_expect_success 'in parallel: the three bots'"'"' requests are at GitHub at 
 '
 
 test_expect_success 'a hung GitHub: each bot FAILs within --max-time, the run ends' '
-	test_when_finished "fake_config github \"c.pop(\\\"hang\\\", None)\"" &&
+	test_when_finished "fake_reset github hang" &&
 	fake_config github "c[\"hang\"] = True" &&
 	all_run --max-time 2 &&
 	rc_is 1 &&

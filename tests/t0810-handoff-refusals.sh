@@ -233,13 +233,13 @@ test_expect_success 'setup: an operator PAT, fallback pat, a handoff worktree, m
 '
 
 mint_broken() {
-	fake_config github "c['behavior']['access_tokens'] = '500'" &&
+	fake_set github behavior.access_tokens -s 500 &&
 	rm -rf "$RAXX_CACHE_DIR"
 }
 
 test_expect_success 'get answers nothing but quit=1: no password, whatever RAXX_FALLBACK says' '
 	mint_broken &&
-	test_when_finished "fake_config github \"c[\\\"behavior\\\"] = {}\"" &&
+	test_when_finished "fake_reset github behavior" &&
 	for fb in pat pass deny; do
 		req | (cd agent && RAXX_FALLBACK=$fb RAXX_OPERATOR_TOKEN=$(cat ../out.pat) \
 			test_expect_code 6 raxx get >../out.fb.$fb 2>../err.fb.$fb) &&
@@ -251,7 +251,7 @@ test_expect_success 'get answers nothing but quit=1: no password, whatever RAXX_
 
 test_expect_success 'a push in the handoff worktree does not go out as the operator' '
 	mint_broken &&
-	test_when_finished "fake_config github \"c[\\\"behavior\\\"] = {}\"" &&
+	test_when_finished "fake_reset github behavior" &&
 	(cd agent && RAXX_FALLBACK=pat RAXX_OPERATOR_TOKEN=$(cat ../out.pat) \
 		test_must_fail git push -q origin main 2>../err.push) &&
 	test_grep "told us to quit" err.push &&
@@ -261,7 +261,7 @@ test_expect_success 'a push in the handoff worktree does not go out as the opera
 
 test_expect_success 'exec and token: the command does not run, no operator token printed' '
 	mint_broken &&
-	test_when_finished "fake_config github \"c[\\\"behavior\\\"] = {}\"" &&
+	test_when_finished "fake_reset github behavior" &&
 	(cd agent && RAXX_FALLBACK=pat RAXX_OPERATOR_TOKEN=$(cat ../out.pat) \
 		test_expect_code 6 raxx exec -- sh -c "echo \$GH_TOKEN >../report.exec" 2>../err.exec) &&
 	! test -e report.exec &&
@@ -273,7 +273,7 @@ test_expect_success 'exec and token: the command does not run, no operator token
 
 test_expect_success 'outside a handoff worktree the same fallback does use the operator token' '
 	mint_broken &&
-	test_when_finished "fake_config github \"c[\\\"behavior\\\"] = {}\"" &&
+	test_when_finished "fake_reset github behavior" &&
 	req | RAXX_FALLBACK=pat RAXX_OPERATOR_TOKEN=$(cat out.pat) \
 		raxx --bot raxx-dev-bot get >out.plain 2>err.plain &&
 	grep -F "password=$(cat out.pat)" out.plain

@@ -34,7 +34,7 @@ test_expect_success 'no repository_selection at all: sound, and said so' '
 
 test_expect_success 'a token reaching a second repository fails, whatever the selection says' '
 	selection token &&
-	test_when_finished "fake_config github \"c.pop(\\\"repos_extra\\\", None)\"" &&
+	test_when_finished "fake_reset github repos_extra" &&
 	fake_config github "c[\"repos_extra\"] = [\"raxx-app/other\"]" &&
 	test_expect_code 9 raxx handoff verify --task-slug $SLUG >verdict 2>err &&
 	test_grep "^\[FAIL\] live token: scope violation: the handoff.s live token [0-9a-f]* sees 2 repositories (raxx-app/demo, raxx-app/other), not only raxx-app/demo" verdict &&

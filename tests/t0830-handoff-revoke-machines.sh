@@ -135,8 +135,8 @@ test_expect_success 'machine a, which minted one, then revokes nothing twice: it
 
 test_expect_success 'a token that cannot be recorded is revoked again and not handed out (exit 2)' '
 	raxx handoff provision --task-slug $SLUG --repo raxx-app/demo --bot raxx-dev-bot 2>/dev/null &&
-	test_when_finished "fake_config vault \"c[\\\"behavior\\\"] = {}\"" &&
-	fake_config vault "c[\"behavior\"] = {\"write\": \"403\"}" &&
+	test_when_finished "fake_reset vault behavior" &&
+	fake_set vault behavior.write -s 403 &&
 	live=$(live_tokens) &&
 	mints=$(count_requests github POST "/api/v3/app/installations/[0-9]+/access_tokens" 201) &&
 	(cd agent && on machine-d test_expect_code 2 raxx token >../out.norecord 2>../err.norecord) &&
@@ -149,8 +149,8 @@ test_expect_success 'a token that cannot be recorded is revoked again and not ha
 '
 
 test_expect_success 'git gets nothing either: quit=1, never the unrecorded token' '
-	test_when_finished "fake_config vault \"c[\\\"behavior\\\"] = {}\"" &&
-	fake_config vault "c[\"behavior\"] = {\"write\": \"403\"}" &&
+	test_when_finished "fake_reset vault behavior" &&
+	fake_set vault behavior.write -s 403 &&
 	printf "protocol=https\nhost=%s\n\n" "$RAXX_GITHUB_HOST" >req &&
 	(cd agent && on machine-e git-credential-raxx get <../req >../out.get.norecord 2>/dev/null) ;
 	echo quit=1 >expect &&
@@ -161,7 +161,7 @@ test_expect_success 'a revoke elsewhere while a token is minted: it is revoked a
 	# the revoke deletes the manifest first and lists the records second:
 	# a mint that records after that list reads the manifest back, finds
 	# it gone, and undoes itself
-	test_when_finished "fake_config github \"c.pop(\\\"gate\\\", None)\"" &&
+	test_when_finished "fake_reset github gate" &&
 	live=$(live_tokens) &&
 	rm -f gate.open &&
 	fake_config github "c[\"gate\"] = {\"request\": \"POST /api/v3/app/installations/\", \"file\": \"$TRASH/gate.open\"}" &&
@@ -209,13 +209,13 @@ test_expect_success 'revoke: a record GitHub no longer knows is deleted with a w
 test_expect_success 'a vault that refuses the deletes: the revoke says so and exits non-zero, the records stay' '
 	raxx handoff provision --task-slug $SLUG --repo raxx-app/demo --bot raxx-dev-bot 2>/dev/null &&
 	fill machine-h &&
-	test_when_finished "fake_config vault \"c[\\\"behavior\\\"] = {}\"" &&
-	fake_config vault "c[\"behavior\"] = {\"write\": \"403\"}" &&
+	test_when_finished "fake_reset vault behavior" &&
+	fake_set vault behavior.write -s 403 &&
 	(on machine-i test_expect_code 2 raxx handoff revoke --task-slug $SLUG) 2>err.refused &&
 	test_grep "only partly revoked" err.refused &&
 	records >left &&
 	test_line_count = 1 left &&
-	fake_config vault "c[\"behavior\"] = {}" &&
+	fake_reset vault behavior &&
 	(on machine-i raxx handoff revoke --task-slug $SLUG) 2>err.again &&
 	test "$(token_state out.tok.machine-h)" = revoked &&
 	records >left &&

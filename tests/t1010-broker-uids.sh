@@ -132,8 +132,8 @@ test_expect_success 'a narrower request within the map stands' '
 '
 
 test_expect_success 'an outage: the operator token goes to the broker'"'"'s uid only' '
-	fake_config github "c[\"behavior\"][\"access_tokens\"] = \"500\"" &&
-	test_when_finished "fake_config github \"c[\\\"behavior\\\"].pop(\\\"access_tokens\\\", None)\"" &&
+	fake_set github behavior.access_tokens -s 500 &&
+	test_when_finished "fake_reset github behavior.access_tokens" &&
 	as_uid 65534 "$RAXX" --bot raxx-ops-bot --repo raxx-app/other get <request >out.pat1 2>err.pat1;
 	test_must_be_empty out.pat1 &&
 	! grep -F "$OPERATOR_PAT" out.pat1 err.pat1 &&

@@ -167,8 +167,8 @@ test_expect_success 'more connections than the cap: the rest wait, then all are 
 '
 
 test_expect_success '16 concurrent cold clients of one bot: 16 tokens, 1 mint' '
-	fake_config github "c[\"latency_ms\"] = 300" &&
-	test_when_finished "fake_config github \"c[\\\"latency_ms\\\"] = 0\"" &&
+	fake_set github latency_ms 300 &&
+	test_when_finished "fake_reset github latency_ms" &&
 	before=$(mints) &&
 	for i in $(seq 16); do
 		as_client git-credential-raxx --bot raxx-dev-bot --repo raxx-app/other \

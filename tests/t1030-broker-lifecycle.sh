@@ -89,8 +89,8 @@ test_expect_success 'handoff revoke reaches the broker'"'"'s tokens; then it ref
 '
 
 test_expect_success 'SIGTERM: the request in flight finishes, the socket goes, exit 0' '
-	fake_config github "c[\"latency_ms\"] = 1500" &&
-	test_when_finished "fake_config github \"c[\\\"latency_ms\\\"] = 0\"" &&
+	fake_set github latency_ms 1500 &&
+	test_when_finished "fake_reset github latency_ms" &&
 	{ (as_client git-credential-raxx --bot raxx-ops-bot token >out.inflight \
 		2>err.inflight; echo $? >rc.inflight) & } &&
 	sleep 0.5 &&

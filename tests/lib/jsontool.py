@@ -11,9 +11,10 @@ shows as VALUE; a dot inside a key written \\. (a slash needs nothing):
 A value is printed as it is if it is a string, else as compact JSON
 (null, true, 42, {"a":1}); several values on one line, space-separated.
 
-  get [-k] FILE PATH...        the values (-k: the keys of the object at
-                               PATH, or of the document without one, sorted,
-                               one a line); one absent: nothing, exit 1
+  get [-k|-j] FILE PATH...     the values (-j: all as JSON, strings quoted;
+                               -k: the keys of the object at PATH, or of the
+                               document without one, sorted, one a line);
+                               one absent: nothing, exit 1
   set FILE PATH VALUE...       VALUE is JSON, or -s STRING, or -f FILE (its
                                text); missing (or null) objects on the way
                                are made
@@ -156,8 +157,9 @@ def save(path, doc):
 # ---------------------------------------------------------------- commands
 
 def cmd_get(args):
-    keys = args[:1] == ["-k"]
-    if keys:
+    keys = as_json = False
+    while args[:1] in (["-k"], ["-j"]):
+        keys, as_json = keys or args[0] == "-k", as_json or args[0] == "-j"
         args = args[1:]
     if keys and len(args) == 1:
         args = args + [""]     # the document's own keys
@@ -172,7 +174,8 @@ def cmd_get(args):
         for k in sorted(vals[0]):
             print(k)
     elif not keys and not missing:
-        print(" ".join(show(v) for v in vals))
+        print(" ".join(json.dumps(v, separators=(",", ":"), sort_keys=True) if as_json else show(v)
+                       for v in vals))
     if missing:
         sys.stderr.write("json: %s has no %s\n" % (args[0], ", ".join(missing)))
         return 1

@@ -37,7 +37,7 @@ random_secret() {
 #                                   names event), whole or their FIELDs
 #   fake_log_count FAKE [FILTER...] how many
 fake_set() { _fs=$1; shift; json_set "$FAKES/$_fs.json" "$@"; }
-fake_unset() { _fs=$1; shift; python3 "$JSONTOOL" unset "$FAKES/$_fs.json" "$@"; }
+fake_unset() { _fs=$1; shift; json_unset "$FAKES/$_fs.json" "$@"; }
 fake_mv() { python3 "$JSONTOOL" mv "$FAKES/$1.json" "$2" "$3"; }
 fake_cp() { python3 "$JSONTOOL" cp "$FAKES/$1.json" "$2" "$3"; }
 fake_reset() {

@@ -220,13 +220,16 @@ wait_until() {
 # JSON files and logs (lib/jsontool.py says more): PATH is keys joined by
 # dots (a list index as a number, a dot inside a key as \.); a string
 # prints as it is, anything else as compact JSON.
-#   json_get [-k] FILE PATH...        the values, one line (-k: the keys)
+#   json_get [-k|-j] FILE PATH...     the values, one line (-k: the keys;
+#                                     -j: strings quoted, as JSON)
 #   json_set FILE PATH VALUE...       VALUE: JSON, -s STRING or -f FILE
+#   json_unset FILE PATH...
 #   json_lines FILE [--last] [-p FIELD]... [FILTER...]   JSON-lines entries
 #   json_count FILE [FILTER...]       FILTER: F=V F!=V F~RE F!~RE F !F
 JSONTOOL="$TEST_DIR/lib/jsontool.py"
 json_get() { python3 "$JSONTOOL" get "$@"; }
 json_set() { python3 "$JSONTOOL" set "$@"; }
+json_unset() { python3 "$JSONTOOL" unset "$@"; }
 json_lines() { python3 "$JSONTOOL" lines "$@"; }
 json_count() { python3 "$JSONTOOL" count "$@"; }
 
