@@ -73,8 +73,8 @@ test_expect_success 'nothing fails: no alert, exit 0, nothing printed' '
 '
 
 test_expect_success 'a FAIL: the alert command gets the FAIL lines and the status, exit 1' '
-	fake_config vault "c[\"secrets\"][\"/MooseQuest/raxx-dev-bot\"][\"INSTALLATION_ID\"] = \"999\"" &&
-	test_when_finished "fake_config vault \"c[\\\"secrets\\\"][\\\"/MooseQuest/raxx-dev-bot\\\"][\\\"INSTALLATION_ID\\\"] = \\\"4711\\\"\"; rm -f alert.txt" &&
+	fake_set vault secrets./MooseQuest/raxx-dev-bot.INSTALLATION_ID -s 999 &&
+	test_when_finished "fake_reset vault secrets./MooseQuest/raxx-dev-bot.INSTALLATION_ID; rm -f alert.txt" &&
 	(cd wt && export RAXX_ALERT_CMD="$ALERT_CMD" && test_expect_code 1 "$ALERT" --bot raxx-dev-bot) &&
 	test_grep "^git-credential-raxx doctor on .*: exit 1$" alert.txt &&
 	test_grep "^\[FAIL\] installation " alert.txt &&

@@ -38,7 +38,6 @@ outage_get() {
 	vault_up
 }
 stamp_time() { cut -d" " -f1 "$STAMP"; }
-ago() { python3 -c "import sys, time; print(time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(time.time() - int(sys.argv[1]))))" "$1"; }
 # every check but fallbacks as a healthy worktree has them
 others_healthy() {
 	for c in infisical-env vault-login bot bot-secrets app-key installation mint \
