@@ -10,6 +10,7 @@
 #       stops it with the fakes.
 #   stop_broker [SIGNAL]   send SIGNAL (TERM), wait for the exit (from any
 #                          subshell); its status in $TRASH/broker.rc
+#   wait_broker            only wait for the exit (a signal sent already)
 #   as_client [VAR=VALUE...] CMD...
 #       CMD (a shell function too) with no vault identity (no INFISICAL_*,
 #       no CF_ACCESS_*, no RAXX_OPERATOR_TOKEN), RAXX_BROKER_SOCKET=
@@ -60,6 +61,10 @@ start_broker() {
 
 stop_broker() {
 	kill -"${1:-TERM}" "$BROKER_PID" 2>/dev/null
+	wait_broker
+}
+
+wait_broker() {
 	_sb_i=0
 	while [ ! -s "$TRASH/broker.rc" ]; do
 		_sb_i=$((_sb_i + 1))
