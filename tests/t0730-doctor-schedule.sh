@@ -12,14 +12,10 @@ unset RAXX_ALERT_CMD RAXX_DOCTOR_ENV RAXX_PROGRAM
 test_expect_success 'the cron line runs the wrapper daily with doctor --ops for a bot' '
 	grep -v "^#" "$CONTRIB/cron/raxx-doctor.crontab" | grep -v "^PATH=" | grep -v "^$" >cron.lines &&
 	test_line_count = 1 cron.lines &&
-	python3 - cron.lines <<-\EOF
-	import re, sys
-	line = open(sys.argv[1]).read().strip()
-	f = line.split(None, 5)
-	assert f[:5] == ["0", "8", "*", "*", "*"], f
-	assert "raxx-doctor-alert.sh" in f[5] and "--bot raxx-ops-bot -- --ops" in f[5], f
-	assert "RAXX_ALERT_CMD=" in f[5], f
-	EOF
+	test_grep -E "^0[[:space:]]+8[[:space:]]+\*[[:space:]]+\*[[:space:]]+\*[[:space:]]" cron.lines &&
+	test_grep -F "raxx-doctor-alert.sh" cron.lines &&
+	test_grep -F -e "--bot raxx-ops-bot -- --ops" cron.lines &&
+	test_grep -F "RAXX_ALERT_CMD=" cron.lines
 '
 
 test_expect_success 'the launchd plist parses and runs the wrapper at 08:00' '

@@ -57,19 +57,6 @@ fake_get() {
 fake_log() { _fs=$1; shift; json_lines "$FAKES/$_fs.log" --requests "$@"; }
 fake_log_count() { _fs=$1; shift; json_count "$FAKES/$_fs.log" --requests "$@"; }
 
-# fake_config FAKE PYTHON: (going) the statement run on the config as c
-fake_config() {
-	python3 - "$FAKES/$1.json" "$2" <<'PY'
-import json, os, sys
-path, stmt = sys.argv[1], sys.argv[2]
-c = json.load(open(path))
-exec(stmt)
-tmp = path + ".tmp"
-json.dump(c, open(tmp, "w"), indent=1)
-os.replace(tmp, path)
-PY
-}
-
 # count_requests FAKE METHOD PATH-REGEX [STATUS]: requests logged.
 count_requests() {
 	fake_log_count "$1" "method=$2" "path~^(?:$3)\$" ${4:+"status=$4"}
