@@ -68,9 +68,7 @@ class CloudflareHandler(fakelib.FakeHandler):
         r = self.forced(cfg, "verify")
         if r:
             return r
-        h = self.header("Authorization") or ""
-        scheme, _, tok = h.partition(" ")
-        tok = tok.strip()
+        h, scheme, tok = self.authorization()
         if not h:
             self.auth_state = "none"
             return cf_error(400, 9106, "Missing X-Auth-Key, X-Auth-Email or Authorization headers", "no-auth")

@@ -58,9 +58,7 @@ class HerokuHandler(fakelib.FakeHandler):
         r = self.forced(cfg, "account")
         if r:
             return r
-        h = self.header("Authorization") or ""
-        scheme, _, key = h.partition(" ")
-        key = key.strip()
+        h, scheme, key = self.authorization()
         if scheme.lower() != "bearer" or not key:
             self.auth_state = "none" if not h else "bad"
             return hk_error(401, "unauthorized", "Invalid credentials provided.", "no-or-bad-auth")

@@ -422,16 +422,21 @@ class VaultHandler(fakelib.FakeHandler):
     def save_config(self, cfg):
         fakelib.atomic_write(self.server.args.config, json.dumps(cfg, indent=2) + "\n")
 
-    def write_secret(self, cfg, pkey, name, method):
+    def write_request(self, cfg):
+        """(an answer, None) for a forced failure or a body that is not a
+        JSON object, else (None, the body)."""
         r = self.forced(cfg, "write")
         if r:
+            return r, None
+        body = self.body_object()
+        if body is None:
+            return self.err(400, "Body is not valid JSON", "Bad Request", note="bad-json"), None
+        return None, body
+
+    def write_secret(self, cfg, pkey, name, method):
+        r, body = self.write_request(cfg)
+        if r:
             return r
-        try:
-            body = self.body_json()
-            if not isinstance(body, dict):
-                raise ValueError
-        except ValueError:
-            return self.err(400, "Body is not valid JSON", "Bad Request", note="bad-json")
         if not SECRET_NAME_RE.match(name):
             return self.zod_err([{"code": "custom", "path": ["secretName"],
                                   "message": "Invalid secret name"}], note="bad-secret-name")
@@ -479,15 +484,9 @@ class VaultHandler(fakelib.FakeHandler):
         return json_response(200, {"secret": secret_obj(cfg, path, name, value)}, note=note)
 
     def create_folder(self, cfg, pkey):
-        r = self.forced(cfg, "write")
+        r, body = self.write_request(cfg)
         if r:
             return r
-        try:
-            body = self.body_json()
-            if not isinstance(body, dict):
-                raise ValueError
-        except ValueError:
-            return self.err(400, "Body is not valid JSON", "Bad Request", note="bad-json")
         name = body.get("name")
         if not isinstance(name, str) or not FOLDER_NAME_RE.match(name):
             return self.zod_err([{"code": "custom", "path": ["name"],

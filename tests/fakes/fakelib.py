@@ -602,6 +602,20 @@ class FakeHandler(BaseHTTPRequestHandler):
         """Parse the body as JSON; raises ValueError when it is not."""
         return json.loads(self.body.decode("utf-8"))
 
+    def body_object(self):
+        """The body as a JSON object; None when it is not one."""
+        try:
+            body = self.body_json()
+        except ValueError:     # UnicodeDecodeError is one
+            return None
+        return body if isinstance(body, dict) else None
+
+    def authorization(self):
+        """(the Authorization header or "", its scheme, its credential)."""
+        h = self.header("Authorization") or ""
+        scheme, _, cred = h.partition(" ")
+        return h, scheme, cred.strip()
+
     def host_base(self):
         host = self.headers.get("Host") or "127.0.0.1:%d" % self.server.server_address[1]
         return "https://" + host
