@@ -380,15 +380,23 @@ class VaultHandler(fakelib.FakeHandler):
                         "environment slug and secret path is correct." % (path, env),
                         "SecretPathNotFound", note="path-not-found")
 
-    def list_secrets(self, cfg, pkey):
+    def read_request(self, cfg, pkey):
+        """(an answer, None) for a forced failure or a scope or folder that
+        is not there, else (None, the folder's path)."""
         r = self.forced(cfg, "secrets")
         if r:
-            return r
+            return r, None
         r, env, path = self.check_scope(cfg, self.query, pkey)
         if r:
-            return r
+            return r, None
         if path not in known_folders(cfg):
-            return self.folder_missing(path, env)
+            return self.folder_missing(path, env), None
+        return None, path
+
+    def list_secrets(self, cfg, pkey):
+        r, path = self.read_request(cfg, pkey)
+        if r:
+            return r
         hidden = self.query.get("viewSecretValue") == "false"
         out = []
         for k, v in secrets_at(cfg, path).items():
@@ -402,14 +410,9 @@ class VaultHandler(fakelib.FakeHandler):
                              note="secrets:%s" % path, log={"count": len(out)})
 
     def get_secret(self, cfg, pkey, name):
-        r = self.forced(cfg, "secrets")
+        r, path = self.read_request(cfg, pkey)
         if r:
             return r
-        r, env, path = self.check_scope(cfg, self.query, pkey)
-        if r:
-            return r
-        if path not in known_folders(cfg):
-            return self.folder_missing(path, env)
         s = secrets_at(cfg, path)
         if name not in s:
             return self.err(404, "Secret with name '%s' not found" % name, "NotFound", note="secret-not-found")
