@@ -39,7 +39,7 @@ start_broker() {
 	_sb_i=0
 	while [ ! -s "$TRASH/broker.pid" ]; do
 		_sb_i=$((_sb_i + 1))
-		[ $_sb_i -gt 200 ] && { echo "the broker did not start" >&2; return 1; }
+		[ $_sb_i -gt 3000 ] && { echo "the broker did not start" >&2; return 1; }
 		sleep 0.02
 	done
 	BROKER_PID=$(cat "$TRASH/broker.pid")
@@ -50,7 +50,7 @@ start_broker() {
 	while ! env -u INFISICAL_CLIENT_SECRET -u INFISICAL_CLIENT_SECRET_FILE \
 		RAXX_BROKER_SOCKET="$BROKER_SOCK" "$RAXX" status >/dev/null 2>&1; do
 		_sb_i=$((_sb_i + 1))
-		if [ $_sb_i -gt 200 ] || [ -e "$TRASH/broker.rc" ]; then
+		if [ $_sb_i -gt 1200 ] || [ -e "$TRASH/broker.rc" ]; then
 			echo "the broker did not start:" >&2
 			cat "$TRASH/broker.err" >&2
 			return 1

@@ -119,17 +119,13 @@ _start_fake() {
 	echo $! >>"$FAKES/pids"
 }
 
+# _wait_port NAME: the fake's port once it listens (it writes the file then)
 _wait_port() {
-	i=0
-	while [ ! -s "$FAKES/$1.port" ]; do
-		i=$((i + 1))
-		if [ $i -gt 200 ]; then
-			echo "fake $1 did not start:" >&2
-			cat "$FAKES/$1.stdout" >&2
-			return 1
-		fi
-		sleep 0.05
-	done
+	if ! wait_until test -s "$FAKES/$1.port" 2>/dev/null; then
+		echo "fake $1 did not start:" >&2
+		cat "$FAKES/$1.stdout" >&2
+		return 1
+	fi
 	cat "$FAKES/$1.port"
 }
 
