@@ -105,9 +105,7 @@ _start_fake() {
 	shift
 	[ $# -gt 0 ] && shift
 	rm -f "$FAKES/$name.port"
-	if [ "$kind" = proxy ]; then
-		set -- "$@"
-	else
+	if [ "$kind" != proxy ]; then
 		cp "$FAKES/$name.json" "$FAKES/$name.start.json" || return 1
 		set -- --cert "$TLS/server.pem" --key "$TLS/server.key" \
 			--config "$FAKES/$name.json" "$@"
