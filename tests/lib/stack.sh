@@ -10,6 +10,7 @@
 # repositories raxx-app/demo and raxx-app/other.
 
 LIB_DIR="$TEST_DIR/lib"
+. "$LIB_DIR/tools.sh"
 FAKES_SRC="$TEST_DIR/fakes"
 TLS="$TEST_DIR/trash.tls"	# shared by all test files: made once
 FAKES="$TRASH/fakes"
