@@ -34,7 +34,7 @@ test_expect_success 'status after a mint: the fingerprint and expiry, never the 
 	printf "protocol=https\nhost=%s\n\n" "$HOSTPORT" >req &&
 	(cd demo && git-credential-raxx get <../req >../out.get) &&
 	tok=$(sed -n "s/^password=//p" out.get) &&
-	fp=$(printf %s "$tok" | b2sum -l 256 | cut -c1-12) &&
+	fp=$(token_fp "$tok") &&
 	v=$(vault_requests) && g=$(github_requests) &&
 	(cd demo && git-credential-raxx status >../out.st2 &&
 		git-credential-raxx status --json >../out.st2.json) &&
@@ -42,31 +42,22 @@ test_expect_success 'status after a mint: the fingerprint and expiry, never the 
 	! grep -F "$tok" out.st2 out.st2.json &&
 	! grep ghs_ out.st2 out.st2.json &&
 	test "$(vault_requests)" = "$v" && test "$(github_requests)" = "$g" &&
-	python3 - out.st2.json "$fp" "$RAXX_CACHE_DIR" <<-\EOF
-	import json, sys
-	d = json.load(open(sys.argv[1]))
-	keys = ["bot", "bot_source", "handoff", "author_name", "author_email",
-	        "helper", "broker", "token_fingerprint", "token_expires_at", "cache_dir"]
-	assert sorted(d) == sorted(keys), sorted(d)
-	assert d["bot"] == "raxx-dev-bot", d
-	assert d["bot_source"] == "raxx.bot (worktree config)", d
-	assert d["handoff"] is None and d["broker"] is None, d
-	assert d["author_name"] == "raxx-dev-bot[bot]", d
-	assert d["token_fingerprint"] == sys.argv[2], d
-	assert d["token_expires_at"].endswith("Z") and d["token_expires_at"][:2] == "20", d
-	assert d["cache_dir"] == sys.argv[3], d
-	assert any(h.endswith("git-credential-raxx") for h in d["helper"]), d
-	EOF
+	json_get -k out.st2.json >keys &&
+	printf "%s\n" author_email author_name bot bot_source broker cache_dir \
+		handoff helper token_expires_at token_fingerprint >expect &&
+	test_cmp expect keys &&
+	json_get out.st2.json bot bot_source handoff broker author_name \
+		token_fingerprint cache_dir >got &&
+	echo "raxx-dev-bot raxx.bot (worktree config) null null raxx-dev-bot[bot] $fp $RAXX_CACHE_DIR" >expect &&
+	test_cmp expect got &&
+	json_get out.st2.json token_expires_at | grep "^20.*Z$" &&
+	json_get out.st2.json helper | grep "git-credential-raxx\"[],]"
 '
 
 test_expect_success 'status outside a worktree, with no bot: nulls, exit 0' '
 	mkdir -p nowhere &&
 	(cd nowhere && git-credential-raxx status --json >../out.st3) &&
-	python3 -c "
-import json; d = json.load(open(\"out.st3\"))
-assert d[\"bot\"] is None and d[\"token_fingerprint\"] is None and d[\"token_expires_at\"] is None, d
-assert d[\"helper\"] == [], d
-"
+	test "$(json_get out.st3 bot token_fingerprint token_expires_at helper)" = "null null null []"
 '
 
 test_expect_success 'status is a real action: an unknown one stays silent for git' '
@@ -81,8 +72,8 @@ test_expect_success 'status is a real action: an unknown one stays silent for gi
 
 if test_have script && script -V 2>&1 | grep -q util-linux; then
 	test_expect_success 'a slow mint at a terminal says so, once' '
-		fake_config vault "c[\"latency_ms\"] = 1500" &&
-		test_when_finished "fake_config vault \"c.pop(\\\"latency_ms\\\", None)\"" &&
+		fake_set vault latency_ms 1500 &&
+		test_when_finished "fake_unset vault latency_ms" &&
 		rm -rf "$RAXX_CACHE_DIR" &&
 		script -qec "git-credential-raxx --bot raxx-ops-bot token >/dev/null" /dev/null >out.tty &&
 		test_grep "minting a token for raxx-ops-bot" out.tty &&
@@ -93,8 +84,8 @@ else
 fi
 
 test_expect_success 'no terminal: no progress note, however slow' '
-	fake_config vault "c[\"latency_ms\"] = 1500" &&
-	test_when_finished "fake_config vault \"c.pop(\\\"latency_ms\\\", None)\"" &&
+	fake_set vault latency_ms 1500 &&
+	test_when_finished "fake_unset vault latency_ms" &&
 	rm -rf "$RAXX_CACHE_DIR" &&
 	git-credential-raxx --bot raxx-ops-bot token >out.notty 2>err.notty &&
 	test_must_be_empty err.notty

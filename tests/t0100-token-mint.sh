@@ -5,8 +5,11 @@
 . "$TEST_DIR/lib/stack.sh"
 start_stack || { echo "Bail out! the fake stack did not start"; exit 1; }
 
+DEV=/MooseQuest/raxx-dev-bot OPS=/MooseQuest/raxx-ops-bot
 # every call here mints: a fresh cache each time (t04xx test the cache)
 raxx() { rm -rf "$RAXX_CACHE_DIR"; git-credential-raxx "$@"; }
+# escaped_newlines FILE: its text on one line, each newline written \n
+escaped_newlines() { awk '{ printf "%s\\n", $0 }' "$1"; }
 mints() { count_requests github POST "/api/v3/app/installations/[0-9]+/access_tokens" 201; }
 
 test_expect_success 'token prints a ghs_ token and nothing else' '
@@ -31,14 +34,10 @@ test_expect_success 'the GitHub fake saw a valid JWT for App 3501352 and our Use
 
 test_expect_success 'token --json' '
 	raxx --bot raxx-dev-bot token --json >out.json &&
-	python3 -c "
-import json, sys, time, calendar
-d = json.load(open(\"out.json\"))
-assert d[\"token\"].startswith(\"ghs_\"), d
-assert d[\"bot\"] == \"raxx-dev-bot\" and d[\"source\"] == \"mint\", d
-exp = calendar.timegm(time.strptime(d[\"expires_at\"], \"%Y-%m-%dT%H:%M:%SZ\"))
-assert 3000 < exp - time.time() <= 3600, exp - time.time()
-"
+	json_get out.json token >out.json.token &&
+	grep "^ghs_" out.json.token &&
+	test "$(json_get out.json bot source)" = "raxx-dev-bot mint" &&
+	token_expiry_ok out.json.token "$(epoch "$(json_get out.json expires_at)")"
 '
 
 test_expect_success 'token --export can be eval-ed (an enterprise host: GH_ENTERPRISE_TOKEN and GH_HOST, never GH_TOKEN)' '
@@ -55,8 +54,8 @@ test_expect_success 'token --export can be eval-ed (an enterprise host: GH_ENTER
 '
 
 test_expect_success 'a ~520-character stateless token is printed whole' '
-	fake_config github "c[\"token_style\"] = \"stateless\"" &&
-	test_when_finished "fake_config github \"c[\\\"token_style\\\"] = \\\"classic\\\"\"" &&
+	fake_set github token_style -s stateless &&
+	test_when_finished "fake_reset github token_style" &&
 	raxx --bot raxx-dev-bot token >out.stateless &&
 	tok=$(cat out.stateless) &&
 	test ${#tok} -gt 400 &&
@@ -64,16 +63,16 @@ test_expect_success 'a ~520-character stateless token is printed whole' '
 '
 
 test_expect_success 'a PKCS#8 key and a PEM with literal \n both mint' '
-	fake_config vault "c[\"secrets\"][\"/MooseQuest/raxx-dev-bot\"][\"PRIVATE_KEY_PEM\"] = open(\"$TLS/dev-app.p8.pem\").read()" &&
+	fake_set vault "secrets.$DEV.PRIVATE_KEY_PEM" -f "$TLS/dev-app.p8.pem" &&
 	raxx --bot raxx-dev-bot token >out.p8 &&
-	fake_config vault "c[\"secrets\"][\"/MooseQuest/raxx-dev-bot\"][\"PRIVATE_KEY_PEM\"] = open(\"$TLS/dev-app.pem\").read().replace(chr(10), chr(92) + \"n\")" &&
+	fake_set vault "secrets.$DEV.PRIVATE_KEY_PEM" -s "$(escaped_newlines "$TLS/dev-app.pem")" &&
 	raxx --bot raxx-dev-bot token >out.escaped &&
 	grep ^ghs_ out.p8 && grep ^ghs_ out.escaped
 '
 
 test_expect_success 'a clock 15 minutes behind GitHub still mints, after one retry' '
-	fake_config github "c[\"clock_offset\"] = 900" &&
-	test_when_finished "fake_config github \"c[\\\"clock_offset\\\"] = 0\"" &&
+	fake_set github clock_offset 900 &&
+	test_when_finished "fake_reset github clock_offset" &&
 	before=$(count_requests github POST "/api/v3/app/installations/4711/access_tokens" 401) &&
 	raxx --bot raxx-dev-bot token >out.skew 2>err.skew &&
 	grep ^ghs_ out.skew &&
@@ -83,16 +82,12 @@ test_expect_success 'a clock 15 minutes behind GitHub still mints, after one ret
 '
 
 test_expect_success 'a clock 15 minutes ahead of GitHub still mints' '
-	fake_config github "c[\"clock_offset\"] = -900" &&
-	test_when_finished "fake_config github \"c[\\\"clock_offset\\\"] = 0\"" &&
+	fake_set github clock_offset -900 &&
+	test_when_finished "fake_reset github clock_offset" &&
 	raxx --bot raxx-dev-bot token --json >out.ahead &&
-	python3 -c "
-import json, time, calendar
-d = json.load(open(\"out.ahead\"))
-exp = calendar.timegm(time.strptime(d[\"expires_at\"], \"%Y-%m-%dT%H:%M:%SZ\"))
-# expires_at is on local time: about an hour from now, never later
-assert 3000 < exp - time.time() <= 3600, exp - time.time()
-"
+	json_get out.ahead token >out.ahead.token &&
+	# expires_at is on local time: the fake'"'"'s, 900 s behind, moved here
+	token_expiry_ok out.ahead.token "$(epoch "$(json_get out.ahead expires_at)")" -900
 '
 
 # --- exit 2: the vault
@@ -120,8 +115,8 @@ test_expect_success 'wrong client secret: exit 2 with the vault message' '
 '
 
 test_expect_success 'Cloudflare Access 302: exit 2 naming CF_ACCESS_CLIENT_ID/SECRET' '
-	fake_config vault "c[\"cf\"] = {\"id\": \"cfid.access\", \"secret\": \"cf-sec-$$\"}" &&
-	test_when_finished "fake_config vault \"c[\\\"cf\\\"] = None\"" &&
+	fake_set vault cf.id -s cfid.access cf.secret -s "cf-sec-$$" &&
+	test_when_finished "fake_reset vault cf" &&
 	test_expect_code 2 raxx --bot raxx-dev-bot token 2>err &&
 	test_grep "Cloudflare Access" err &&
 	test_grep "CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET" err
@@ -129,8 +124,8 @@ test_expect_success 'Cloudflare Access 302: exit 2 naming CF_ACCESS_CLIENT_ID/SE
 
 test_expect_success 'with the CF Access pair set, every vault request carries it' '
 	echo "cf-sec-$$" >>"$TRASH/.secrets" &&
-	fake_config vault "c[\"cf\"] = {\"id\": \"cfid.access\", \"secret\": \"cf-sec-$$\"}" &&
-	test_when_finished "fake_config vault \"c[\\\"cf\\\"] = None\"" &&
+	fake_set vault cf.id -s cfid.access cf.secret -s "cf-sec-$$" &&
+	test_when_finished "fake_reset vault cf" &&
 	CF_ACCESS_CLIENT_ID=cfid.access CF_ACCESS_CLIENT_SECRET="cf-sec-$$" \
 		raxx --bot raxx-dev-bot token >out.cf 2>err &&
 	grep ^ghs_ out.cf &&
@@ -149,8 +144,8 @@ test_expect_success 'a vault that is down: exit 2' '
 '
 
 test_expect_success 'a vault that hangs: exit 2 within RAXX_TIMEOUT' '
-	fake_config vault "c[\"hang\"] = True" &&
-	test_when_finished "fake_config vault \"c[\\\"hang\\\"] = False\"" &&
+	fake_set vault hang true &&
+	test_when_finished "fake_reset vault hang" &&
 	RAXX_TIMEOUT=2 test_expect_code 2 raxx --bot raxx-dev-bot token 2>err &&
 	test_grep "did not answer in time" err
 '
@@ -181,8 +176,8 @@ test_expect_success 'INFISICAL_PATH_PREFIX and INFISICAL_ENV are honoured' '
 '
 
 test_expect_success 'an expired vault session is renewed by a new login' '
-	fake_config vault "c[\"behavior\"][\"secrets\"] = \"expire-token\"" &&
-	test_when_finished "fake_config vault \"c[\\\"behavior\\\"] = {}\"" &&
+	fake_set vault behavior.secrets -s expire-token &&
+	test_when_finished "fake_reset vault behavior" &&
 	test_expect_code 2 raxx --bot raxx-dev-bot token 2>err &&
 	test_grep "TokenError\|expired" err
 '
@@ -190,8 +185,9 @@ test_expect_success 'an expired vault session is renewed by a new login' '
 # --- exit 4: the bot secrets
 
 test_expect_success 'lower-case look-alike keys: exit 4, names and hints' '
-	fake_config vault "s = c[\"secrets\"][\"/MooseQuest/raxx-dev-bot\"]; s[\"app-id\"] = s.pop(\"APP_ID\"); s[\"private-key-pem\"] = s.pop(\"PRIVATE_KEY_PEM\")" &&
-	test_when_finished "fake_config vault \"s = c[\\\"secrets\\\"][\\\"/MooseQuest/raxx-dev-bot\\\"]; s[\\\"APP_ID\\\"] = s.pop(\\\"app-id\\\"); s[\\\"PRIVATE_KEY_PEM\\\"] = s.pop(\\\"private-key-pem\\\")\"" &&
+	fake_mv vault "secrets.$DEV.APP_ID" "secrets.$DEV.app-id" &&
+	fake_mv vault "secrets.$DEV.PRIVATE_KEY_PEM" "secrets.$DEV.private-key-pem" &&
+	test_when_finished "fake_reset vault secrets.$DEV" &&
 	test_expect_code 4 raxx --bot raxx-dev-bot token 2>err &&
 	test_grep "missing keys: APP_ID, PRIVATE_KEY_PEM" err &&
 	test_grep "app-id. should be named APP_ID" err &&
@@ -201,7 +197,8 @@ test_expect_success 'lower-case look-alike keys: exit 4, names and hints' '
 # --- exit 3: the App credentials
 
 test_expect_success 'a PEM that does not parse: exit 3, nothing sent to GitHub' '
-	fake_config vault "c[\"secrets\"][\"/MooseQuest/raxx-ops-bot\"][\"PRIVATE_KEY_PEM\"] = \"-----BEGIN RSA PRIVATE KEY-----\\nAAAA\\n-----END RSA PRIVATE KEY-----\\n\"" &&
+	printf "%s\n" "-----BEGIN RSA PRIVATE KEY-----" AAAA "-----END RSA PRIVATE KEY-----" >bad.pem &&
+	fake_set vault "secrets.$OPS.PRIVATE_KEY_PEM" -f bad.pem &&
 	before=$(count_requests github POST "/api/v3/app/installations/4712/access_tokens") &&
 	test_expect_code 3 raxx --bot raxx-ops-bot token 2>err &&
 	test_grep "does not parse" err &&
@@ -209,15 +206,15 @@ test_expect_success 'a PEM that does not parse: exit 3, nothing sent to GitHub' 
 '
 
 test_expect_success 'a key of another App: exit 3 with GitHub'"'"'s message' '
-	fake_config vault "c[\"secrets\"][\"/MooseQuest/raxx-ops-bot\"][\"PRIVATE_KEY_PEM\"] = open(\"$TLS/dev-app.pem\").read()" &&
+	fake_set vault "secrets.$OPS.PRIVATE_KEY_PEM" -f "$TLS/dev-app.pem" &&
 	test_expect_code 3 raxx --bot raxx-ops-bot token 2>err &&
 	test_grep "A JSON web token could not be decoded" err &&
-	fake_config vault "c[\"secrets\"][\"/MooseQuest/raxx-ops-bot\"][\"PRIVATE_KEY_PEM\"] = open(\"$TLS/ops-app.pem\").read()"
+	fake_reset vault "secrets.$OPS.PRIVATE_KEY_PEM"
 '
 
 test_expect_success 'a suspended installation: exit 3' '
-	fake_config github "c[\"apps\"][\"3501353\"][\"installations\"][\"4712\"][\"suspended\"] = True" &&
-	test_when_finished "fake_config github \"c[\\\"apps\\\"][\\\"3501353\\\"][\\\"installations\\\"][\\\"4712\\\"][\\\"suspended\\\"] = False\"" &&
+	fake_set github apps.3501353.installations.4712.suspended true &&
+	test_when_finished "fake_reset github apps.3501353.installations.4712.suspended" &&
 	test_expect_code 3 raxx --bot raxx-ops-bot token 2>err &&
 	test_grep "This installation has been suspended" err
 '
@@ -225,8 +222,8 @@ test_expect_success 'a suspended installation: exit 3' '
 # --- exit 5 and 6: GitHub
 
 test_expect_success 'a stale installation id: exit 5' '
-	fake_config vault "c[\"secrets\"][\"/MooseQuest/raxx-ops-bot\"][\"INSTALLATION_ID\"] = \"999\"" &&
-	test_when_finished "fake_config vault \"c[\\\"secrets\\\"][\\\"/MooseQuest/raxx-ops-bot\\\"][\\\"INSTALLATION_ID\\\"] = \\\"4712\\\"\"" &&
+	fake_set vault "secrets.$OPS.INSTALLATION_ID" -s 999 &&
+	test_when_finished "fake_reset vault secrets.$OPS.INSTALLATION_ID" &&
 	test_expect_code 5 raxx --bot raxx-ops-bot token 2>err &&
 	test_grep "installation 999 of App 3501353 not found" err
 '
@@ -236,8 +233,8 @@ for case in 500:"HTTP 500" redirect:redirect badjson:"not JSON" newline-token:"n
 do
 	behavior=${case%%:*} msg=${case#*:}
 	test_expect_success "GitHub answers $behavior: exit 6" '
-		fake_config github "c[\"behavior\"] = {\"access_tokens\": \"$behavior\"}" &&
-		test_when_finished "fake_config github \"c[\\\"behavior\\\"] = {}\"" &&
+		fake_set github behavior.access_tokens -s "$behavior" &&
+		test_when_finished "fake_reset github behavior" &&
 		test_expect_code 6 raxx --bot raxx-dev-bot token >out.bad 2>err &&
 		test_must_be_empty out.bad &&
 		test_grep "$msg" err
@@ -245,15 +242,15 @@ do
 done
 
 test_expect_success 'a 502 once is retried and then mints' '
-	fake_config github "c[\"behavior\"] = {\"access_tokens\": \"502\", \"fail_times\": 1, \"fail_id\": \"$$-1\"}" &&
-	test_when_finished "fake_config github \"c[\\\"behavior\\\"] = {}\"" &&
+	fake_set github behavior.access_tokens -s 502 behavior.fail_times 1 behavior.fail_id -s "$$-1" &&
+	test_when_finished "fake_reset github behavior" &&
 	raxx --bot raxx-dev-bot token >out.retry &&
 	grep ^ghs_ out.retry
 '
 
 test_expect_success 'a 429 with Retry-After is waited for and retried' '
-	fake_config github "c[\"behavior\"] = {\"access_tokens\": \"429\", \"fail_times\": 1, \"fail_id\": \"$$-2\"}" &&
-	test_when_finished "fake_config github \"c[\\\"behavior\\\"] = {}\"" &&
+	fake_set github behavior.access_tokens -s 429 behavior.fail_times 1 behavior.fail_id -s "$$-2" &&
+	test_when_finished "fake_reset github behavior" &&
 	raxx --bot raxx-dev-bot token >out.429 &&
 	grep ^ghs_ out.429
 '
@@ -264,8 +261,8 @@ test_expect_success 'GitHub unreachable: exit 6' '
 '
 
 test_expect_success 'GitHub hangs: exit 6 within RAXX_TIMEOUT' '
-	fake_config github "c[\"hang\"] = True" &&
-	test_when_finished "fake_config github \"c[\\\"hang\\\"] = False\"" &&
+	fake_set github hang true &&
+	test_when_finished "fake_reset github hang" &&
 	RAXX_TIMEOUT=3 test_expect_code 6 raxx --bot raxx-dev-bot token 2>err &&
 	test_grep "did not answer in time" err
 '

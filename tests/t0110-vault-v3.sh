@@ -13,22 +13,17 @@ v3() { count_requests vault GET "/api/v3/secrets/raw.*" "${1:-}"; }
 SLUG=v3-handoff-20260621
 
 test_expect_success 'a vault without v4: the mint reads through v3 raw, with workspaceId' '
-	fake_config vault "c[\"api_v4\"] = False" &&
+	fake_set vault api_v4 false &&
 	RAXX_TRACE=1 raxx --bot raxx-dev-bot token >out 2>err &&
 	grep -E "^ghs_[A-Za-z0-9._]{36,}$" out &&
 	test "$(v4 404)" = 1 &&
 	test "$(v3 200)" = 1 &&
 	test_grep "no v4 routes here (HTTP 404 .Route ... not found.): reading through v3 raw" err &&
-	python3 - "$FAKES/vault.log" "$INFISICAL_PROJECT_ID" <<-\PY
-	import json, sys
-	for line in open(sys.argv[1]):
-	    e = json.loads(line)
-	    if e.get("path") == "/api/v3/secrets/raw":
-	        q = e["query"]
-	        assert q["workspaceId"] == sys.argv[2] and "projectId" not in q, q
-	        assert q["secretPath"] == "/MooseQuest/raxx-dev-bot", q
-	        assert q["environment"] == "prod", q
-	PY
+	fake_log vault path=/api/v3/secrets/raw -p query.workspaceId -p query.secretPath \
+		-p query.environment | sort -u >got &&
+	echo "$INFISICAL_PROJECT_ID /MooseQuest/raxx-dev-bot prod" >expect &&
+	test_cmp expect got &&
+	test "$(fake_log_count vault path=/api/v3/secrets/raw query.projectId~)" = 0
 '
 
 test_expect_success 'the v4 404 that switched was Fastify'"'"'s route answer, not a folder 404' '
@@ -63,7 +58,7 @@ test_expect_success 'without v4, a missing folder is still a folder error (exit 
 '
 
 test_expect_success 'with v4, a missing folder never switches to v3' '
-	fake_config vault "c[\"api_v4\"] = True" &&
+	fake_set vault api_v4 true &&
 	n=$(v3) &&
 	test_expect_code 2 raxx --bot raxx-nobody-bot token 2>err &&
 	test_grep "HTTP 404 Folder with path" err &&
@@ -74,8 +69,8 @@ test_expect_success 'with v4, a missing folder never switches to v3' '
 '
 
 test_expect_success 'a server with neither v4 nor v3 secrets: exit 2, check INFISICAL_HOST' '
-	test_when_finished "fake_config vault \"c[\\\"api_v4\\\"] = True; c[\\\"api_v3\\\"] = True\"" &&
-	fake_config vault "c[\"api_v4\"] = False; c[\"api_v3\"] = False" &&
+	test_when_finished "fake_reset vault api_v4 api_v3" &&
+	fake_set vault api_v4 false api_v3 false &&
 	test_expect_code 2 raxx --bot raxx-dev-bot token 2>err &&
 	test_grep "HTTP 404 Route GET:/api/v3/secrets/raw?.* not found: check INFISICAL_HOST: it serves neither v4 nor v3 secrets" err
 '

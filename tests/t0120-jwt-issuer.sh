@@ -9,22 +9,12 @@ start_stack || { echo "Bail out! the fake stack did not start"; exit 1; }
 DEV=/MooseQuest/raxx-dev-bot OPS=/MooseQuest/raxx-ops-bot
 DEV_CID=Iv23liRaxxDevBot0001 OPS_CID=Iv1.0123456789abcdef
 raxx() { rm -rf "$RAXX_CACHE_DIR"; git-credential-raxx "$@"; }
-secret() { fake_config vault "c[\"secrets\"][\"$1\"][\"$2\"] = \"$3\""; }
-unset_secret() { fake_config vault "c[\"secrets\"][\"$1\"].pop(\"$2\", None)"; }
+secret() { fake_set vault "secrets.$1.$2" -s "$3"; }
+unset_secret() { fake_unset vault "secrets.$1.$2"; }
 # the issuer of the last JWT GitHub saw on an access_tokens call
-last_iss() {
-	python3 - "$FAKES/github.log" <<'PY'
-import json, sys
-iss = None
-for line in open(sys.argv[1]):
-    e = json.loads(line)
-    if e.get("path", "").endswith("/access_tokens") and e.get("jwt"):
-        iss = e["jwt"].get("iss")
-print(iss)
-PY
-}
+last_iss() { fake_log github --last -p jwt.iss 'path~/access_tokens$' jwt; }
 
-fake_config github "c[\"apps\"][\"3501352\"][\"client_id\"] = \"$DEV_CID\"; c[\"apps\"][\"3501353\"][\"client_id\"] = \"$OPS_CID\""
+fake_set github apps.3501352.client_id -s "$DEV_CID" apps.3501353.client_id -s "$OPS_CID"
 
 test_expect_success 'a numeric APP_ID is still the issuer without CLIENT_ID' '
 	raxx --bot raxx-dev-bot token >out &&

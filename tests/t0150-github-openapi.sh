@@ -13,8 +13,8 @@ SPEC="$TEST_DIR/openapi/github-rest.json"
 VALIDATE="$TEST_DIR/openapi/validate.py"
 DEV=/MooseQuest/raxx-dev-bot
 raxx() { rm -rf "$RAXX_CACHE_DIR"; git-credential-raxx "$@"; }
-set_inst() { fake_config vault "c[\"secrets\"][\"$DEV\"][\"INSTALLATION_ID\"] = \"$1\""; }
-fake_config github "c[\"log_bodies\"] = True"
+set_inst() { fake_set vault "secrets.$DEV.INSTALLATION_ID" -s "$1"; }
+fake_set github log_bodies true
 
 cat >map.yaml <<'YAML'
 bots:
@@ -48,12 +48,12 @@ test_expect_success 'runs: mints, scoped mints, refusals' '
 '
 
 test_expect_success 'runs: discovery (404, 200, a renamed repository 301)' '
-	test_when_finished "set_inst 4711; fake_config github \"c.pop(\\\"renames\\\", None)\"" &&
+	test_when_finished "set_inst 4711; fake_reset github renames" &&
 	set_inst 999 &&
 	test_expect_code 5 raxx --bot raxx-dev-bot --repo raxx-app/nope token 2>/dev/null &&
 	raxx --bot raxx-dev-bot --repo raxx-app/demo token >out.heal 2>/dev/null &&
 	rm -rf "$RAXX_STATE_DIR" &&
-	fake_config github "c[\"renames\"] = {\"old-org\": \"raxx-app\"}" &&
+	fake_set github renames.old-org -s raxx-app &&
 	raxx --bot raxx-dev-bot --repo old-org/demo token >out.moved 2>/dev/null &&
 	rm -rf "$RAXX_STATE_DIR"
 '

@@ -13,7 +13,7 @@ start_stack || { echo "Bail out! the fake stack did not start"; exit 1; }
 
 HOSTPORT=$RAXX_GITHUB_HOST
 # the ops bot may push in these tests
-fake_config github "c['apps']['3501353']['permissions']['contents'] = 'write'"
+fake_set github apps.3501353.permissions.contents -s write
 OPERATOR_PAT="ghp_operator$(random_secret)"
 set_operator_pat "$OPERATOR_PAT"
 mints() { count_requests github POST "/api/v3/app/installations/[0-9]+/access_tokens" 201; }
@@ -103,8 +103,8 @@ test_expect_success 'a trusted map naming a bot the vault lacks: a refusal, no P
 '
 
 test_expect_success 'a bot from the map never falls back to the PAT, not even in an outage' '
-	fake_config vault "c[\"behavior\"] = {\"secrets\": \"503\"}" &&
-	test_when_finished "fake_config vault \"c[\\\"behavior\\\"] = {}\"" &&
+	fake_set vault behavior.secrets -s 503 &&
+	test_when_finished "fake_reset vault behavior" &&
 	(cd demo && RAXX_OPERATOR_TOKEN="$OPERATOR_PAT" RAXX_CACHE_DIR="$TRASH/cache-empty" \
 		git-credential-raxx --agent sre-agent get <../req >../out.mapout 2>../err.mapout);
 	echo quit=1 >expect && test_cmp expect out.mapout &&
@@ -254,8 +254,8 @@ test_expect_success 'vault 404 (a bot not in the vault): no PAT' '
 '
 
 test_expect_success 'an outage (vault 503) still falls back under pat, loudly and audited' '
-	fake_config vault "c[\"behavior\"] = {\"secrets\": \"503\"}" &&
-	test_when_finished "fake_config vault \"c[\\\"behavior\\\"] = {}\"" &&
+	fake_set vault behavior.secrets -s 503 &&
+	test_when_finished "fake_reset vault behavior" &&
 	RAXX_CACHE_DIR="$TRASH/cache-outage" RAXX_OPERATOR_TOKEN="$OPERATOR_PAT" \
 		git-credential-raxx --bot raxx-dev-bot get <request >out.outage 2>err.outage &&
 	grep -x "password=$OPERATOR_PAT" out.outage &&
@@ -269,7 +269,9 @@ test_expect_success 'an outage (vault 503) still falls back under pat, loudly an
 # --- 5. outside text never drives the terminal
 
 test_expect_success 'escape sequences in a vault value are shown as ?' '
-	fake_config vault "c[\"secrets\"][\"/MooseQuest/raxx-evil-bot\"] = {\"APP_ID\": \"\\u001b]0;pwned\\u0007\", \"INSTALLATION_ID\": \"4711\", \"PRIVATE_KEY_PEM\": c[\"secrets\"][\"/MooseQuest/raxx-dev-bot\"][\"PRIVATE_KEY_PEM\"]}" &&
+	evil=secrets./MooseQuest/raxx-evil-bot &&
+	fake_set vault $evil.APP_ID -s "$(printf "\033]0;pwned\007")" \
+		$evil.INSTALLATION_ID -s 4711 $evil.PRIVATE_KEY_PEM -f "$DEV_PEM" &&
 	RAXX_FALLBACK=deny test_must_fail git-credential-raxx --bot raxx-evil-bot token \
 		>out.evil 2>err.evil &&
 	test -s err.evil &&
@@ -311,8 +313,8 @@ test_expect_success 'a reader that went away: an error, not death by SIGPIPE' '
 '
 
 test_expect_success 'a token said to live ten years is refused (exit 6) and not cached' '
-	fake_config github "c[\"token_ttl\"] = 10 * 365 * 86400" &&
-	test_when_finished "fake_config github \"c[\\\"token_ttl\\\"] = 3600\"" &&
+	fake_set github token_ttl $((10 * 365 * 86400)) &&
+	test_when_finished "fake_reset github token_ttl" &&
 	RAXX_CACHE_DIR="$TRASH/cache-10y" RAXX_FALLBACK=deny test_expect_code 6 \
 		git-credential-raxx --bot raxx-ops-bot token >out.10y 2>err.10y &&
 	test_must_be_empty out.10y &&
@@ -323,13 +325,13 @@ test_expect_success 'a token said to live ten years is refused (exit 6) and not 
 # --- 7. an outage serves a cached token that still lives, before any fallback
 
 test_expect_success 'an outage with a cached token of 400 s and RAXX_MIN_TTL=450: the token, not the PAT' '
-	fake_config github "c[\"token_ttl\"] = 400" &&
-	test_when_finished "fake_config github \"c[\\\"token_ttl\\\"] = 3600\"" &&
+	fake_set github token_ttl 400 &&
+	test_when_finished "fake_reset github token_ttl" &&
 	export RAXX_CACHE_DIR="$TRASH/cache-400" &&
 	git -c credential.helper= -c "credential.helper=raxx --bot raxx-dev-bot" \
 		credential fill <request >out.400 &&
-	fake_config vault "c[\"behavior\"] = {\"secrets\": \"503\"}" &&
-	test_when_finished "fake_config vault \"c[\\\"behavior\\\"] = {}\"" &&
+	fake_set vault behavior.secrets -s 503 &&
+	test_when_finished "fake_reset vault behavior" &&
 	before=$(mints) &&
 	RAXX_MIN_TTL=450 RAXX_OPERATOR_TOKEN="$OPERATOR_PAT" git -c credential.helper= \
 		-c "credential.helper=raxx --bot raxx-dev-bot" credential fill \

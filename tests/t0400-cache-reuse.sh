@@ -20,8 +20,6 @@ entry() {
 	echo "$C/$(entries)"
 }
 wipe_tokens() { rm -f "$C"/t-*; }
-# mode of a file, portable (GNU stat, then BSD stat)
-mode() { stat -c %a "$1" 2>/dev/null || stat -f %Lp "$1"; }
 
 test_expect_success 'repeated calls mint once and give the same token' '
 	dev token >out.1 &&
@@ -46,19 +44,14 @@ test_expect_success 'git credential fill reuses it too, with the same expiry' '
 	dev token --json >out.json2 &&
 	printf "protocol=https\nhost=%s\n\n" "$RAXX_GITHUB_HOST" | dev get >out.get &&
 	exp=$(sed -n "s/^password_expiry_utc=//p" out.get) &&
-	python3 -c "
-import calendar, json, sys, time
-d = json.load(open(\"out.json2\"))
-want = calendar.timegm(time.strptime(d[\"expires_at\"], \"%Y-%m-%dT%H:%M:%SZ\"))
-assert want == int(sys.argv[1]), (want, sys.argv[1])
-" "$exp" &&
+	test "$(epoch "$(json_get out.json2 expires_at)")" = "$exp" &&
 	test "$(mints)" = 1
 '
 
 test_expect_success 'the cache is private and holds no token in the clear' '
-	test "$(mode "$C")" = 700 &&
+	test "$(file_mode "$C")" = 700 &&
 	for f in "$C"/*; do
-		test "$(mode "$f")" = 600 || exit 1
+		test "$(file_mode "$f")" = 600 || exit 1
 	done &&
 	test_grep ! -r -F "$(cat out.1)" "$C" &&
 	test_grep ! -r -F "$INFISICAL_CLIENT_SECRET" "$C" &&
@@ -96,8 +89,8 @@ test_expect_success 'the vault session is reused: a re-mint is one fetch and one
 test_expect_success 'a vault session the vault refuses is replaced by a new login' '
 	wipe_tokens &&
 	session=$(ls "$C"/s-*) && cp "$session" old-session &&
-	fake_config vault "c[\"behavior\"] = {\"secrets\": \"expire-token\", \"fail_times\": 1, \"fail_id\": 1}" &&
-	test_when_finished "fake_config vault \"c[\\\"behavior\\\"] = {}\"" &&
+	fake_set vault behavior.secrets -s expire-token behavior.fail_times 1 behavior.fail_id 1 &&
+	test_when_finished "fake_reset vault behavior" &&
 	l=$(logins) &&
 	dev token >out.expired 2>err.expired &&
 	grep "^ghs_" out.expired &&
@@ -109,8 +102,8 @@ test_expect_success 'a vault session the vault refuses is replaced by a new logi
 '
 
 test_expect_success 'the expiry margin: a token with less than RAXX_MIN_TTL left is not reused' '
-	fake_config github "c[\"token_ttl\"] = 200" &&
-	test_when_finished "fake_config github \"c[\\\"token_ttl\\\"] = 3600\"" &&
+	fake_set github token_ttl 200 &&
+	test_when_finished "fake_reset github token_ttl" &&
 	wipe_tokens &&
 	m=$(mints) &&
 	dev token >out.short1 &&
@@ -141,7 +134,7 @@ bad_entry() {
 	grep -E "^ghs_[A-Za-z0-9._]+$" out.bad &&
 	test_grep "cache: discarding .*: $1" err.bad &&
 	test "$(mints)" = "$((m + 1))" &&
-	test "$(mode "$(entry)")" = 600 &&
+	test "$(file_mode "$(entry)")" = 600 &&
 	dev token >out.bad2 &&
 	test_cmp out.bad out.bad2 &&
 	test "$(mints)" = "$((m + 1))"
@@ -194,9 +187,8 @@ test_expect_success 'an entry sealed with another client secret is refused, and 
 	dev token >out.a &&
 	a=$(entries) && cp "$C/$a" entry-a &&
 	new="ucs-$(random_secret)" && echo "$new" >>"$TRASH/.secrets" &&
-	old=$INFISICAL_CLIENT_SECRET &&
-	fake_config vault "c[\"client_secret\"] = \"$new\"" &&
-	test_when_finished "fake_config vault \"c[\\\"client_secret\\\"] = \\\"$old\\\"\"" &&
+	fake_set vault client_secret -s "$new" &&
+	test_when_finished "fake_reset vault client_secret" &&
 	m=$(mints) &&
 	INFISICAL_CLIENT_SECRET=$new dev token >out.b &&
 	test "$(mints)" = "$((m + 1))" &&
@@ -273,8 +265,8 @@ test_expect_success 'a symlinked cache directory is refused' '
 
 test_expect_success 'a missing cache directory is created 0700, parents too' '
 	RAXX_CACHE_DIR="$TRASH/deep/er/cache" dev token >out.deep &&
-	test "$(mode "$TRASH/deep/er/cache")" = 700 &&
-	test "$(mode "$TRASH/deep")" = 700 &&
+	test "$(file_mode "$TRASH/deep/er/cache")" = 700 &&
+	test "$(file_mode "$TRASH/deep")" = 700 &&
 	RAXX_CACHE_DIR="$TRASH/deep/er/cache" dev token >out.deep2 &&
 	test_cmp out.deep out.deep2
 '

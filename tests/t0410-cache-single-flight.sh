@@ -17,8 +17,8 @@ wipe() { rm -rf "$C"; }
 # one request each first: the fakes start their logs with it
 dev token >out.first 2>/dev/null || { echo "Bail out! no first token"; exit 1; }
 # every fake request answers slowly, so that the callers overlap
-fake_config github "c['latency_ms'] = 400"
-fake_config vault "c['latency_ms'] = 100"
+fake_set github latency_ms 400
+fake_set vault latency_ms 100
 
 # run_many N PREFIX CMD...: N copies of CMD at once, stdout to PREFIX.I;
 # fails when any of them fails
@@ -96,22 +96,7 @@ open(\"held\", \"w\").close()
 time.sleep(60)
 " "$1" 3>&- &
 	echo $! >holder.pid
-	_i=0
-	while [ ! -f held ]; do
-		_i=$((_i + 1))
-		[ $_i -gt 400 ] && return 1
-		sleep 0.05
-	done
-}
-
-# wait_for PATTERN FILE: until FILE has a line matching PATTERN (20 s at most)
-wait_for() {
-	_i=0
-	until grep -q "$1" "$2" 2>/dev/null; do
-		_i=$((_i + 1))
-		[ $_i -gt 400 ] && { cat "$2" >&2; return 1; }
-		sleep 0.05
-	done
+	wait_until test -f held
 }
 
 test_expect_success 'a waiter goes on when the lock holder dies' '
@@ -123,7 +108,7 @@ test_expect_success 'a waiter goes on when the lock holder dies' '
 	m=$(mints) &&
 	{ RAXX_TRACE=1 dev token >out.waiter 2>err.waiter & } &&
 	waiter=$! &&
-	wait_for "another process is minting for raxx-dev-bot: waiting" err.waiter &&
+	wait_until grep -q "another process is minting for raxx-dev-bot: waiting" err.waiter &&
 	test "$(mints)" = "$m" &&
 	kill -9 "$(cat holder.pid)" &&
 	wait $waiter &&

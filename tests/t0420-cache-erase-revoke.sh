@@ -21,7 +21,7 @@ fixed_helper() {
 }
 
 # the ops bot may push in these tests
-fake_config github "c['apps']['3501353']['permissions']['contents'] = 'write'"
+fake_set github apps.3501353.permissions.contents -s write
 
 test_expect_success 'setup: a clone that pushes through the helper' '
 	g clone -q "$GIT_URL/raxx-app/demo.git" demo &&
@@ -122,8 +122,8 @@ test_expect_success 'revoke covers every scope of the bot and no other bot' '
 
 test_expect_success 'revoke when GitHub fails: exit 6, the token stays cached' '
 	dev token >out.keep &&
-	fake_config github "c[\"behavior\"] = {\"revoke\": \"500\"}" &&
-	test_when_finished "fake_config github \"c[\\\"behavior\\\"] = {}\"" &&
+	fake_set github behavior.revoke -s 500 &&
+	test_when_finished "fake_reset github behavior" &&
 	test_expect_code 6 dev revoke 2>err.fail &&
 	test_grep "did not revoke" err.fail &&
 	test -n "$(entries)" &&
@@ -162,7 +162,7 @@ test_expect_success 'revoke needs a bot and the identity' '
 test_expect_success 'the audit log recorded erase and revoke with fingerprints only' '
 	grep -c "\"event\":\"erase\"" "$RAXX_STATE_DIR/audit.log" &&
 	grep "\"event\":\"revoke\",\"bot\":\"raxx-dev-bot\"" "$RAXX_STATE_DIR/audit.log" &&
-	fp=$(printf %s "$(password out.rev)" | b2sum -l 256 | cut -c1-12) &&
+	fp=$(token_fp "$(password out.rev)") &&
 	grep "\"event\":\"revoke\".*\"fingerprint\":\"$fp\"" "$RAXX_STATE_DIR/audit.log"
 '
 

@@ -8,8 +8,6 @@ start_stack || { echo "Bail out! the fake stack did not start"; exit 1; }
 
 LOG=$RAXX_STATE_DIR/audit.log
 dev() { git-credential-raxx --bot raxx-dev-bot "$@"; }
-mode() { stat -c %a "$1" 2>/dev/null || stat -f %Lp "$1"; }
-fp() { printf %s "$1" | b2sum -l 256 | cut -c1-12; }
 
 # check_log FILE: every line a JSON object with exactly the documented
 # fields, in order; prints the events
@@ -30,17 +28,7 @@ for n, line in enumerate(open(sys.argv[1], encoding="ascii"), 1):
 PY
 }
 # field EVENT KEY: KEY of the last EVENT line
-field() {
-	python3 -c '
-import json, sys
-v = None
-for line in open(sys.argv[1]):
-    d = json.loads(line)
-    if d["event"] == sys.argv[2]:
-        v = d[sys.argv[3]]
-print("null" if v is None else v)
-' "$LOG" "$1" "$2"
-}
+field() { json_lines "$LOG" --last -p "$2" "event=$1"; }
 
 test_expect_success 'a mint and a reuse are logged, with the token fingerprint' '
 	dev token >out.1 &&
@@ -48,8 +36,8 @@ test_expect_success 'a mint and a reuse are logged, with the token fingerprint' 
 	check_log "$LOG" >events &&
 	printf "mint\nreuse\n" >expect &&
 	test_cmp expect events &&
-	test "$(field mint fingerprint)" = "$(fp "$(cat out.1)")" &&
-	test "$(field reuse fingerprint)" = "$(fp "$(cat out.1)")" &&
+	test "$(field mint fingerprint)" = "$(token_fp "$(cat out.1)")" &&
+	test "$(field reuse fingerprint)" = "$(token_fp "$(cat out.1)")" &&
 	test "$(field mint bot)" = raxx-dev-bot &&
 	test "$(field mint host)" = "$RAXX_GITHUB_HOST" &&
 	test "$(field mint reason)" = null &&
@@ -58,8 +46,8 @@ test_expect_success 'a mint and a reuse are logged, with the token fingerprint' 
 '
 
 test_expect_success 'the log is private and holds no token' '
-	test "$(mode "$RAXX_STATE_DIR")" = 700 &&
-	test "$(mode "$LOG")" = 600 &&
+	test "$(file_mode "$RAXX_STATE_DIR")" = 700 &&
+	test "$(file_mode "$LOG")" = 600 &&
 	test_grep ! -F "$(cat out.1)" "$LOG" &&
 	test_grep ! "ghs_" "$LOG"
 '
@@ -80,10 +68,10 @@ test_expect_success 'agent and repository are recorded' '
 
 test_expect_success 'a failed mint is logged with its reason' '
 	rm -rf "$RAXX_CACHE_DIR" &&
-	fake_config github "c[\"behavior\"] = {\"access_tokens\": \"500\"}" &&
-	test_when_finished "fake_config github \"c[\\\"behavior\\\"] = {}\"" &&
+	fake_set github behavior.access_tokens -s 500 &&
+	test_when_finished "fake_reset github behavior" &&
 	test_expect_code 6 dev token 2>err &&
-	test "$(tail -n 1 "$LOG" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"event\"])")" = fail &&
+	test "$(json_lines "$LOG" --last -p event)" = fail &&
 	field fail reason | grep "GitHub failed to mint a token for raxx-dev-bot" &&
 	test "$(field fail fingerprint)" = null
 '
@@ -91,15 +79,15 @@ test_expect_success 'a failed mint is logged with its reason' '
 test_expect_success 'the operator-token fallback is logged, never the token itself' '
 	pat="ghp_auditfallback$(random_secret)" && set_operator_pat "$pat" &&
 	rm -rf "$RAXX_CACHE_DIR" &&
-	fake_config github "c[\"behavior\"] = {\"access_tokens\": \"500\"}" &&
-	test_when_finished "fake_config github \"c[\\\"behavior\\\"] = {}\"" &&
+	fake_set github behavior.access_tokens -s 500 &&
+	test_when_finished "fake_reset github behavior" &&
 	printf "protocol=https\nhost=%s\n\n" "$RAXX_GITHUB_HOST" |
 		RAXX_OPERATOR_TOKEN="$pat" dev get >out.pat 2>err.pat &&
 	grep "^password=$pat$" out.pat &&
 	tail -n 2 "$LOG" >last2 && check_log last2 >events &&
 	printf "fail\nfallback\n" >expect &&
 	test_cmp expect events &&
-	test "$(field fallback fingerprint)" = "$(fp "$pat")" &&
+	test "$(field fallback fingerprint)" = "$(token_fp "$pat")" &&
 	field fallback reason | grep "RAXX_FALLBACK=pat" &&
 	test_grep ! -F "$pat" "$LOG"
 '
@@ -138,7 +126,7 @@ with open(sys.argv[1], \"a\") as f:
 	test "$(wc -c <"$LOG.1")" = "$size" &&
 	test_line_count = 1 "$LOG" &&
 	check_log "$LOG" >events && echo reuse >expect && test_cmp expect events &&
-	test "$(mode "$LOG")" = 600 &&
+	test "$(file_mode "$LOG")" = 600 &&
 	dev token >/dev/null &&
 	test_line_count = 2 "$LOG" &&
 	test "$(wc -c <"$LOG.1")" = "$size"

@@ -12,22 +12,17 @@ dev() { git-credential-raxx --bot raxx-dev-bot "$@"; }
 ops() { git-credential-raxx --bot raxx-ops-bot "$@"; }
 # count BOT EVENT: from audit --json in audit.json ("total" for the totals)
 count() {
-	python3 - audit.json "$1" "$2" <<-\EOF
-	import json, sys
-	d = json.load(open(sys.argv[1]))
-	if sys.argv[2] == "total":
-	    print(d["total"][sys.argv[3]])
-	else:
-	    rows = [b for b in d["bots"] if b["bot"] == sys.argv[2]]
-	    print(rows[0][sys.argv[3]] if rows else 0)
-	EOF
+	if [ "$1" = total ]; then
+		json_get audit.json "total.$2"
+	else
+		json_get audit.json "bots.bot=$1.$2" 2>/dev/null || echo 0
+	fi
 }
 # append_line TIME EVENT BOT REASON: a line as audit.c writes it
 append_line() {
 	printf '{"time":"%s","event":"%s","bot":"%s","agent":null,"host":"github.com","repo":null,"fingerprint":null,"expires_at":null,"pid":1,"reason":%s}\n' \
 		"$1" "$2" "$3" "$4" >>"$LOG"
 }
-ago() { python3 -c "import sys, time; print(time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(time.time() - int(sys.argv[1]))))" "$1"; }
 
 test_expect_success 'no audit log yet: said so, exit 0' '
 	git-credential-raxx audit >out.none &&
@@ -43,11 +38,11 @@ test_expect_success 'what the test does: mints, a reuse, a vault outage, a revok
 	test "$(cat out.dev1)" = "$(cat out.dev2)" &&
 	pat="ghp_auditreport$(random_secret)" && set_operator_pat "$pat" &&
 	rm -rf "$RAXX_CACHE_DIR" &&
-	fake_config vault "c[\"behavior\"] = {\"login\": \"503\"}" &&
-	test_when_finished "fake_config vault \"c[\\\"behavior\\\"] = {}\"" &&
+	fake_set vault behavior.login -s 503 &&
+	test_when_finished "fake_reset vault behavior" &&
 	printf "protocol=https\nhost=%s\n\n" "$RAXX_GITHUB_HOST" |
 		RAXX_FALLBACK=pat RAXX_OPERATOR_TOKEN="$pat" dev get >out.pat 2>err.pat &&
-	fake_config vault "c[\"behavior\"] = {}" &&
+	fake_reset vault behavior &&
 	grep -q "^password=$pat$" out.pat &&
 	test_grep "falling back to the operator token" err.pat &&
 	ops token >out.ops2 &&
@@ -66,16 +61,12 @@ test_expect_success 'audit --since 1h: the counts are what the test did' '
 	test "$(count raxx-ops-bot fallback)" = 0 &&
 	test "$(count total mint)" = 3 &&
 	test "$(count total fallback)" = 1 &&
-	python3 - audit.json <<-\EOF
-	import json, re, sys
-	d = json.load(open(sys.argv[1]))
-	assert [b["bot"] for b in d["bots"]] == ["raxx-dev-bot", "raxx-ops-bot"], d
-	dev = d["bots"][0]
-	assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", dev["last_failure"]["time"]), dev
-	assert "vault" in dev["last_failure"]["reason"] and "503" in dev["last_failure"]["reason"], dev
-	assert d["bots"][1]["last_failure"] is None, d
-	assert d["malformed"] == 0 and d["files"] == 1 and d["since"] and d["until"], d
-	EOF
+	test "$(json_get audit.json bots.0.bot bots.1.bot bots.1.last_failure malformed files)" = \
+		"raxx-dev-bot raxx-ops-bot null 0 1" &&
+	! json_get audit.json bots.2 2>/dev/null &&
+	json_get audit.json bots.0.last_failure.time | grep -E "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$" &&
+	json_get audit.json bots.0.last_failure.reason | grep "vault" | grep 503 &&
+	json_get audit.json since until | grep -E "^[0-9T:-]+Z [0-9T:-]+Z$"
 '
 
 test_expect_success 'the table: one row per bot, the totals, the last failure'"'"'s reason' '
@@ -98,7 +89,7 @@ test_expect_success '--since leaves out what is older; without it, everything co
 	test "$(count raxx-ops-bot fallback)" = 1 &&
 	git-credential-raxx audit --json >audit.json &&
 	test "$(count raxx-pm-bot mint)" = 1 &&
-	test "$(python3 -c "import json; print(json.load(open(\"audit.json\"))[\"since\"])")" = None &&
+	test "$(json_get audit.json since)" = null &&
 	git-credential-raxx audit --since 5400 >out.secs &&
 	test_grep "the last 5400 (since" out.secs
 '
@@ -109,7 +100,7 @@ test_expect_success 'the rotated log (audit.log.1) is read too' '
 	git-credential-raxx audit --since 1h --json >audit.json &&
 	test "$(count raxx-dev-bot mint)" = 2 &&
 	test "$(count raxx-dev-bot fallback)" = 1 &&
-	test "$(python3 -c "import json; print(json.load(open(\"audit.json\"))[\"files\"])")" = 2
+	test "$(json_get audit.json files)" = 2
 '
 
 test_expect_success 'malformed lines are skipped, counted and mentioned, never fatal' '
@@ -120,7 +111,7 @@ test_expect_success 'malformed lines are skipped, counted and mentioned, never f
 	test_grep "^skipped 2 malformed lines, 1 line with an event this version does not know$" out.bad &&
 	test_grep "^raxx-dev-bot  *2 " out.bad &&
 	git-credential-raxx audit --since 1h --json >audit.json &&
-	python3 -c "import json; d = json.load(open(\"audit.json\")); assert d[\"malformed\"] == 2 and d[\"unknown\"] == 1, d"
+	test "$(json_get audit.json malformed unknown)" = "2 1"
 '
 
 test_expect_success 'outside text is sanitized: control characters in a bot or a reason' '
@@ -130,7 +121,7 @@ test_expect_success 'outside text is sanitized: control characters in a bot or a
 	! grep -q "$(printf "\033")" out.esc &&
 	git-credential-raxx audit --since 1h --json >audit.json &&
 	! grep -q "u001b" audit.json &&
-	python3 -c "import json; json.load(open(\"audit.json\"))"
+	json_get -k audit.json >/dev/null
 '
 
 test_expect_success 'usage errors exit 64' '

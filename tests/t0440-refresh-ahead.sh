@@ -11,45 +11,44 @@ dev() { git-credential-raxx --bot raxx-dev-bot "$@"; }
 mints() { count_requests github POST "/api/v3/app/installations/[0-9]+/access_tokens" 201; }
 entries() { ls "$C" | grep -E '^t-[0-9a-f]{32}$'; }
 audit() { cat "$RAXX_STATE_DIR/audit.log"; }
-now_ms() { python3 -c 'import time; print(int(time.time() * 1000))'; }
 export RAXX_REFRESH_AHEAD=600
 
-# wait_mints N: until the GitHub fake has minted N tokens (10 s at most)
-wait_mints() {
-	_i=0
-	while [ "$(mints)" -lt "$1" ]; do
-		_i=$((_i + 1))
-		[ $_i -gt 200 ] && { echo "mints: $(mints), want $1" >&2; return 1; }
-		sleep 0.05
-	done
+# wait_mints N: until the GitHub fake has minted N tokens
+minted() { test "$(mints)" -ge "$1"; }
+wait_mints() { wait_until minted "$1"; }
+# hold_mints: GitHub holds every mint until release_mints (fakelib's
+# gate), so a test shows an answer did not wait for one, untimed
+hold_mints() {
+	rm -f "$TRASH/mints.open" &&
+	fake_set github gate.request -s "POST /api/v3/app/installations/" \
+		gate.file -s "$TRASH/mints.open"
 }
+release_mints() { touch "$TRASH/mints.open"; }
+# started FILE: the stderr (RAXX_TRACE) of a call that started a refresh
+started() { grep "re-minting it in the background" "$@"; }
 
 # a token of 500 s: inside the refresh window, outside RAXX_MIN_TTL
 short_token() {
 	rm -rf "$C" &&
-	fake_config github "c['token_ttl'] = 500" &&
+	fake_set github token_ttl 500 &&
 	dev token >"$1" &&
-	fake_config github "c['token_ttl'] = 3600"
+	fake_set github token_ttl 3600
 }
 
 test_expect_success 'a 500 s token: the same token at once, a new one minted behind, then served' '
 	short_token out.1 &&
 	m=$(mints) &&
-	# a mint would now take 3 s: the answer must not wait for one
-	fake_config github "c[\"latency_ms\"] = 1500" &&
-	test_when_finished "fake_config github \"c[\\\"latency_ms\\\"] = 0\"" &&
-	t0=$(now_ms) &&
-	dev token >out.2 &&
-	t1=$(now_ms) &&
+	# a mint is now held at GitHub: the answer must not wait for it
+	hold_mints &&
+	test_when_finished "release_mints; fake_reset github gate" &&
+	RAXX_TRACE=1 dev token >out.2 2>err.2 &&
+	started err.2 &&
 	test_cmp out.1 out.2 &&
-	test $((t1 - t0)) -lt 1500 &&
 	test "$(mints)" = "$m" &&
+	release_mints &&
 	wait_mints $((m + 1)) &&
 	# the background process stores it, then exits
-	for i in $(seq 1 100); do
-		grep -q "\"reason\":\"refresh ahead\"" "$RAXX_STATE_DIR/audit.log" && break
-		sleep 0.05
-	done &&
+	wait_until grep -q "\"reason\":\"refresh ahead\"" "$RAXX_STATE_DIR/audit.log" &&
 	dev token >out.3 &&
 	! test_cmp out.1 out.3 >/dev/null &&
 	grep -E "^ghs_" out.3 &&
@@ -60,9 +59,9 @@ test_expect_success 'a 500 s token: the same token at once, a new one minted beh
 
 test_expect_success 'the new token lives an hour: no further refresh' '
 	m=$(mints) &&
-	dev token >out.4 &&
+	RAXX_TRACE=1 dev token >out.4 2>err.4 &&
 	test_cmp out.3 out.4 &&
-	sleep 1 &&
+	! started err.4 &&
 	test "$(mints)" = "$m"
 '
 
@@ -75,30 +74,30 @@ fill() {
 test_expect_success 'through git: fill returns at once (the background holds no pipe of git)' '
 	short_token out.g1 &&
 	m=$(mints) &&
-	fake_config github "c[\"latency_ms\"] = 1500" &&
-	test_when_finished "fake_config github \"c[\\\"latency_ms\\\"] = 0\"" &&
-	t0=$(now_ms) &&
+	hold_mints &&
+	test_when_finished "release_mints; fake_reset github gate" &&
 	fill >out.fill &&
-	t1=$(now_ms) &&
 	grep "^password=$(cat out.g1)$" out.fill &&
-	test $((t1 - t0)) -lt 1500 &&
+	test "$(mints)" = "$m" &&
+	release_mints &&
 	wait_mints $((m + 1))
 '
 
 test_expect_success 'single flight: many warm calls at once start one mint' '
 	short_token out.s1 &&
 	m=$(mints) &&
-	fake_config github "c[\"latency_ms\"] = 500" &&
-	test_when_finished "fake_config github \"c[\\\"latency_ms\\\"] = 0\"" &&
+	fake_set github latency_ms 500 &&
+	test_when_finished "fake_reset github latency_ms" &&
 	for i in 1 2 3 4 5 6 7 8; do
-		dev token >out.s.$i &
+		RAXX_TRACE=1 dev token >out.s.$i 2>err.s.$i &
 	done &&
 	wait &&
 	for i in 1 2 3 4 5 6 7 8; do
 		test_cmp out.s1 out.s.$i || exit 1
 	done &&
+	started err.s.* >started &&
+	test_line_count = 1 started &&
 	wait_mints $((m + 1)) &&
-	sleep 1 &&
 	test "$(mints)" = "$((m + 1))"
 '
 
@@ -106,21 +105,18 @@ test_expect_success 'a failed background mint changes nothing, and is not retrie
 	short_token out.f1 &&
 	entry=$(entries) && cp "$C/$entry" entry.before &&
 	m=$(mints) &&
-	fake_config github "c[\"behavior\"] = {\"access_tokens\": \"500\"}" &&
-	test_when_finished "fake_config github \"c[\\\"behavior\\\"] = {}\"" &&
+	fake_set github behavior.access_tokens -s 500 &&
+	test_when_finished "fake_reset github behavior" &&
 	dev token >out.f2 2>err.f2 &&
 	test_cmp out.f1 out.f2 &&
 	test_must_be_empty err.f2 &&
-	for i in $(seq 1 200); do
-		grep -q "\"event\":\"fail\".*refresh ahead" "$RAXX_STATE_DIR/audit.log" && break
-		sleep 0.05
-	done &&
+	wait_until grep -q "\"event\":\"fail\".*refresh ahead" "$RAXX_STATE_DIR/audit.log" &&
 	audit | grep "\"event\":\"fail\".*\"reason\":\"refresh ahead: GitHub" &&
 	cmp "$C/$entry" entry.before &&
 	f=$(audit | grep -c "refresh ahead: ") &&
-	dev token >out.f3 &&
+	RAXX_TRACE=1 dev token >out.f3 2>err.f3 &&
 	test_cmp out.f1 out.f3 &&
-	sleep 1 &&
+	! started err.f3 &&
 	test "$(audit | grep -c "refresh ahead: ")" = "$f" &&
 	test "$(mints)" = "$m"
 '
@@ -128,9 +124,9 @@ test_expect_success 'a failed background mint changes nothing, and is not retrie
 test_expect_success 'RAXX_REFRESH_AHEAD=0 turns it off; a bad value warns and uses 600' '
 	short_token out.o1 &&
 	m=$(mints) &&
-	RAXX_REFRESH_AHEAD=0 dev token >out.o2 &&
+	RAXX_REFRESH_AHEAD=0 RAXX_TRACE=1 dev token >out.o2 2>err.o2 &&
 	test_cmp out.o1 out.o2 &&
-	sleep 1 &&
+	! started err.o2 &&
 	test "$(mints)" = "$m" &&
 	RAXX_REFRESH_AHEAD=soon dev token >out.o3 2>err.o3 &&
 	test_grep "RAXX_REFRESH_AHEAD .soon. is not a number" err.o3 &&
@@ -140,8 +136,8 @@ test_expect_success 'RAXX_REFRESH_AHEAD=0 turns it off; a bad value warns and us
 test_expect_success 'a token beyond the window is not refreshed' '
 	short_token out.w1 &&
 	m=$(mints) &&
-	RAXX_REFRESH_AHEAD=400 dev token >out.w2 &&
-	sleep 1 &&
+	RAXX_REFRESH_AHEAD=400 RAXX_TRACE=1 dev token >out.w2 2>err.w2 &&
+	! started err.w2 &&
 	test "$(mints)" = "$m"
 '
 
@@ -149,17 +145,14 @@ test_expect_success 'a handoff token is refreshed ahead too, within its manifest
 	git-credential-raxx handoff provision --task-slug refresh-ahead-1 \
 		--repo raxx-app/demo --bot raxx-dev-bot 2>err.prov &&
 	rm -rf "$C" &&
-	fake_config github "c[\"token_ttl\"] = 500" &&
+	fake_set github token_ttl 500 &&
 	RAXX_HANDOFF=refresh-ahead-1 git-credential-raxx token >out.h1 &&
-	fake_config github "c[\"token_ttl\"] = 3600" &&
+	fake_set github token_ttl 3600 &&
 	m=$(mints) &&
 	RAXX_HANDOFF=refresh-ahead-1 git-credential-raxx token >out.h2 &&
 	test_cmp out.h1 out.h2 &&
 	wait_mints $((m + 1)) &&
-	for i in $(seq 1 100); do
-		grep -q "refresh ahead, handoff refresh-ahead-1" "$RAXX_STATE_DIR/audit.log" && break
-		sleep 0.05
-	done &&
+	wait_until grep -q "refresh ahead, handoff refresh-ahead-1" "$RAXX_STATE_DIR/audit.log" &&
 	RAXX_HANDOFF=refresh-ahead-1 git-credential-raxx token >out.h3 &&
 	! test_cmp out.h1 out.h3 >/dev/null &&
 	test "$(mints)" = "$((m + 1))"

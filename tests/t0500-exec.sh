@@ -9,10 +9,10 @@ raxx() { git-credential-raxx "$@"; }
 mints() { count_requests github POST "/api/v3/app/installations/[0-9]+/access_tokens" 201; }
 # a failing mint: GitHub answers 500, and no cached token to reuse
 mint_fails() {
-	fake_config github "c['behavior']['access_tokens'] = '500'" &&
+	fake_set github behavior.access_tokens -s 500 &&
 	rm -rf "$RAXX_CACHE_DIR"
 }
-mint_works() { fake_config github "c['behavior'].pop('access_tokens', None)"; }
+mint_works() { fake_unset github behavior.access_tokens; }
 
 # A child that reports what it got: the token goes to out.* (the secret
 # scan learns tokens from there), the rest to report.*.

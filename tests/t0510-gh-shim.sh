@@ -28,15 +28,14 @@ demo_gets() { count_requests github GET /api/v3/repos/raxx-app/demo; }
 last_note() { log_notes github | tail -n 1; }
 # a failing mint: GitHub answers 500, and no cached token to reuse
 mint_fails() {
-	fake_config github "c['behavior']['access_tokens'] = '500'" &&
+	fake_set github behavior.access_tokens -s 500 &&
 	rm -rf "$RAXX_CACHE_DIR"
 }
-mint_works() { fake_config github "c['behavior'].pop('access_tokens', None)"; }
+mint_works() { fake_unset github behavior.access_tokens; }
 # add_pat VALUE LOGIN: a PAT the GitHub fake takes as LOGIN
 add_pat() {
 	echo "$1" >>"$TRASH/.secrets"
-	_h=$(printf '%s' "$1" | sha256sum | cut -d' ' -f1)
-	fake_config github "c['pats']['$_h'] = '$2'"
+	fake_set github "pats.$(sha256_hex "$1")" -s "$2"
 }
 
 # A stand-in gh that reports what it got (tokens to out.*, the rest to

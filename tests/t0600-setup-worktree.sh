@@ -12,7 +12,7 @@ unset GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
 
 HOSTPORT=$RAXX_GITHUB_HOST
 # the ops bot may push in these tests
-fake_config github "c['apps']['3501353']['permissions']['contents'] = 'write'"
+fake_set github apps.3501353.permissions.contents -s write
 HELPER_KEY="credential.https://$HOSTPORT.helper"
 # setup writes the helper as this program's absolute path
 HELPER="$(cd "$BUILD_DIR" && pwd -P)/git-credential-raxx"
@@ -265,8 +265,8 @@ test_expect_success 'an unknown bot: a clear error (GitHub 404), nothing changed
 '
 
 test_expect_success 'anonymous look-ups refused (GHES private mode): asked again with the bot'"'"'s token' '
-	fake_config github "c[\"behavior\"] = {\"users\": \"401\", \"fail_times\": {\"users\": 1}, \"fail_id\": \"private\"}" &&
-	test_when_finished "fake_config github \"c[\\\"behavior\\\"] = {}\"" &&
+	fake_set github behavior.users -s 401 behavior.fail_times.users 1 behavior.fail_id -s private &&
+	test_when_finished "fake_reset github behavior" &&
 	git -C main worktree add -q -b ops-work ../wt-ops &&
 	mkdir -p state-private && chmod 700 state-private &&
 	(cd wt-ops && RAXX_STATE_DIR="$TRASH/state-private" \

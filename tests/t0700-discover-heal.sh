@@ -8,8 +8,8 @@ start_stack || { echo "Bail out! the fake stack did not start"; exit 1; }
 
 raxx() { git-credential-raxx "$@"; }
 DEV=/MooseQuest/raxx-dev-bot
-set_inst() { fake_config vault "c[\"secrets\"][\"$DEV\"][\"INSTALLATION_ID\"] = \"$1\""; }
-drop_inst() { fake_config vault "c[\"secrets\"][\"$DEV\"].pop(\"INSTALLATION_ID\", None)"; }
+set_inst() { fake_set vault "secrets.$DEV.INSTALLATION_ID" -s "$1"; }
+drop_inst() { fake_unset vault "secrets.$DEV.INSTALLATION_ID"; }
 mints_on() { count_requests github POST "/api/v3/app/installations/$1/access_tokens" "$2"; }
 lookups() { count_requests github GET "/api/v3/repos/$1/installation" "${2:-}"; }
 memory() { ls "$RAXX_STATE_DIR"/installation.raxx-dev-bot.* 2>/dev/null; }
@@ -39,12 +39,8 @@ test_expect_success 'the discovered id is remembered: 0600 file in a 0700 state 
 	f=$(memory) && test -n "$f" &&
 	test "$(file_mode "$RAXX_STATE_DIR")" = 700 &&
 	test "$(file_mode "$f")" = 600 &&
-	python3 -c "
-import json, sys
-d = json.load(open(sys.argv[1]))
-assert d[\"installation_id\"] == \"4711\" and d[\"vault_installation_id\"] == \"999\", d
-assert d[\"bot\"] == \"raxx-dev-bot\" and d[\"repository\"] == \"raxx-app/demo\", d
-" "$f"
+	test "$(json_get "$f" installation_id vault_installation_id bot repository)" = \
+		"4711 999 raxx-dev-bot raxx-app/demo"
 '
 
 test_expect_success 'a later cold mint goes straight to the remembered installation, no repo needed' '
@@ -72,13 +68,13 @@ test_expect_success 'a memory gone stale itself is forgotten and discovery runs 
 	cold &&
 	set_inst 999 &&
 	raxx --bot raxx-dev-bot --repo raxx-app/demo token >out.1 2>/dev/null &&
-	fake_config github "a = c[\"apps\"][\"3501352\"][\"installations\"]; a[\"5150\"] = a.pop(\"4711\")" &&
-	test_when_finished "fake_config github \"a = c[\\\"apps\\\"][\\\"3501352\\\"][\\\"installations\\\"]; a[\\\"4711\\\"] = a.pop(\\\"5150\\\")\"" &&
+	fake_mv github apps.3501352.installations.4711 apps.3501352.installations.5150 &&
+	test_when_finished "fake_reset github apps.3501352.installations" &&
 	cold &&
 	raxx --bot raxx-dev-bot --repo raxx-app/demo token >out.2 2>err &&
 	grep ^ghs_ out.2 &&
 	test_grep "from 999 to 5150" err &&
-	python3 -c "import json, sys; assert json.load(open(sys.argv[1]))[\"installation_id\"] == \"5150\"" "$(memory)" &&
+	test "$(json_get "$(memory)" installation_id)" = 5150 &&
 	rm -f "$(memory)"
 '
 
@@ -103,8 +99,8 @@ test_expect_success 'an absent INSTALLATION_ID and no repository: exit 4, as bef
 
 test_expect_success 'a look-alike installation-id key is not healed over: exit 4 with the rename hint' '
 	cold &&
-	test_when_finished "fake_config vault \"s = c[\\\"secrets\\\"][\\\"$DEV\\\"]; s.pop(\\\"installation-id\\\", None); s[\\\"INSTALLATION_ID\\\"] = \\\"4711\\\"\"" &&
-	fake_config vault "s = c[\"secrets\"][\"$DEV\"]; s[\"installation-id\"] = s.pop(\"INSTALLATION_ID\")" &&
+	test_when_finished "fake_reset vault secrets.$DEV" &&
+	fake_mv vault "secrets.$DEV.INSTALLATION_ID" "secrets.$DEV.installation-id" &&
 	test_expect_code 4 raxx --bot raxx-dev-bot --repo raxx-app/demo token 2>err &&
 	test_grep "installation-id. should be named INSTALLATION_ID" err
 '

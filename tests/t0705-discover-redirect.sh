@@ -9,36 +9,34 @@
 start_stack || { echo "Bail out! the fake stack did not start"; exit 1; }
 
 DEV=/MooseQuest/raxx-dev-bot
-set_inst() { fake_config vault "c[\"secrets\"][\"$DEV\"][\"INSTALLATION_ID\"] = \"$1\""; }
+set_inst() { fake_set vault "secrets.$DEV.INSTALLATION_ID" -s "$1"; }
 cold() { rm -rf "$RAXX_CACHE_DIR" "$RAXX_STATE_DIR"; }
 lookups() { count_requests github GET "$1" "${2:-}"; }
-# the id the fake gives raxx-app/demo (a stable hash of the name)
+# the id the fake gives a repository: a stable hash of the name (the first
+# 12 hex of the SHA-256 of it in lower case, modulo 10^8, plus 1000)
 repo_id() {
-	python3 -c "import hashlib, sys; print(int(hashlib.sha256(sys.argv[1].lower().encode()).hexdigest()[:12], 16) % 10**8 + 1000)" "$1"
+	_h=$(sha256_hex "$(printf %s "$1" | tr "[:upper:]" "[:lower:]")" | cut -c1-12)
+	echo $((0x$_h % 100000000 + 1000))
 }
 DEMO_ID=$(repo_id raxx-app/demo)
 OTHER_ID=$(repo_id raxx-app/other)
 redirect_to() {
-	fake_config github "c[\"redirect_location\"] = \"$1\"; c[\"redirect_status\"] = ${2:-301}"
+	fake_set github redirect_location -s "$1" redirect_status "${2:-301}"
 }
 no_redirect_override() {
-	fake_config github "c.pop(\"redirect_location\", None); c.pop(\"redirect_status\", None)"
+	fake_unset github redirect_location redirect_status
 }
 
 # Another GitHub at another origin (same address, another port), answering
 # as the real one would: a client that followed would get an installation.
 cp "$FAKES/github.json" "$FAKES/elsewhere.json"
-python3 "$FAKES_SRC/fake_github.py" --cert "$TLS/server.pem" --key "$TLS/server.key" \
-	--config "$FAKES/elsewhere.json" --log "$FAKES/elsewhere.log" \
-	--state "$FAKES/elsewhere-tokens.json" --port-file "$FAKES/elsewhere.port" \
-	--pid-file "$FAKES/elsewhere.pid" >>"$FAKES/elsewhere.stdout" 2>&1 3>&- </dev/null &
-echo $! >>"$FAKES/pids"
-ELSEWHERE_PORT=$(_wait_port elsewhere) || { echo "Bail out! no second fake"; exit 1; }
+ELSEWHERE_PORT=$(start_fake elsewhere github --state "$FAKES/elsewhere-tokens.json") ||
+	{ echo "Bail out! no second fake"; exit 1; }
 : >>"$FAKES/elsewhere.log"
 elsewhere_requests() { grep -c '"method"' "$FAKES/elsewhere.log" || true; }
 
 test_expect_success 'setup: the organization old-org is now raxx-app' '
-	fake_config github "c[\"renames\"] = {\"old-org\": \"raxx-app\"}" &&
+	fake_set github renames.old-org -s raxx-app &&
 	git init -q -b main wt &&
 	git -C wt config credential.helper "raxx --bot raxx-dev-bot" &&
 	git -C wt remote add origin "$GIT_URL/old-org/demo.git" &&
@@ -65,17 +63,9 @@ test_expect_success 'a stale INSTALLATION_ID and an origin naming the old org: a
 '
 
 test_expect_success 'the JWT went to the API origin only, on both requests' '
-	python3 - "$FAKES/github.log" "$DEMO_ID" <<-\PY
-	import json, sys
-	seen = 0
-	for line in open(sys.argv[1]):
-	    e = json.loads(line)
-	    if e.get("path") in ("/api/v3/repos/old-org/demo/installation",
-	                         "/api/v3/repositories/%s/installation" % sys.argv[2]):
-	        assert e["authorization"], e
-	        seen += 1
-	assert seen == 2, seen
-	PY
+	both="path~^/api/v3/(repos/old-org/demo|repositories/$DEMO_ID)/installation\$" &&
+	test "$(fake_log_count github "$both")" = 2 &&
+	test "$(fake_log_count github "$both" authorization)" = 2
 '
 
 test_expect_success '307 and 308 within the API are followed too' '

@@ -20,22 +20,18 @@ mints_on() { count_requests github POST "/api/v3/app/installations/$1/access_tok
 lookups() { count_requests github GET "/api/v3/repos/$1/installation" "${2:-}"; }
 accounts() { ls "$RAXX_STATE_DIR"/accounts.raxx-dev-bot.* 2>/dev/null; }
 # the installation and the repositories of the last token minted
+# ("4800 other-org/tools", "4711 (all)")
 last_mint() {
-	python3 - "$FAKES/github.log" <<-\PY
-	import json, re, sys
-	last = None
-	for line in open(sys.argv[1]):
-	    e = json.loads(line)
-	    if e.get("method") == "POST" and e.get("status") == 201 and \
-	            re.fullmatch(r"/api/v3/app/installations/\d+/access_tokens", e.get("path", "")):
-	        last = e
-	print(last["installation"], " ".join(last["repositories"] or ["(all)"]))
-	PY
+	fake_log github --last -p installation -p repositories method=POST status=201 \
+		'path~^/api/v3/app/installations/[0-9]+/access_tokens$' |
+		sed 's/ null$/ (all)/; s/[]["]//g; s/,/ /g'
 }
+OTHER=apps.3501352.installations.4800
 
 test_expect_success 'setup: the App is installed on other-org too (installation 4800)' '
 	make_bare_repo other-org/tools && make_bare_repo other-org/demo &&
-	fake_config github "c[\"apps\"][\"3501352\"][\"installations\"][\"4800\"] = {\"account\": \"other-org\", \"account_id\": $OTHER_ID, \"repositories\": [\"other-org/tools\", \"other-org/demo\"]}" &&
+	fake_set github $OTHER.account -s other-org $OTHER.account_id $OTHER_ID \
+		$OTHER.repositories "[\"other-org/tools\", \"other-org/demo\"]" &&
 	raxx --bot raxx-dev-bot token >out.first &&
 	grep ^ghs_ out.first &&
 	cold
@@ -111,15 +107,11 @@ test_expect_success 'the tokens are cached per repository: a warm call reuses ea
 '
 
 test_expect_success 'the installation is remembered per owner: a later cold mint skips the look-up' '
-	python3 - "$(accounts)" $OTHER_ID <<-\PY &&
-	import json, sys
-	d = json.load(open(sys.argv[1]))
-	assert d["vault"]["installation_id"] == "4711" and d["vault"]["account"] == "raxx-app", d
-	o = d["owners"]["other-org"]
-	assert o["installation_id"] == "4800" and o["account"] == "other-org", o
-	assert o["account_id"] == int(sys.argv[2]), o
-	PY
-	test "$(stat -c %a "$(accounts)")" = 600 &&
+	json_get -j "$(accounts)" vault.installation_id vault.account \
+		owners.other-org.installation_id owners.other-org.account owners.other-org.account_id >got &&
+	echo "\"4711\" \"raxx-app\" \"4800\" \"other-org\" $OTHER_ID" >expect &&
+	test_cmp expect got &&
+	test "$(file_mode "$(accounts)")" = 600 &&
 	cold &&
 	n=$(lookups "other-org/.*") &&
 	RAXX_OWNERS=other-org raxx --bot raxx-dev-bot --repo other-org/tools token >out.again &&
@@ -186,18 +178,19 @@ test_expect_success 'an entry that is not a GitHub login: exit 64 naming it' '
 test_expect_success 'the App reinstalled on the second account: the remembered id is found again' '
 	cold &&
 	RAXX_OWNERS=other-org raxx --bot raxx-dev-bot --repo other-org/tools token >/dev/null &&
-	fake_config github "a = c[\"apps\"][\"3501352\"][\"installations\"]; a[\"4801\"] = a.pop(\"4800\")" &&
+	fake_mv github $OTHER apps.3501352.installations.4801 &&
 	cold &&
 	RAXX_OWNERS=other-org raxx --bot raxx-dev-bot --repo other-org/tools token >out.re 2>err &&
 	test_must_be_empty err &&
 	test "$(mints_on 4800 404)" = 1 &&
 	test "$(last_mint)" = "4801 other-org/tools" &&
-	python3 -c "import json, sys; assert json.load(open(sys.argv[1]))[\"owners\"][\"other-org\"][\"installation_id\"] == \"4801\"" "$(accounts)"
+	test "$(json_get "$(accounts)" owners.other-org.installation_id)" = 4801
 '
 
 test_expect_success 'the second account renamed: recognised by its remembered id' '
 	cold &&
-	fake_config github "i = c[\"apps\"][\"3501352\"][\"installations\"][\"4801\"]; i[\"account\"] = \"other-new\"; i[\"repositories\"] = [\"other-new/tools\", \"other-new/demo\"]" &&
+	i=apps.3501352.installations.4801 &&
+	fake_set github $i.account -s other-new $i.repositories "[\"other-new/tools\", \"other-new/demo\"]" &&
 	RAXX_OWNERS=other-org raxx --bot raxx-dev-bot --repo other-new/tools token >out.renamed 2>err &&
 	test "$(last_mint)" = "4801 other-new/tools" &&
 	cold &&

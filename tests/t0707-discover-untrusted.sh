@@ -16,7 +16,8 @@ set_operator_pat "$OPERATOR_PAT"
 RAXX_APP_ID=5000001
 raxx() { git-credential-raxx "$@"; }
 cold() { rm -rf "$RAXX_CACHE_DIR"; }
-set_inst() { fake_config vault "c[\"secrets\"][\"$DEV\"][\"INSTALLATION_ID\"] = \"$1\""; }
+set_inst() { fake_set vault "secrets.$DEV.INSTALLATION_ID" -s "$1"; }
+APP=apps.3501352 INST=apps.3501352.installations
 mints_on() { count_requests github POST "/api/v3/app/installations/$1/access_tokens" "${2:-}"; }
 memory() { ls "$RAXX_STATE_DIR"/installation.raxx-dev-bot.* 2>/dev/null; }
 # no advice naming it, no mint on it, nothing remembered of it
@@ -29,7 +30,8 @@ no_trace_of_6666() {
 
 test_expect_success 'setup: attacker installed the same App; the vault id is learned, then goes stale' '
 	make_bare_repo attacker/evil &&
-	fake_config github "c[\"apps\"][\"3501352\"][\"owner\"] = \"raxx-app\"; a = c[\"apps\"][\"3501352\"][\"installations\"]; a[\"4711\"][\"account_id\"] = $RAXX_APP_ID; a[\"6666\"] = {\"account\": \"attacker\", \"repositories\": [\"attacker/evil\"]}" &&
+	fake_set github $APP.owner -s raxx-app $INST.4711.account_id $RAXX_APP_ID \
+		$INST.6666.account -s attacker $INST.6666.repositories "[\"attacker/evil\"]" &&
 	raxx --bot raxx-dev-bot token >out.first &&
 	grep ^ghs_ out.first &&
 	cold &&
@@ -86,8 +88,8 @@ test_expect_success 'doctor prints no fix naming the attacker installation' '
 	(cd wt-evil && test_expect_code 1 raxx --bot raxx-dev-bot doctor >../doctor.out 2>&1) &&
 	test_grep "FAIL.*installation" doctor.out &&
 	test_grep ! "to 6666" doctor.out &&
-	fake_config github "a = c[\"apps\"][\"3501352\"][\"installations\"]; a[\"4712\"] = a.pop(\"4711\")" &&
-	test_when_finished "fake_config github \"a = c[\\\"apps\\\"][\\\"3501352\\\"][\\\"installations\\\"]; a[\\\"4711\\\"] = a.pop(\\\"4712\\\")\"" &&
+	fake_mv github $INST.4711 $INST.4712 &&
+	test_when_finished "fake_mv github $INST.4712 $INST.4711" &&
 	(cd wt-evil && test_expect_code 1 raxx --bot raxx-dev-bot doctor >../doctor.out 2>&1) &&
 	test_grep "to 4712, the App.s only installation on an account it may use" doctor.out &&
 	test_grep ! "to 6666" doctor.out
@@ -104,21 +106,15 @@ test_expect_success 'the vault account still heals: a repository of raxx-app' '
 test_expect_success 'a memory of the attacker installation, left by an older version, is dropped unused' '
 	cold &&
 	f=$(memory) &&
-	python3 - "$f" <<-\PY &&
-	import json, sys
-	d = json.load(open(sys.argv[1]))
-	d["installation_id"] = "6666"
-	d["repository"] = "attacker/evil"
-	del d["account"], d["account_id"]
-	json.dump(d, open(sys.argv[1], "w"))
-	PY
+	json_set "$f" installation_id -s 6666 repository -s attacker/evil &&
+	json_unset "$f" account account_id &&
 	n=$(mints_on 4711 201) &&
 	raxx --bot raxx-dev-bot --repo raxx-app/demo token >out.old 2>err &&
 	test_grep "installation 6666 remembered in .* is on an account it does not name" err &&
 	test_grep "forgetting it" err &&
 	test "$(mints_on 6666)" = 0 &&
 	test "$(mints_on 4711 201)" = $((n + 1)) &&
-	python3 -c "import json, sys; assert json.load(open(sys.argv[1]))[\"installation_id\"] == \"4711\"" "$(memory)"
+	test "$(json_get "$(memory)" installation_id)" = 4711
 '
 
 test_expect_success 'a fresh machine (the vault account never learned): the App owner stands in' '
@@ -132,13 +128,13 @@ test_expect_success 'a fresh machine (the vault account never learned): the App 
 		token >out.fresh 2>err &&
 	grep ^ghs_ out.fresh &&
 	test_grep "from 999 to 4711" err &&
-	python3 -c "import json, sys; assert json.load(open(sys.argv[1]))[\"app_owner\"][\"account\"] == \"raxx-app\"" "$fresh"/accounts.raxx-dev-bot.*
+	test "$(json_get "$fresh"/accounts.raxx-dev-bot.* app_owner.account)" = raxx-app
 '
 
 test_expect_success 'an App owned by another account: a fresh machine heals only through RAXX_OWNERS' '
 	cold &&
-	fake_config github "c[\"apps\"][\"3501352\"][\"owner\"] = \"someone\"" &&
-	test_when_finished "fake_config github \"c[\\\"apps\\\"][\\\"3501352\\\"][\\\"owner\\\"] = \\\"raxx-app\\\"\"" &&
+	fake_set github $APP.owner -s someone &&
+	test_when_finished "fake_set github $APP.owner -s raxx-app" &&
 	fresh="$TRASH/state-fresh2" &&
 	test_expect_code 5 env RAXX_STATE_DIR="$fresh" \
 		git-credential-raxx --bot raxx-dev-bot --repo raxx-app/demo token 2>err &&
@@ -168,18 +164,17 @@ test_expect_success 'the organization renamed (new login, same id): heals by the
 	set_inst 4711 &&
 	raxx --bot raxx-dev-bot token >out.before &&
 	cold &&
-	fake_config github "a = c[\"apps\"][\"3501352\"][\"installations\"]; a.pop(\"4711\"); a[\"5150\"] = {\"account\": \"raxx-new\", \"account_id\": $RAXX_APP_ID, \"repositories\": [\"raxx-new/demo\", \"raxx-new/other\"]}; c[\"renames\"] = {\"raxx-app\": \"raxx-new\"}" &&
+	fake_unset github $INST.4711 &&
+	fake_set github $INST.5150.account -s raxx-new $INST.5150.account_id $RAXX_APP_ID \
+		$INST.5150.repositories "[\"raxx-new/demo\", \"raxx-new/other\"]" \
+		renames "{\"raxx-app\": \"raxx-new\"}" &&
 	raxx --bot raxx-dev-bot --repo raxx-new/demo token >out.renamed 2>err &&
 	grep ^ghs_ out.renamed &&
 	test_grep "update INSTALLATION_ID at $DEV (environment prod) from 4711 to 5150" err &&
-	python3 - "$(memory)" "$RAXX_STATE_DIR"/accounts.raxx-dev-bot.* $RAXX_APP_ID <<-\PY
-	import json, sys
-	m = json.load(open(sys.argv[1]))
-	assert m["installation_id"] == "5150" and m["account"] == "raxx-new", m
-	assert m["account_id"] == int(sys.argv[3]), m
-	a = json.load(open(sys.argv[2]))
-	assert a["vault"]["account"] == "raxx-new" and a["vault"]["account_id"] == int(sys.argv[3]), a
-	PY
+	test "$(json_get -j "$(memory)" installation_id account account_id)" = \
+		"\"5150\" \"raxx-new\" $RAXX_APP_ID" &&
+	test "$(json_get -j "$RAXX_STATE_DIR"/accounts.raxx-dev-bot.* vault.account vault.account_id)" = \
+		"\"raxx-new\" $RAXX_APP_ID"
 '
 
 test_expect_success 'after the rename: the old name heals too, path-less goes to 5150, the attacker still not' '
@@ -197,7 +192,9 @@ test_expect_success 'after the rename: the old name heals too, path-less goes to
 
 test_expect_success 'the old login taken by someone else: not allowed, even if RAXX_OWNERS still names it' '
 	cold &&
-	fake_config github "c.pop(\"renames\"); c[\"apps\"][\"3501352\"][\"installations\"][\"6667\"] = {\"account\": \"raxx-app\", \"account_id\": 9900001, \"repositories\": [\"raxx-app/squat\"]}" &&
+	fake_unset github renames &&
+	fake_set github $INST.6667.account -s raxx-app $INST.6667.account_id 9900001 \
+		$INST.6667.repositories "[\"raxx-app/squat\"]" &&
 	test_expect_code 5 env RAXX_OWNERS=raxx-app \
 		git-credential-raxx --bot raxx-dev-bot --repo raxx-app/squat token >out.squat 2>err &&
 	test_must_be_empty out.squat &&

@@ -10,13 +10,10 @@ unset GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
 DEV=/MooseQuest/raxx-dev-bot
 BOTNAME="raxx-dev-bot[bot]"
 BOTMAIL="190001+raxx-dev-bot[bot]@users.noreply.127.0.0.1"
-vault_set() { fake_config vault "c[\"secrets\"][\"$DEV\"][\"$1\"] = $2"; }
-restore_vault() {
-	fake_config vault "c[\"secrets\"][\"$DEV\"] = {\"APP_ID\": \"3501352\", \"INSTALLATION_ID\": \"4711\", \"PRIVATE_KEY_PEM\": open(\"$TLS/dev-app.pem\").read()}; c[\"cf\"] = None; c[\"behavior\"] = {}"
-}
-restore_github() {
-	fake_config github "c[\"behavior\"] = {}; c[\"clock_offset\"] = 0; c[\"apps\"][\"3501352\"][\"installations\"][\"4711\"][\"suspended\"] = False"
-}
+# vault_set KEY [-s|-f] VALUE: a secret of the dev bot (fake_set's VALUE)
+vault_set() { _k=$1; shift; fake_set vault "secrets.$DEV.$_k" "$@"; }
+restore_vault() { fake_reset vault "secrets.$DEV" cf behavior; }
+restore_github() { fake_reset github behavior clock_offset apps.3501352.installations.4711.suspended; }
 # doctor_in DIR ARGS...: run doctor in DIR, output in doctor.out, exit in doctor.rc
 doctor_in() {
 	_d=$1
@@ -110,7 +107,7 @@ test_expect_success 'vault-login FAIL: a wrong client secret, with the vault'"'"
 
 test_expect_success 'cf-access: FAIL when the vault is behind Access and no token is set, PASS with one' '
 	test_when_finished restore_vault &&
-	fake_config vault "c[\"cf\"] = {\"id\": \"doctor.access\", \"secret\": \"cf-doctor-$$\"}" &&
+	fake_set vault cf.id -s doctor.access cf.secret -s "cf-doctor-$$" &&
 	echo "cf-doctor-$$" >>"$TRASH/.secrets" &&
 	doctor_in wt &&
 	rc_is 1 &&
@@ -126,7 +123,7 @@ test_expect_success 'cf-access: FAIL when the vault is behind Access and no toke
 
 test_expect_success 'cf-access: a wrong service token FAILs; one half of the pair WARNs' '
 	test_when_finished restore_vault &&
-	fake_config vault "c[\"cf\"] = {\"id\": \"doctor.access\", \"secret\": \"cf-doctor-$$\"}" &&
+	fake_set vault cf.id -s doctor.access cf.secret -s "cf-doctor-$$" &&
 	CF_ACCESS_CLIENT_ID=doctor.access CF_ACCESS_CLIENT_SECRET=not-it doctor_in wt &&
 	rc_is 1 && line FAIL cf-access &&
 	test_grep "Cloudflare Access refused service token" doctor.out &&
@@ -159,7 +156,8 @@ test_expect_success 'bot SKIP without a bot: the bot checks SKIP, exit 0' '
 
 test_expect_success 'bot-secrets FAIL: lower-case look-alike names are flagged' '
 	test_when_finished restore_vault &&
-	fake_config vault "s = c[\"secrets\"][\"$DEV\"]; s[\"app-id\"] = s.pop(\"APP_ID\"); s[\"installation_id\"] = s.pop(\"INSTALLATION_ID\")" &&
+	fake_mv vault "secrets.$DEV.APP_ID" "secrets.$DEV.app-id" &&
+	fake_mv vault "secrets.$DEV.INSTALLATION_ID" "secrets.$DEV.installation_id" &&
 	doctor_in wt &&
 	rc_is 1 &&
 	line FAIL bot-secrets &&
@@ -181,7 +179,7 @@ test_expect_success 'bot-secrets FAIL: a wrong path prefix names the path and IN
 
 test_expect_success 'bot-secrets WARN: INSTALLATION_ID absent (it is discovered), exit stays 1 for the installation' '
 	test_when_finished restore_vault &&
-	fake_config vault "c[\"secrets\"][\"$DEV\"].pop(\"INSTALLATION_ID\")" &&
+	fake_unset vault "secrets.$DEV.INSTALLATION_ID" &&
 	doctor_in wt &&
 	line WARN bot-secrets &&
 	line FAIL installation &&
@@ -191,7 +189,8 @@ test_expect_success 'bot-secrets WARN: INSTALLATION_ID absent (it is discovered)
 
 test_expect_success 'app-key FAIL: a key that does not parse' '
 	test_when_finished restore_vault &&
-	vault_set PRIVATE_KEY_PEM "\"-----BEGIN RSA PRIVATE KEY-----\\nAAAA\\n-----END RSA PRIVATE KEY-----\\n\"" &&
+	printf "%s\n" "-----BEGIN RSA PRIVATE KEY-----" AAAA "-----END RSA PRIVATE KEY-----" >bad.pem &&
+	vault_set PRIVATE_KEY_PEM -f bad.pem &&
 	doctor_in wt &&
 	rc_is 1 && line FAIL app-key &&
 	test_grep "does not parse" doctor.out &&
@@ -200,7 +199,7 @@ test_expect_success 'app-key FAIL: a key that does not parse' '
 
 test_expect_success 'app-key FAIL: the key of another App' '
 	test_when_finished restore_vault &&
-	vault_set PRIVATE_KEY_PEM "open(\"$TLS/ops-app.pem\").read()" &&
+	vault_set PRIVATE_KEY_PEM -f "$TLS/ops-app.pem" &&
 	doctor_in wt &&
 	rc_is 1 && line FAIL app-key &&
 	test_grep "GitHub refused the App JWT for App 3501352 (HTTP 401: A JSON web token could not be decoded)" doctor.out &&
@@ -210,7 +209,7 @@ test_expect_success 'app-key FAIL: the key of another App' '
 
 test_expect_success 'installation FAIL after an org rename: names the discovered id and the exact vault update' '
 	test_when_finished restore_vault &&
-	vault_set INSTALLATION_ID "\"999\"" &&
+	vault_set INSTALLATION_ID -s 999 &&
 	doctor_in wt &&
 	rc_is 1 && line FAIL installation &&
 	test_grep "installation 999 of App 3501352 not found (HTTP 404: the App was reinstalled or the organization renamed); the App.s installation is now 4711 (found through raxx-app/demo)" doctor.out &&
@@ -221,7 +220,7 @@ test_expect_success 'installation FAIL after an org rename: names the discovered
 
 test_expect_success 'installation FAIL with no repository: the App'"'"'s only installation is named' '
 	test_when_finished restore_vault &&
-	vault_set INSTALLATION_ID "\"999\"" &&
+	vault_set INSTALLATION_ID -s 999 &&
 	doctor_in plain --bot raxx-dev-bot &&
 	rc_is 1 && line FAIL installation &&
 	test_grep "no repository to look the installation up by" doctor.out &&
@@ -232,7 +231,7 @@ test_expect_success 'installation FAIL with no repository: the App'"'"'s only in
 
 test_expect_success 'installation FAIL: suspended' '
 	test_when_finished restore_github &&
-	fake_config github "c[\"apps\"][\"3501352\"][\"installations\"][\"4711\"][\"suspended\"] = True" &&
+	fake_set github apps.3501352.installations.4711.suspended true &&
 	doctor_in wt &&
 	rc_is 1 && line FAIL installation &&
 	test_grep "installation 4711 on raxx-app is suspended" doctor.out &&
@@ -241,7 +240,7 @@ test_expect_success 'installation FAIL: suspended' '
 
 test_expect_success 'mint FAIL: GitHub answers 500' '
 	test_when_finished restore_github &&
-	fake_config github "c[\"behavior\"] = {\"access_tokens\": \"500\"}" &&
+	fake_set github behavior.access_tokens -s 500 &&
 	doctor_in wt &&
 	rc_is 1 && line FAIL mint &&
 	test_grep "HTTP 500" doctor.out &&
@@ -250,7 +249,7 @@ test_expect_success 'mint FAIL: GitHub answers 500' '
 
 test_expect_success '--max-time bounds each check: a hung GitHub FAILs app-key, the rest still runs' '
 	test_when_finished restore_github &&
-	fake_config github "c[\"behavior\"] = {\"app\": \"hang\"}" &&
+	fake_set github behavior.app -s hang &&
 	DOCTOR_OPTS="--max-time 2" doctor_in wt &&
 	rc_is 1 && line FAIL app-key &&
 	test_grep "did not answer in time" doctor.out &&
@@ -298,11 +297,11 @@ test_expect_success 'state-dir: FAIL on a file open to others inside' '
 test_expect_success 'clock: PASS in sync, WARN 2 minutes off, FAIL 15 minutes off' '
 	test_when_finished restore_github &&
 	doctor_in wt >/dev/null && line PASS clock &&
-	fake_config github "c[\"clock_offset\"] = 120" &&
+	fake_set github clock_offset 120 &&
 	doctor_in wt &&
 	rc_is 0 && line WARN clock &&
 	test_grep "behind GitHub.s" doctor.out &&
-	fake_config github "c[\"clock_offset\"] = 900" &&
+	fake_set github clock_offset 900 &&
 	doctor_in wt &&
 	rc_is 1 && line FAIL clock &&
 	test_grep "fix: set the clock from the network" doctor.out &&
@@ -380,21 +379,17 @@ test_expect_success 'git-version PASS with git 2.41 or later' '
 
 test_expect_success 'a FAIL in --json mode: exit 1 and "exit": 1, with the fix' '
 	test_when_finished restore_vault &&
-	vault_set INSTALLATION_ID "\"999\"" &&
+	vault_set INSTALLATION_ID -s 999 &&
 	DOCTOR_OPTS=--json doctor_in wt >/dev/null &&
 	rc_is 1 &&
-	python3 -c "
-import json, sys
-d = json.load(open(\"doctor.out\"))
-c = [x for x in d[\"checks\"] if x[\"name\"] == \"installation\"][0]
-assert c[\"status\"] == \"FAIL\" and \"to 4711\" in c[\"fix\"], c
-assert d[\"exit\"] == 1 and d[\"fail\"] >= 1, d
-"
+	test "$(json_get doctor.out checks.name=installation.status exit)" = "FAIL 1" &&
+	json_get doctor.out checks.name=installation.fix | grep "to 4711" &&
+	test "$(json_get doctor.out fail)" -ge 1
 '
 
 test_expect_success '--quiet prints only the FAIL lines and their fixes' '
 	test_when_finished restore_vault &&
-	vault_set INSTALLATION_ID "\"999\"" &&
+	vault_set INSTALLATION_ID -s 999 &&
 	DOCTOR_OPTS=--quiet doctor_in wt &&
 	rc_is 1 &&
 	test_line_count = 2 doctor.out &&

@@ -9,7 +9,7 @@ start_stack || { echo "Bail out! the fake stack did not start"; exit 1; }
 
 unset GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
 DEV=/MooseQuest/raxx-dev-bot
-set_inst() { fake_config vault "c[\"secrets\"][\"$DEV\"][\"INSTALLATION_ID\"] = \"$1\""; }
+set_inst() { fake_set vault "secrets.$DEV.INSTALLATION_ID" -s "$1"; }
 # no_git_noise FILE...: nothing of git's own stderr in these files
 no_git_noise() {
 	for f in "$@"; do
@@ -23,9 +23,8 @@ doctor_in() {
 	(cd "$1" && git-credential-raxx --bot raxx-dev-bot doctor ${2:-} >"$TRASH/d.all" 2>&1)
 	return 0
 }
-json_ok() {
-	python3 -c "import json, sys; json.load(open(sys.argv[1]))" "$1"
-}
+# json_ok FILE: one JSON object
+json_ok() { json_get -k "$1" >/dev/null; }
 
 mkdir -p outside
 test_expect_success 'setup: a stale installation, so the installation check reads the origin' '

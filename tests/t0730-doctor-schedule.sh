@@ -12,14 +12,10 @@ unset RAXX_ALERT_CMD RAXX_DOCTOR_ENV RAXX_PROGRAM
 test_expect_success 'the cron line runs the wrapper daily with doctor --ops for a bot' '
 	grep -v "^#" "$CONTRIB/cron/raxx-doctor.crontab" | grep -v "^PATH=" | grep -v "^$" >cron.lines &&
 	test_line_count = 1 cron.lines &&
-	python3 - cron.lines <<-\EOF
-	import re, sys
-	line = open(sys.argv[1]).read().strip()
-	f = line.split(None, 5)
-	assert f[:5] == ["0", "8", "*", "*", "*"], f
-	assert "raxx-doctor-alert.sh" in f[5] and "--bot raxx-ops-bot -- --ops" in f[5], f
-	assert "RAXX_ALERT_CMD=" in f[5], f
-	EOF
+	test_grep -E "^0[[:space:]]+8[[:space:]]+\*[[:space:]]+\*[[:space:]]+\*[[:space:]]" cron.lines &&
+	test_grep -F "raxx-doctor-alert.sh" cron.lines &&
+	test_grep -F -e "--bot raxx-ops-bot -- --ops" cron.lines &&
+	test_grep -F "RAXX_ALERT_CMD=" cron.lines
 '
 
 test_expect_success 'the launchd plist parses and runs the wrapper at 08:00' '
@@ -73,8 +69,8 @@ test_expect_success 'nothing fails: no alert, exit 0, nothing printed' '
 '
 
 test_expect_success 'a FAIL: the alert command gets the FAIL lines and the status, exit 1' '
-	fake_config vault "c[\"secrets\"][\"/MooseQuest/raxx-dev-bot\"][\"INSTALLATION_ID\"] = \"999\"" &&
-	test_when_finished "fake_config vault \"c[\\\"secrets\\\"][\\\"/MooseQuest/raxx-dev-bot\\\"][\\\"INSTALLATION_ID\\\"] = \\\"4711\\\"\"; rm -f alert.txt" &&
+	fake_set vault secrets./MooseQuest/raxx-dev-bot.INSTALLATION_ID -s 999 &&
+	test_when_finished "fake_reset vault secrets./MooseQuest/raxx-dev-bot.INSTALLATION_ID; rm -f alert.txt" &&
 	(cd wt && export RAXX_ALERT_CMD="$ALERT_CMD" && test_expect_code 1 "$ALERT" --bot raxx-dev-bot) &&
 	test_grep "^git-credential-raxx doctor on .*: exit 1$" alert.txt &&
 	test_grep "^\[FAIL\] installation " alert.txt &&

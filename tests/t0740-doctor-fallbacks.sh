@@ -24,8 +24,8 @@ doctor_in() {
 DOCTOR_OPTS=
 line() { grep "^\[$1\] $2 " doctor.out; }
 rc_is() { test "$(cat doctor.rc)" = "$1" || { echo "exit $(cat doctor.rc), want $1"; cat doctor.err; false; }; }
-vault_down() { fake_config vault "c[\"behavior\"] = {\"login\": \"503\"}"; }
-vault_up() { fake_config vault "c[\"behavior\"] = {}"; }
+vault_down() { fake_set vault behavior.login -s 503; }
+vault_up() { fake_reset vault behavior; }
 # outage_get BOT [ENV...]: git's credential request while the vault
 # answers 503, with a cold cache; the answer in out.get, stderr in err.get
 outage_get() {
@@ -38,7 +38,6 @@ outage_get() {
 	vault_up
 }
 stamp_time() { cut -d" " -f1 "$STAMP"; }
-ago() { python3 -c "import sys, time; print(time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(time.time() - int(sys.argv[1]))))" "$1"; }
 # every check but fallbacks as a healthy worktree has them
 others_healthy() {
 	for c in infisical-env vault-login bot bot-secrets app-key installation mint \

@@ -19,24 +19,13 @@ HOOK_SECRET=$(random_secret)
 echo "$HOOK_SECRET" >>"$TRASH/.secrets"
 printf '{"hooks": ["/services/T0RAXX/B0RAXX/%s", "/api/webhooks/42/%s"], "behavior": {}}\n' \
 	"$HOOK_SECRET" "$HOOK_SECRET" >"$FAKES/webhook.json"
-_start_fake webhook
-WEBHOOK_PORT=$(_wait_port webhook) || { echo "Bail out! the webhook fake did not start"; exit 1; }
+WEBHOOK_PORT=$(start_fake webhook) || { echo "Bail out! the webhook fake did not start"; exit 1; }
 SLACK_URL="https://127.0.0.1:$WEBHOOK_PORT/services/T0RAXX/B0RAXX/$HOOK_SECRET"
 DISCORD_URL="https://127.0.0.1:$WEBHOOK_PORT/api/webhooks/42/$HOOK_SECRET"
 export CURL_CA_BUNDLE="$TLS/ca.pem"
 
 # last_payload KEY: the KEY of the last payload the webhook fake accepted
-last_payload() {
-	python3 - "$FAKES/webhook.log" "$1" <<-\EOF
-	import json, sys
-	p = None
-	for line in open(sys.argv[1]):
-	    e = json.loads(line)
-	    if "payload" in e:
-	        p = e["payload"]
-	sys.stdout.write(p[sys.argv[2]] if p else "")
-	EOF
-}
+last_payload() { printf %s "$(fake_log webhook --last -p "payload.$1" payload)"; }
 posts() { grep -c '"posted:' "$FAKES/webhook.log" || true; }
 
 test_expect_success 'the workflow: daily and on demand, doctor --all --json, report, chat alert' '
@@ -94,8 +83,8 @@ test_expect_success 'the report: a doctor --json with a FAIL becomes text, annot
 	git init -q -b main wt &&
 	git -C wt config credential.helper "raxx --bot raxx-dev-bot" &&
 	git -C wt remote add origin "$GIT_URL/raxx-app/demo.git" &&
-	fake_config vault "c[\"secrets\"][\"/MooseQuest/raxx-dev-bot\"][\"INSTALLATION_ID\"] = \"999\"" &&
-	test_when_finished "fake_config vault \"c[\\\"secrets\\\"][\\\"/MooseQuest/raxx-dev-bot\\\"][\\\"INSTALLATION_ID\\\"] = \\\"4711\\\"\"" &&
+	fake_set vault secrets./MooseQuest/raxx-dev-bot.INSTALLATION_ID -s 999 &&
+	test_when_finished "fake_reset vault secrets./MooseQuest/raxx-dev-bot.INSTALLATION_ID" &&
 	(cd wt && test_expect_code 1 git-credential-raxx --bot raxx-dev-bot doctor --json) >doctor.json &&
 	GITHUB_STEP_SUMMARY="$TRASH/summary.md" test_expect_code 1 python3 "$REPORT" --github \
 		--status 1 --title "raxx doctor --all in raxx-app/ops" doctor.json >report.txt &&
@@ -162,8 +151,8 @@ test_expect_success 'webhook failures: exit 1 naming curl'"'"'s and HTTP'"'"'s s
 	test_expect_code 1 env RAXX_ALERT_WEBHOOK_URL="https://127.0.0.1:$WEBHOOK_PORT/services/T0RAXX/B0RAXX/nope$HOOK_SECRET" \
 		sh "$WEBHOOK" <report.in 2>err.404 &&
 	test_grep "posting to the webhook failed (curl exit 0, HTTP 404)" err.404 &&
-	test_when_finished "fake_config webhook \"c[\\\"behavior\\\"] = {}\"" &&
-	fake_config webhook "c[\"behavior\"] = {\"post\": \"500\"}" &&
+	test_when_finished "fake_reset webhook behavior" &&
+	fake_set webhook behavior.post -s 500 &&
 	test_expect_code 1 env RAXX_ALERT_WEBHOOK_URL=$SLACK_URL sh "$WEBHOOK" <report.in 2>err.500 &&
 	test_grep "HTTP 500" err.500 &&
 	test_expect_code 1 env RAXX_ALERT_WEBHOOK_URL="https://127.0.0.1:9/services/x/y/$HOOK_SECRET" \
@@ -183,8 +172,8 @@ test_expect_success 'webhook refuses a missing or non-https URL (exit 78), and a
 '
 
 test_expect_success 'the daily wrapper with the webhook as its alert command: a FAIL reaches the chat' '
-	fake_config vault "c[\"secrets\"][\"/MooseQuest/raxx-dev-bot\"][\"INSTALLATION_ID\"] = \"999\"" &&
-	test_when_finished "fake_config vault \"c[\\\"secrets\\\"][\\\"/MooseQuest/raxx-dev-bot\\\"][\\\"INSTALLATION_ID\\\"] = \\\"4711\\\"\"" &&
+	fake_set vault secrets./MooseQuest/raxx-dev-bot.INSTALLATION_ID -s 999 &&
+	test_when_finished "fake_reset vault secrets./MooseQuest/raxx-dev-bot.INSTALLATION_ID" &&
 	(cd wt && RAXX_ALERT_WEBHOOK_URL=$SLACK_URL RAXX_ALERT_CMD="sh \"$WEBHOOK\"" \
 		test_expect_code 1 sh "$CONTRIB/raxx-doctor-alert.sh" --bot raxx-dev-bot) >out.e2e 2>err.e2e &&
 	test_must_be_empty err.e2e &&

@@ -21,11 +21,15 @@ rc_is() { test "$(cat doctor.rc)" = "$1" || { echo "exit $(cat doctor.rc), want 
 block() {
 	sed -n "/^== $1: /,/^\(== \|doctor --all: \)/p" doctor.out | sed '$d'
 }
-stale_ops() { fake_config vault "c['secrets']['/MooseQuest/raxx-ops-bot']['INSTALLATION_ID'] = '$1'"; }
+stale_ops() { fake_set vault secrets./MooseQuest/raxx-ops-bot.INSTALLATION_ID -s "$1"; }
 
 test_expect_success 'setup: a third bot (raxx-qa-bot), and a map of the three' '
-	fake_config github "c[\"apps\"][\"3501354\"] = dict(c[\"apps\"][\"3501352\"], slug=\"raxx-qa-bot\", installations={\"4713\": {\"account\": \"raxx-app\", \"repositories\": [\"raxx-app/demo\"]}}); c[\"users\"][\"raxx-qa-bot[bot]\"] = 190003" &&
-	fake_config vault "c[\"secrets\"][\"/MooseQuest/raxx-qa-bot\"] = {\"APP_ID\": \"3501354\", \"INSTALLATION_ID\": \"4713\", \"PRIVATE_KEY_PEM\": open(\"$DEV_PEM\").read()}" &&
+	# the dev bot'"'"'s App and key under another App ID and slug
+	fake_cp github apps.3501352 apps.3501354 &&
+	fake_set github apps.3501354.slug -s raxx-qa-bot "users.raxx-qa-bot[bot]" 190003 \
+		apps.3501354.installations "{\"4713\": {\"account\": \"raxx-app\", \"repositories\": [\"raxx-app/demo\"]}}" &&
+	qa=secrets./MooseQuest/raxx-qa-bot &&
+	fake_set vault $qa.APP_ID -s 3501354 $qa.INSTALLATION_ID -s 4713 $qa.PRIVATE_KEY_PEM -f "$DEV_PEM" &&
 	cat >map.yaml <<-\EOF
 	bots:
 	  raxx-dev-bot:
@@ -75,11 +79,9 @@ test_expect_success 'the shared checks run once, the bots'"'"' checks once per b
 '
 
 test_expect_success 'each passing bot minted a token and revoked it; nothing of it printed' '
-	python3 - "$FAKES/tokens.json" <<-\EOF &&
-	import json, sys
-	toks = list(json.load(open(sys.argv[1])).values())
-	assert len(toks) == 2 and all(t["revoked"] for t in toks), toks
-	EOF
+	token_states >tokens &&
+	test_line_count = 2 tokens &&
+	test_grep ! " live$" tokens &&
 	! grep -E "ghs_[A-Za-z0-9]{8}" doctor.out doctor.err
 '
 
@@ -138,27 +140,24 @@ test_expect_success 'every bot passing: exit 0, and the passing run is recorded 
 	rc_is 0 &&
 	test_grep "^doctor --all: 3 bots, 3 PASS, 0 FAIL; shared checks: " doctor.out &&
 	test -f "$STAMP" &&
-	test "$(stat -c %a "$STAMP")" = 600
+	test "$(file_mode "$STAMP")" = 600
 '
 
 test_expect_success 'in parallel: the three bots'"'"' requests are at GitHub at once' '
-	test_when_finished "fake_config github \"c.pop(\\\"barrier\\\", None)\"" &&
-	fake_config github "c[\"barrier\"] = {\"request\": \"GET /api/v3/app\", \"count\": 3, \"timeout_s\": 20}" &&
+	test_when_finished "fake_reset github barrier" &&
+	fake_set github barrier.request -s "GET /api/v3/app" barrier.count 3 barrier.timeout_s 20 &&
 	: >"$FAKES/github.log" &&
 	all_run --max-time 60 &&
 	rc_is 0 &&
-	python3 - "$FAKES/github.log" <<-\EOF
-	import json, sys
-	b = [e.get("barrier") for e in map(json.loads, open(sys.argv[1]))
-	     if e.get("method") == "GET" and e.get("path") == "/api/v3/app"]
 	# one after the other, the first would wait alone and time out
-	assert b == ["met"] * 3, b
-	EOF
+	fake_log github -p barrier method=GET path=/api/v3/app >barriers &&
+	printf "met\nmet\nmet\n" >expect &&
+	test_cmp expect barriers
 '
 
 test_expect_success 'a hung GitHub: each bot FAILs within --max-time, the run ends' '
-	test_when_finished "fake_config github \"c.pop(\\\"hang\\\", None)\"" &&
-	fake_config github "c[\"hang\"] = True" &&
+	test_when_finished "fake_reset github hang" &&
+	fake_set github hang true &&
 	all_run --max-time 2 &&
 	rc_is 1 &&
 	test_grep "^doctor --all: 3 bots, 0 PASS, 3 FAIL (raxx-dev-bot, raxx-ops-bot, raxx-qa-bot)" doctor.out &&

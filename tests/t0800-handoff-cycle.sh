@@ -15,36 +15,15 @@ manifest_reads() { count_requests vault GET "/api/v4/secrets/PROVISION_MANIFEST"
 vault_requests() { grep -c '"method"' "$FAKES/vault.log"; }
 
 # manifest SLUG: the PROVISION_MANIFEST the vault holds (none: exit 1).
-manifest() {
-	python3 - "$FAKES/vault.json" "$1" <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1]))
-m = c["secrets"].get("/MooseQuest/handoffs/" + sys.argv[2], {}).get("PROVISION_MANIFEST")
-if m is None:
-    sys.exit(1)
-print(m)
-PY
-}
-
-# token_scope FILE: what the GitHub fake issued the token in FILE for:
-# "REPOS PERMISSIONS live|revoked".
-token_scope() {
-	python3 - "$FAKES/tokens.json" "$1" <<'PY'
-import hashlib, json, sys
-state = json.load(open(sys.argv[1]))
-tok = open(sys.argv[2]).read().strip()
-r = state[hashlib.sha256(tok.encode()).hexdigest()]
-print(",".join(r["repositories"] or ["ALL"]),
-      ",".join("%s:%s" % kv for kv in sorted(r["permissions"].items())),
-      "revoked" if r["revoked"] else "live")
-PY
-}
+manifest() { fake_get vault "secrets./MooseQuest/handoffs/$1.PROVISION_MANIFEST" 2>/dev/null; }
 
 NARROW="raxx-app/demo contents:write,issues:write,pull_requests:write"
 
 test_expect_success 'provision: numbered steps on stderr, nothing on stdout, the revoke command last' '
+	date +%s >time.before &&
 	raxx handoff provision --task-slug $SLUG --repo raxx-app/demo \
 		--bot raxx-dev-bot >out.prov 2>err.prov &&
+	date +%s >time.after &&
 	test_must_be_empty out.prov &&
 	for i in 1 2 3 4 5; do
 		grep "^step $i/5: " err.prov || exit 1
@@ -57,30 +36,24 @@ test_expect_success 'provision: numbered steps on stderr, nothing on stdout, the
 
 test_expect_success 'the manifest in the vault: slug, repo, bot, the three permissions, 24 hours' '
 	manifest $SLUG >manifest.json &&
-	python3 - manifest.json <<-\EOF
-	import calendar, json, sys, time
-	m = json.load(open(sys.argv[1]))
-	assert sorted(m) == ["bot", "created_at", "expires_at", "permissions", "repo", "slug"], m
-	assert (m["slug"], m["repo"], m["bot"]) == ("fix-login-20260621", "raxx-app/demo", "raxx-dev-bot"), m
-	assert m["permissions"] == {"contents": "write", "pull_requests": "write", "issues": "write"}, m
-	t = lambda s: calendar.timegm(time.strptime(s, "%Y-%m-%dT%H:%M:%SZ"))
-	assert t(m["expires_at"]) - t(m["created_at"]) == 24 * 3600, m
-	assert abs(t(m["created_at"]) - time.time()) < 120, m
-	EOF
+	json_get -k manifest.json >keys &&
+	printf "%s\n" bot created_at expires_at permissions repo slug >expect &&
+	test_cmp expect keys &&
+	json_get manifest.json slug repo bot permissions >got &&
+	echo "fix-login-20260621 raxx-app/demo raxx-dev-bot {\"contents\":\"write\",\"issues\":\"write\",\"pull_requests\":\"write\"}" >expect &&
+	test_cmp expect got &&
+	created=$(epoch "$(json_get manifest.json created_at)") &&
+	test $(($(epoch "$(json_get manifest.json expires_at)") - created)) = $((24 * 3600)) &&
+	# made by the provision, while it ran
+	test "$created" -ge "$(cat time.before)" && test "$created" -le "$(cat time.after)"
 '
 
 test_expect_success 'provision made the folder and checked the App with a narrowed token, revoked at once' '
 	test "$(count_requests vault POST /api/v2/folders 200)" = 1 &&
 	test "$(mints)" = 1 &&
-	python3 - "$FAKES/tokens.json" <<-\EOF
-	import json, sys
-	toks = list(json.load(open(sys.argv[1])).values())
-	assert len(toks) == 1, toks
-	t = toks[0]
-	assert t["repositories"] == ["raxx-app/demo"], t
-	assert t["permissions"] == {"contents": "write", "pull_requests": "write", "issues": "write"}, t
-	assert t["revoked"], t
-	EOF
+	token_states >tokens &&
+	echo "$NARROW revoked" >expect &&
+	test_cmp expect tokens
 '
 
 test_expect_success 'an agent worktree attached to the handoff pushes as the bot' '
@@ -123,7 +96,7 @@ test_expect_success 'setup --handoff: a second worktree, the bot'"'"'s author, t
 
 test_expect_success 'the token git got is narrowed to the repository and the three permissions' '
 	(cd agent && raxx token >../out.tok) &&
-	token_scope out.tok >scope &&
+	token_state out.tok >scope &&
 	echo "$NARROW live" >expect &&
 	test_cmp expect scope &&
 	tail -n 1 "$RAXX_STATE_DIR/audit.log" >audit.last &&
@@ -134,7 +107,9 @@ test_expect_success 'password_expiry_utc is never after the token expiry or the 
 	printf "protocol=https\nhost=%s\n\n" "$RAXX_GITHUB_HOST" >req &&
 	(cd agent && raxx get <../req >../out.get) &&
 	exp=$(sed -n "s/^password_expiry_utc=//p" out.get) &&
-	test $((exp - $(date +%s))) -le 3600
+	sed -n "s/^password=//p" out.get >out.get.token &&
+	test "$exp" -le "$(token_state out.get.token expires_at)" &&
+	test "$exp" -le "$(epoch "$(json_get manifest.json expires_at)")"
 '
 
 test_expect_success 'the handoff token cannot push to the other repository' '
@@ -153,12 +128,12 @@ test_expect_success 'asked for the other repository by path, the helper refuses 
 
 test_expect_success 'exec in the handoff worktree hands the narrowed token to the command' '
 	(cd agent && raxx exec -- sh -c "printf %s \"\$GH_ENTERPRISE_TOKEN\" >../out.exec") &&
-	token_scope out.exec >scope &&
+	token_state out.exec >scope &&
 	echo "$NARROW live" >expect &&
 	test_cmp expect scope &&
 	curl -sf --cacert "$TLS/ca.pem" -A raxx-test -H "Authorization: Bearer $(cat out.exec)" \
 		"$RAXX_GITHUB_API/installation/repositories" >repos.json &&
-	python3 -c "import json; d = json.load(open(\"repos.json\")); assert d[\"total_count\"] == 1 and d[\"repositories\"][0][\"full_name\"] == \"raxx-app/demo\", d"
+	test "$(json_get repos.json total_count repositories.0.full_name)" = "1 raxx-app/demo"
 '
 
 if test_have gh; then
@@ -206,7 +181,7 @@ test_expect_success 'revoke: the live tokens revoked at GitHub, the manifest del
 	raxx handoff revoke --task-slug $SLUG 2>err.revoke &&
 	test_grep "manifest /MooseQuest/handoffs/$SLUG/PROVISION_MANIFEST deleted" err.revoke &&
 	test_grep "revoked at GitHub" err.revoke &&
-	token_scope out.tok >scope &&
+	token_state out.tok >scope &&
 	echo "$NARROW revoked" >expect &&
 	test_cmp expect scope &&
 	test_must_fail manifest $SLUG &&
@@ -238,7 +213,7 @@ test_expect_success 'provisioning the slug again: the existing folder is fine' '
 	test_grep "vault folder confirmed (already there)" err &&
 	manifest $SLUG >/dev/null &&
 	(cd agent && raxx token >../out.again) &&
-	token_scope out.again >scope &&
+	token_state out.again >scope &&
 	echo "$NARROW live" >expect &&
 	test_cmp expect scope
 '
@@ -250,7 +225,7 @@ test_expect_success 'a replaced token is kept and still revoked (RAXX_MIN_TTL fo
 	raxx handoff revoke --task-slug $SLUG 2>err.many &&
 	test_grep "3 tokens revoked" err.many &&
 	for f in out.again out.r1 out.r2; do
-		token_scope $f | grep " revoked$" || exit 1
+		token_state $f | grep " revoked$" || exit 1
 	done
 '
 
@@ -258,7 +233,7 @@ test_expect_success 'the bot'"'"'s own revoke also sees handoff tokens' '
 	raxx handoff provision --task-slug $SLUG --repo raxx-app/demo --bot raxx-dev-bot 2>/dev/null &&
 	(cd agent && raxx token >../out.botrev) &&
 	raxx --bot raxx-dev-bot revoke 2>err &&
-	token_scope out.botrev | grep " revoked$" &&
+	token_state out.botrev | grep " revoked$" &&
 	raxx handoff revoke --task-slug $SLUG 2>err.after &&
 	test_grep "manifest .* deleted" err.after &&
 	test_grep "0 tokens revoked" err.after

@@ -23,23 +23,19 @@ provision() {
 }
 req() { printf "protocol=https\nhost=%s\n\n" "$RAXX_GITHUB_HOST"; }
 
-# edit_manifest SLUG PYTHON: change the manifest in the vault's config,
-# as someone with write access to the vault would (m: the parsed JSON;
-# iso(seconds from now) gives a timestamp).
-edit_manifest() {
-	fake_config vault "
-import calendar, json, time
-iso = lambda d: time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(time.time() + d))
-f = c['secrets']['/MooseQuest/handoffs/$1']
-m = json.loads(f['PROVISION_MANIFEST'])
-$2
-f['PROVISION_MANIFEST'] = json.dumps(m)"
-}
-
 # manifest SLUG: the manifest the vault holds.
-manifest() {
-	python3 -c 'import json, sys; c = json.load(open(sys.argv[1])); print(c["secrets"]["/MooseQuest/handoffs/" + sys.argv[2]]["PROVISION_MANIFEST"])' \
-		"$FAKES/vault.json" "$1"
+manifest() { fake_get vault "secrets./MooseQuest/handoffs/$1.PROVISION_MANIFEST"; }
+
+# edit_manifest SLUG PATH VALUE...: change the manifest in the vault's
+# config, as someone with write access to the vault would (PATH VALUE as
+# json_set takes them; iso_utc SECONDS gives a timestamp)
+edit_manifest() {
+	_em=$1
+	shift
+	manifest "$_em" >"$TRASH/manifest.edit" &&
+	json_set "$TRASH/manifest.edit" "$@" &&
+	fake_set vault "secrets./MooseQuest/handoffs/$_em.PROVISION_MANIFEST" \
+		-s "$(cat "$TRASH/manifest.edit")"
 }
 
 # --- provision: the policy
@@ -79,21 +75,12 @@ test_expect_success 'provision with fewer permissions and a shorter life: the to
 		--bot raxx-dev-bot --permissions "contents:read, issues:write" \
 		--ttl-hours 2 2>err &&
 	manifest narrow >m.json &&
-	python3 - m.json <<-\EOF &&
-	import calendar, json, sys, time
-	m = json.load(open(sys.argv[1]))
-	assert m["permissions"] == {"contents": "read", "issues": "write"}, m
-	t = lambda s: calendar.timegm(time.strptime(s, "%Y-%m-%dT%H:%M:%SZ"))
-	assert t(m["expires_at"]) - t(m["created_at"]) == 7200, m
-	EOF
+	test "$(json_get m.json permissions)" = "{\"contents\":\"read\",\"issues\":\"write\"}" &&
+	test $(($(epoch "$(json_get m.json expires_at)") - $(epoch "$(json_get m.json created_at)"))) = 7200 &&
 	RAXX_HANDOFF=narrow raxx token >out.narrow &&
-	python3 - "$FAKES/tokens.json" out.narrow <<-\EOF
-	import hashlib, json, sys
-	tok = open(sys.argv[2]).read().strip()
-	r = json.load(open(sys.argv[1]))[hashlib.sha256(tok.encode()).hexdigest()]
-	assert r["repositories"] == ["raxx-app/demo"], r
-	assert r["permissions"] == {"contents": "read", "issues": "write"}, r
-	EOF
+	token_state out.narrow | cut -d" " -f1,2 >scope &&
+	echo "raxx-app/demo contents:read,issues:write" >expect &&
+	test_cmp expect scope
 '
 
 test_expect_success 'the narrowed token is read-only for contents: a push is refused by the server' '
@@ -131,7 +118,7 @@ test_expect_success 'an App that cannot reach the repository fails at step 2/5, 
 
 test_expect_success 'an expired manifest is refused: token, get, exec and verify exit 9, nothing minted' '
 	provision expired &&
-	edit_manifest expired "m[\"created_at\"] = iso(-10 * 3600); m[\"expires_at\"] = iso(-60)" &&
+	edit_manifest expired created_at -s "$(iso_utc $((-10 * 3600)))" expires_at -s "$(iso_utc -60)" &&
 	before=$(mints) &&
 	RAXX_HANDOFF=expired test_expect_code 9 raxx token >out.exp 2>err &&
 	test_must_be_empty out.exp &&
@@ -150,7 +137,7 @@ test_expect_success 'an expired manifest is refused: token, get, exec and verify
 
 test_expect_success 'a manifest edited by hand to ask for administration:write: minting refused' '
 	provision tampered &&
-	edit_manifest tampered "m[\"permissions\"][\"administration\"] = \"write\"" &&
+	edit_manifest tampered permissions.administration -s write &&
 	before=$(mints) &&
 	RAXX_HANDOFF=tampered test_expect_code 9 raxx token >out.t 2>err &&
 	test_must_be_empty out.t &&
@@ -171,34 +158,34 @@ test_expect_success 'verify fails loudly on the scope violation: exit 9, [FAIL] 
 test_expect_success 'a cached sound manifest does not save a tampered one at the next mint' '
 	provision later-tampered &&
 	RAXX_HANDOFF=later-tampered raxx token >out.lt &&
-	edit_manifest later-tampered "m[\"permissions\"][\"administration\"] = \"write\"" &&
+	edit_manifest later-tampered permissions.administration -s write &&
 	RAXX_HANDOFF=later-tampered RAXX_MIN_TTL=3600 test_expect_code 9 raxx token 2>err &&
 	test_grep "scope violation" err
 '
 
 test_expect_success 'a manifest with no permissions is a scope violation (GitHub would give all)' '
 	provision empty-perms &&
-	edit_manifest empty-perms "m[\"permissions\"] = {}" &&
+	edit_manifest empty-perms permissions {} &&
 	RAXX_HANDOFF=empty-perms test_expect_code 9 raxx token 2>err &&
 	test_grep "grants no permissions, which GitHub reads as all of the App" err
 '
 
 test_expect_success 'a manifest living more than 24 hours, or for another repository shape, is refused' '
 	provision long-life &&
-	edit_manifest long-life "m[\"created_at\"] = iso(-3600); m[\"expires_at\"] = iso(24 * 3600)" &&
+	edit_manifest long-life created_at -s "$(iso_utc -3600)" expires_at -s "$(iso_utc $((24 * 3600)))" &&
 	RAXX_HANDOFF=long-life test_expect_code 9 raxx token 2>err &&
 	test_grep "lives 25 h" err &&
-	edit_manifest long-life "m[\"created_at\"] = iso(0); m[\"expires_at\"] = iso(3600); m[\"repo\"] = \"raxx-app\"" &&
+	edit_manifest long-life created_at -s "$(iso_utc 0)" expires_at -s "$(iso_utc 3600)" repo -s raxx-app &&
 	RAXX_HANDOFF=long-life test_expect_code 9 raxx token 2>err &&
 	test_grep "not OWNER/REPO" err &&
-	edit_manifest long-life "m[\"repo\"] = \"raxx-app/demo\"; m[\"slug\"] = \"someone-else\"" &&
+	edit_manifest long-life repo -s raxx-app/demo slug -s someone-else &&
 	RAXX_HANDOFF=long-life test_expect_code 9 raxx token 2>err &&
 	test_grep "names slug .someone-else., not .long-life." err
 '
 
 test_expect_success 'a manifest that is not JSON is refused' '
 	provision garbage &&
-	fake_config vault "c[\"secrets\"][\"/MooseQuest/handoffs/garbage\"][\"PROVISION_MANIFEST\"] = \"{not json\"" &&
+	fake_set vault secrets./MooseQuest/handoffs/garbage.PROVISION_MANIFEST -s "{not json" &&
 	RAXX_HANDOFF=garbage test_expect_code 9 raxx token 2>err &&
 	test_grep "is malformed (not a JSON object)" err
 '
@@ -233,13 +220,13 @@ test_expect_success 'setup: an operator PAT, fallback pat, a handoff worktree, m
 '
 
 mint_broken() {
-	fake_config github "c['behavior']['access_tokens'] = '500'" &&
+	fake_set github behavior.access_tokens -s 500 &&
 	rm -rf "$RAXX_CACHE_DIR"
 }
 
 test_expect_success 'get answers nothing but quit=1: no password, whatever RAXX_FALLBACK says' '
 	mint_broken &&
-	test_when_finished "fake_config github \"c[\\\"behavior\\\"] = {}\"" &&
+	test_when_finished "fake_reset github behavior" &&
 	for fb in pat pass deny; do
 		req | (cd agent && RAXX_FALLBACK=$fb RAXX_OPERATOR_TOKEN=$(cat ../out.pat) \
 			test_expect_code 6 raxx get >../out.fb.$fb 2>../err.fb.$fb) &&
@@ -251,7 +238,7 @@ test_expect_success 'get answers nothing but quit=1: no password, whatever RAXX_
 
 test_expect_success 'a push in the handoff worktree does not go out as the operator' '
 	mint_broken &&
-	test_when_finished "fake_config github \"c[\\\"behavior\\\"] = {}\"" &&
+	test_when_finished "fake_reset github behavior" &&
 	(cd agent && RAXX_FALLBACK=pat RAXX_OPERATOR_TOKEN=$(cat ../out.pat) \
 		test_must_fail git push -q origin main 2>../err.push) &&
 	test_grep "told us to quit" err.push &&
@@ -261,7 +248,7 @@ test_expect_success 'a push in the handoff worktree does not go out as the opera
 
 test_expect_success 'exec and token: the command does not run, no operator token printed' '
 	mint_broken &&
-	test_when_finished "fake_config github \"c[\\\"behavior\\\"] = {}\"" &&
+	test_when_finished "fake_reset github behavior" &&
 	(cd agent && RAXX_FALLBACK=pat RAXX_OPERATOR_TOKEN=$(cat ../out.pat) \
 		test_expect_code 6 raxx exec -- sh -c "echo \$GH_TOKEN >../report.exec" 2>../err.exec) &&
 	! test -e report.exec &&
@@ -273,7 +260,7 @@ test_expect_success 'exec and token: the command does not run, no operator token
 
 test_expect_success 'outside a handoff worktree the same fallback does use the operator token' '
 	mint_broken &&
-	test_when_finished "fake_config github \"c[\\\"behavior\\\"] = {}\"" &&
+	test_when_finished "fake_reset github behavior" &&
 	req | RAXX_FALLBACK=pat RAXX_OPERATOR_TOKEN=$(cat out.pat) \
 		raxx --bot raxx-dev-bot get >out.plain 2>err.plain &&
 	grep -F "password=$(cat out.pat)" out.plain

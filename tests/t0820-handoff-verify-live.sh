@@ -9,7 +9,7 @@ start_stack || { echo "Bail out! the fake stack did not start"; exit 1; }
 
 SLUG=verify-live-20260621
 raxx() { git-credential-raxx "$@"; }
-selection() { fake_config github "c[\"repos_selection\"] = \"$1\""; }
+selection() { fake_set github repos_selection -s "$1"; }
 
 test_expect_success 'setup: a handoff for raxx-app/demo' '
 	raxx handoff provision --task-slug $SLUG --repo raxx-app/demo \
@@ -34,8 +34,8 @@ test_expect_success 'no repository_selection at all: sound, and said so' '
 
 test_expect_success 'a token reaching a second repository fails, whatever the selection says' '
 	selection token &&
-	test_when_finished "fake_config github \"c.pop(\\\"repos_extra\\\", None)\"" &&
-	fake_config github "c[\"repos_extra\"] = [\"raxx-app/other\"]" &&
+	test_when_finished "fake_reset github repos_extra" &&
+	fake_set github repos_extra "[\"raxx-app/other\"]" &&
 	test_expect_code 9 raxx handoff verify --task-slug $SLUG >verdict 2>err &&
 	test_grep "^\[FAIL\] live token: scope violation: the handoff.s live token [0-9a-f]* sees 2 repositories (raxx-app/demo, raxx-app/other), not only raxx-app/demo" verdict &&
 	test_grep "^verdict: handoff $SLUG REFUSED (exit 9)" verdict

@@ -32,42 +32,19 @@ fill() {
 }
 
 # records: "NAME" per TOKEN_ secret in the handoff's folder, sorted
-records() {
-	python3 - "$FAKES/vault.json" "$FOLDER" <<-\EOF
-	import json, sys
-	c = json.load(open(sys.argv[1]))
-	for k in sorted(c["secrets"].get(sys.argv[2], {})):
-	    if k.startswith("TOKEN_"):
-	        print(k)
-	EOF
-}
+records() { fake_get -k vault "secrets.$FOLDER" 2>/dev/null | grep "^TOKEN_" || :; }
 
-# record_name FILE: the record name of the token in FILE
-record_name() {
-	python3 -c 'import hashlib, sys; t = open(sys.argv[1]).read().strip(); print("TOKEN_" + hashlib.blake2b(t.encode(), digest_size=32).hexdigest()[:12].upper())' "$1"
-}
+# record_name FILE: the record name of the token in FILE (its fingerprint)
+record_name() { echo "TOKEN_$(token_fp "$(cat "$1")" | tr a-f A-F)"; }
 
-# token_state FILE: "live" or "revoked" at the GitHub fake
-token_state() {
-	python3 - "$FAKES/tokens.json" "$1" <<-\EOF
-	import hashlib, json, sys
-	state = json.load(open(sys.argv[1]))
-	tok = open(sys.argv[2]).read().strip()
-	print("revoked" if state[hashlib.sha256(tok.encode()).hexdigest()]["revoked"] else "live")
-	EOF
-}
+# liveness FILE: "live" or "revoked" at the GitHub fake
+liveness() { token_state "$1" | sed "s/.* //"; }
 
 # live_tokens: how many tokens the GitHub fake issued and still honours
-live_tokens() {
-	python3 -c 'import json, sys; print(sum(not t["revoked"] for t in json.load(open(sys.argv[1])).values()))' "$FAKES/tokens.json"
-}
+live_tokens() { token_states live | wc -l | tr -d " "; }
 
-# plant NAME JSON: a record written by hand into the handoff's folder
-plant() {
-	fake_config vault "c[\"secrets\"].setdefault(\"$FOLDER\", {})[\"$1\"] = '$2'"
-}
-
-ago() { python3 -c "import sys, time; print(time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(time.time() - int(sys.argv[1]))))" "$1"; }
+# plant NAME TEXT: a record written by hand into the handoff's folder
+plant() { fake_set vault "secrets.$FOLDER.$1" -s "$2"; }
 
 test_expect_success 'setup: a handoff, and an agent worktree attached to it' '
 	raxx handoff provision --task-slug $SLUG --repo raxx-app/demo \
@@ -84,25 +61,24 @@ test_expect_success 'two machines each mint through git credential fill: two liv
 	fill machine-a &&
 	fill machine-b &&
 	! test_cmp out.tok.machine-a out.tok.machine-b &&
-	test "$(token_state out.tok.machine-a)" = live &&
-	test "$(token_state out.tok.machine-b)" = live
+	test "$(liveness out.tok.machine-a)" = live &&
+	test "$(liveness out.tok.machine-b)" = live
 '
 
 test_expect_success 'each token is recorded in the vault, in the handoff'"'"'s folder, named by its fingerprint' '
 	records >got &&
 	{ record_name out.tok.machine-a && record_name out.tok.machine-b; } | sort >want &&
 	test_cmp want got &&
-	python3 - "$FAKES/vault.json" "$FOLDER" "$(record_name out.tok.machine-a)" out.tok.machine-a <<-\EOF
-	import calendar, json, sys, time
-	c = json.load(open(sys.argv[1]))
-	r = json.loads(c["secrets"][sys.argv[2]][sys.argv[3]])
-	assert sorted(r) == ["api", "bot", "expires_at", "repo", "token"], sorted(r)
-	assert r["token"] == open(sys.argv[4]).read().strip()
-	assert (r["bot"], r["repo"]) == ("raxx-dev-bot", "raxx-app/demo"), r
-	assert r["api"].endswith("/api/v3"), r
-	left = calendar.timegm(time.strptime(r["expires_at"], "%Y-%m-%dT%H:%M:%SZ")) - time.time()
-	assert 3000 < left <= 3600, left
-	EOF
+	# (out.*: the record holds the token, on purpose)
+	fake_get vault "secrets.$FOLDER.$(record_name out.tok.machine-a)" >out.record &&
+	json_get -k out.record >keys &&
+	printf "%s\n" api bot expires_at repo token >expect &&
+	test_cmp expect keys &&
+	json_get out.record token >out.record.token &&
+	test_cmp out.tok.machine-a out.record.token &&
+	test "$(json_get out.record bot repo)" = "raxx-dev-bot raxx-app/demo" &&
+	json_get out.record api | grep "/api/v3$" &&
+	token_expiry_ok out.tok.machine-a "$(epoch "$(json_get out.record expires_at)")"
 '
 
 test_expect_success 'a warm call records nothing more; the record never reaches a log' '
@@ -117,12 +93,11 @@ test_expect_success 'one handoff revoke from a third machine revokes both at Git
 	test_grep "manifest $FOLDER/PROVISION_MANIFEST deleted" err.revoke &&
 	test "$(grep -c "(recorded in the vault) revoked at GitHub" err.revoke)" = 2 &&
 	test_grep "handoff $SLUG revoked: 2 tokens revoked, manifest deleted, 2 vault records deleted" err.revoke &&
-	test "$(token_state out.tok.machine-a)" = revoked &&
-	test "$(token_state out.tok.machine-b)" = revoked &&
+	test "$(liveness out.tok.machine-a)" = revoked &&
+	test "$(liveness out.tok.machine-b)" = revoked &&
 	records >left &&
 	test_must_be_empty left &&
-	python3 -c "import json, sys; c = json.load(open(sys.argv[1])); assert not c[\"secrets\"].get(sys.argv[2]), c[\"secrets\"].get(sys.argv[2])" \
-		"$FAKES/vault.json" "$FOLDER" &&
+	test -z "$(fake_get -k vault "secrets.$FOLDER" 2>/dev/null)" &&
 	test "$(grep -c "\"event\":\"revoke\".*\"reason\":\"handoff revoke\"" machine-c/state/audit.log)" = 2
 '
 
@@ -135,8 +110,8 @@ test_expect_success 'machine a, which minted one, then revokes nothing twice: it
 
 test_expect_success 'a token that cannot be recorded is revoked again and not handed out (exit 2)' '
 	raxx handoff provision --task-slug $SLUG --repo raxx-app/demo --bot raxx-dev-bot 2>/dev/null &&
-	test_when_finished "fake_config vault \"c[\\\"behavior\\\"] = {}\"" &&
-	fake_config vault "c[\"behavior\"] = {\"write\": \"403\"}" &&
+	test_when_finished "fake_reset vault behavior" &&
+	fake_set vault behavior.write -s 403 &&
 	live=$(live_tokens) &&
 	mints=$(count_requests github POST "/api/v3/app/installations/[0-9]+/access_tokens" 201) &&
 	(cd agent && on machine-d test_expect_code 2 raxx token >../out.norecord 2>../err.norecord) &&
@@ -149,8 +124,8 @@ test_expect_success 'a token that cannot be recorded is revoked again and not ha
 '
 
 test_expect_success 'git gets nothing either: quit=1, never the unrecorded token' '
-	test_when_finished "fake_config vault \"c[\\\"behavior\\\"] = {}\"" &&
-	fake_config vault "c[\"behavior\"] = {\"write\": \"403\"}" &&
+	test_when_finished "fake_reset vault behavior" &&
+	fake_set vault behavior.write -s 403 &&
 	printf "protocol=https\nhost=%s\n\n" "$RAXX_GITHUB_HOST" >req &&
 	(cd agent && on machine-e git-credential-raxx get <../req >../out.get.norecord 2>/dev/null) ;
 	echo quit=1 >expect &&
@@ -161,16 +136,14 @@ test_expect_success 'a revoke elsewhere while a token is minted: it is revoked a
 	# the revoke deletes the manifest first and lists the records second:
 	# a mint that records after that list reads the manifest back, finds
 	# it gone, and undoes itself
-	test_when_finished "fake_config github \"c.pop(\\\"gate\\\", None)\"" &&
+	test_when_finished "fake_reset github gate" &&
 	live=$(live_tokens) &&
 	rm -f gate.open &&
-	fake_config github "c[\"gate\"] = {\"request\": \"POST /api/v3/app/installations/\", \"file\": \"$TRASH/gate.open\"}" &&
+	fake_set github gate.request -s "POST /api/v3/app/installations/" gate.file -s "$TRASH/gate.open" &&
 	{ (cd agent && on machine-r raxx token >../out.race 2>../err.race; echo $? >../race.rc) & } &&
 	# the mint is at GitHub, held: now the revoke elsewhere deletes the manifest
-	i=0 && until grep -q "\"gate-held\"" "$FAKES/github.log"; do
-		i=$((i + 1)); test $i -lt 3000 || exit 1; sleep 0.02
-	done &&
-	fake_config vault "c[\"secrets\"][\"$FOLDER\"].pop(\"PROVISION_MANIFEST\")" &&
+	wait_until grep -q "\"gate-held\"" "$FAKES/github.log" &&
+	fake_unset vault "secrets.$FOLDER.PROVISION_MANIFEST" &&
 	touch gate.open &&
 	wait &&
 	test "$(cat race.rc)" = 9 &&
@@ -201,7 +174,7 @@ test_expect_success 'revoke: a record GitHub no longer knows is deleted with a w
 	test_grep "record $FOLDER/TOKEN_00000000JUNK holds no token raxx can read: deleted" err.mixed &&
 	test_grep "1 token revoked, manifest deleted, 4 vault records deleted" err.mixed &&
 	test "$(revokes)" = $((before + 2)) &&
-	test "$(token_state out.tok.machine-f)" = revoked &&
+	test "$(liveness out.tok.machine-f)" = revoked &&
 	records >left &&
 	test_must_be_empty left
 '
@@ -209,15 +182,15 @@ test_expect_success 'revoke: a record GitHub no longer knows is deleted with a w
 test_expect_success 'a vault that refuses the deletes: the revoke says so and exits non-zero, the records stay' '
 	raxx handoff provision --task-slug $SLUG --repo raxx-app/demo --bot raxx-dev-bot 2>/dev/null &&
 	fill machine-h &&
-	test_when_finished "fake_config vault \"c[\\\"behavior\\\"] = {}\"" &&
-	fake_config vault "c[\"behavior\"] = {\"write\": \"403\"}" &&
+	test_when_finished "fake_reset vault behavior" &&
+	fake_set vault behavior.write -s 403 &&
 	(on machine-i test_expect_code 2 raxx handoff revoke --task-slug $SLUG) 2>err.refused &&
 	test_grep "only partly revoked" err.refused &&
 	records >left &&
 	test_line_count = 1 left &&
-	fake_config vault "c[\"behavior\"] = {}" &&
+	fake_reset vault behavior &&
 	(on machine-i raxx handoff revoke --task-slug $SLUG) 2>err.again &&
-	test "$(token_state out.tok.machine-h)" = revoked &&
+	test "$(liveness out.tok.machine-h)" = revoked &&
 	records >left &&
 	test_must_be_empty left
 '

@@ -16,8 +16,8 @@ start_broker || { echo "Bail out! the broker did not start"; exit 1; }
 
 test_expect_success 'the broker starts: socket 0600 in a 0700 directory' '
 	test -S "$BROKER_SOCK" &&
-	test "$(stat -c %a "$BROKER_SOCK")" = 600 &&
-	test "$(stat -c %a "$TRASH/run")" = 700 &&
+	test "$(file_mode "$BROKER_SOCK")" = 600 &&
+	test "$(file_mode "$TRASH/run")" = 700 &&
 	test_grep "broker: listening on $BROKER_SOCK" broker.err
 '
 
@@ -74,9 +74,9 @@ test_expect_success 'one stderr line per request, and the audit log says broker'
 test_expect_success 'status: the broker in use, and the token held there' '
 	as_client git-credential-raxx --bot raxx-dev-bot status >out.status 2>err.status &&
 	test_grep "^broker   $BROKER_SOCK (pid $BROKER_PID, uid $(id -u); 2 App keys and 2 tokens held)" out.status &&
-	test_grep "^token    $(printf %s "$(cat out.dev)" | b2sum -l 256 | cut -c1-12), expires" out.status &&
+	test_grep "^token    $(token_fp "$(cat out.dev)"), expires" out.status &&
 	as_client git-credential-raxx --bot raxx-dev-bot status --json >out.sj &&
-	python3 -c "import json,sys; d=json.load(open(\"out.sj\")); assert d[\"broker\"] == sys.argv[1], d" "$BROKER_SOCK"
+	test "$(json_get out.sj broker)" = "$BROKER_SOCK"
 '
 
 if REAL_GH=$(command -v gh); then

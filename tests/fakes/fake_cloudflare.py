@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
-"""Local HTTPS fake of Cloudflare's API token verification (API-NOTES.md C1).
+"""Local HTTPS fake of Cloudflare's API token verification.
 
 Config (JSON, re-read on every request):
   tokens     {"<sha256 hex of a token>": {"id": "<32 hex>",
                 "status": "active"|"disabled"|"expired",
                 "owner": "user"|"account", "account": "<account id>",
                 "expires_on"?: "2026-01-01T00:00:00Z"}}
-  behavior   {"verify": ok|500|502|html403|1010|badjson|hang,
-              "fail_times": N or {key: N}, "fail_id": any}
+  behavior   {"verify": 500|502|html403|1010|badjson|hang|close,
+              "fail_times": N or {key: N}, "fail_id": any}   (FAULTS below)
   latency_ms, hang   see fakelib
 Routes (under /client/v4):
   GET /user/tokens/verify                 user-owned tokens
@@ -21,11 +21,20 @@ kept as sha256 only, and the log never holds one.
 
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakelib  # noqa: E402
 from fakelib import json_response, sha256_hex, text_response  # noqa: E402
+
+
+# What behavior.verify can force.
+FAULTS = fakelib.FaultTable(keys=("verify",), faults={
+    "500": fakelib.text_fault(500, "<html><body>500</body></html>\n", ctype=fakelib.HTML),
+    "502": fakelib.text_fault(502, "<html><body>502</body></html>\n", ctype=fakelib.HTML),
+    "html403": fakelib.text_fault(403, "<html><body>Forbidden</body></html>\n", ctype=fakelib.HTML),
+    "1010": fakelib.text_fault(403, "error code: 1010"),    # its firewall
+    "badjson": fakelib.Fault(200, '{"success": tru'),
+})
 
 
 def cf_error(status, code, message, note):
@@ -36,28 +45,7 @@ def cf_error(status, code, message, note):
 class CloudflareHandler(fakelib.FakeHandler):
     srv_name = "cloudflare"
     server_version = "cloudflare"
-
-    def forced_answer(self, cfg):
-        v = self.server.forced(cfg, "verify")
-        if not v:
-            return None
-        note = "forced:verify:%s" % v
-        if v == "hang":
-            self.server.log_json({"t": time.time(), "conn": self.conn, "srv": self.srv_name,
-                                  "method": self.command, "path": self.req_path, "status": None,
-                                  "note": note})
-            time.sleep(3600)
-            self.close_connection = True
-            return "hung"
-        if v in ("500", "502"):
-            return text_response(int(v), "<html><body>%s</body></html>\n" % v, ctype="text/html", note=note)
-        if v == "html403":
-            return text_response(403, "<html><body>Forbidden</body></html>\n", ctype="text/html", note=note)
-        if v == "1010":
-            return text_response(403, "error code: 1010", note=note)
-        if v == "badjson":
-            return fakelib.Response(200, '{"success": tru', note=note)
-        return None
+    faults = FAULTS
 
     def route(self, cfg):
         p = self.req_path
@@ -77,14 +65,10 @@ class CloudflareHandler(fakelib.FakeHandler):
                         "no-route")
 
     def verify(self, cfg, owner, account):
-        r = self.forced_answer(cfg)
-        if r == "hung":
-            return None
-        if r is not None:
+        r = self.forced(cfg, "verify")
+        if r:
             return r
-        h = self.header("Authorization") or ""
-        scheme, _, tok = h.partition(" ")
-        tok = tok.strip()
+        h, scheme, tok = self.authorization()
         if not h:
             self.auth_state = "none"
             return cf_error(400, 9106, "Missing X-Auth-Key, X-Auth-Email or Authorization headers", "no-auth")
@@ -109,11 +93,5 @@ class CloudflareHandler(fakelib.FakeHandler):
                                    "result": result}, note="verified:%s:%s" % (rec.get("id", "?")[:8], status))
 
 
-def main():
-    p = fakelib.arg_parser("Local HTTPS fake of Cloudflare's token verification.")
-    args = p.parse_args()
-    return fakelib.serve(args, CloudflareHandler, "cloudflare")
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(fakelib.main(CloudflareHandler, __doc__))

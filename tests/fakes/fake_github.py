@@ -2,7 +2,7 @@
 """Local HTTPS fake of a GitHub Enterprise Server: REST under /api/v3 and git
 smart-HTTP (through `git http-backend`) at /OWNER/REPO.git/... on one port.
 
-Behaviour follows /work/shared/API-NOTES.md section B: App JWTs checked as
+Behaviour follows GitHub's REST documentation: App JWTs checked as
 GitHub does (RS256 verified here in pure Python, with GitHub's exact 401
 messages), installation tokens minted, scoped, revoked; git access only with
 a live installation token (username x-access-token) or a configured PAT.
@@ -26,14 +26,15 @@ Config (JSON, re-read on every request):
                 gets GitHub-Authentication-Token-Expiration ("2026-12-10
                 12:00:00 UTC") on every API answer, and 401 once expired
   repos_root    directory of bare repos, repos_root/OWNER/REPO.git
-  behavior      {"access_tokens": ok|401|403|404|422|429|500|502|badjson|
-                   redirect|newline-token|badchar-token|no-expiry|
-                   past-expiry|decode-error|hang,
-                 other endpoint keys (same generic values): "app",
+  behavior      {"access_tokens": 401|403|404|422|429|500|502|503|badjson|
+                   redirect|decode-error|hang|close, or a token shaped
+                   wrong: newline-token|badchar-token|no-expiry|past-expiry,
+                 other endpoint keys (the same but the token shapes): "app",
                    "installation", "installations", "repo_installation",
                    "users", "user", "repos", "installation_repositories",
                    "rate_limit", "revoke", "git",
                  "fail_times": N or {key: N}, "fail_id": any}
+                (FAULTS below; an unknown name or key: HTTP 500)
   renames       {"old-org": "new-org", "old-org/repo": "new-org/repo"}: a
                 renamed organization or repository. REST calls under
                 /repos/OLD/REPO/... answer 301 with Location (and "url")
@@ -103,6 +104,46 @@ GIT_RE = re.compile(r"^/([A-Za-z0-9][A-Za-z0-9._-]*)/([A-Za-z0-9._-]+?)(\.git)?"
 
 # sha256(token) -> record; the state file mirrors it.
 TOKENS = {}
+
+
+def gh_error(status, message, **extra):
+    return dict({"message": message, "documentation_url": DOCS, "status": str(status)}, **extra)
+
+
+def gh_fault(status, message, headers=(), **extra):
+    return fakelib.Fault(status, gh_error(status, message, **extra), headers=headers)
+
+
+# What behavior.KEY can force, for every endpoint KEY; access_tokens has
+# its own answers, and the token shapes.
+FAULTS = fakelib.FaultTable(
+    keys=("access_tokens", "app", "installation", "installations", "repo_installation", "users",
+          "user", "repos", "installation_repositories", "rate_limit", "revoke", "git"),
+    faults={
+        "401": gh_fault(401, "Bad credentials"),
+        "403": gh_fault(403, "Resource not accessible by integration"),
+        "404": gh_fault(404, "Not Found"),
+        "422": gh_fault(422, "Validation Failed", errors=[{"code": "invalid"}]),
+        "429": gh_fault(429, "You have exceeded a secondary rate limit. Please wait a few minutes "
+                        "before you try again.",
+                        headers=lambda h: [("Retry-After", "1")] + h.ratelimit_headers()),
+        "500": fakelib.text_fault(500, "500 Internal Server Error\n"),
+        "502": fakelib.text_fault(502, "502 Bad Gateway\n"),
+        "503": fakelib.text_fault(503, "503 Service Unavailable\n"),
+        "badjson": fakelib.Fault(200, '{"id": 1, "slug": "tru'),
+        "redirect": fakelib.text_fault(302, "", headers=lambda h: [("Location", h.host_base()
+                                                                     + "/redirected-by-fake")]),
+        "decode-error": gh_fault(401, MSG_DECODE),
+    },
+    by_key={"access_tokens": {
+        "403": gh_fault(403, "This installation has been suspended"),
+        "422": gh_fault(422, MSG_PERMS_422),
+        "badjson": fakelib.Fault(201, '{"token": "ghs_trunc'),
+        "newline-token": fakelib.SHAPE,    # a token holding a newline
+        "badchar-token": fakelib.SHAPE,    # a token holding a space and a ';'
+        "no-expiry": fakelib.SHAPE,        # no expires_at in the answer
+        "past-expiry": fakelib.SHAPE,      # expires_at two minutes ago
+    }})
 
 
 def rand_str(n, chars=ALNUM):
@@ -227,6 +268,11 @@ def owns(repos, full):
 class GitHubHandler(fakelib.FakeHandler):
     srv_name = "github"
     server_version = "GitHub.com"
+    faults = FAULTS
+
+    @classmethod
+    def add_arguments(cls, parser):
+        parser.add_argument("--state", help="issued-token state file (default: tokens.json beside --log)")
 
     # -- small helpers
 
@@ -237,57 +283,20 @@ class GitHubHandler(fakelib.FakeHandler):
         return self.host_base() + "/api/v3"
 
     def gh_err(self, status, message, note="", headers=None, **extra):
-        body = {"message": message, "documentation_url": DOCS, "status": str(status)}
-        body.update(extra)
-        return json_response(status, body, headers=headers, note=note)
+        return json_response(status, gh_error(status, message, **extra), headers=headers, note=note)
 
     def ratelimit_headers(self, limit=5000):
         return [("x-ratelimit-limit", str(limit)), ("x-ratelimit-remaining", str(limit - 1)),
                 ("x-ratelimit-used", "1"), ("x-ratelimit-reset", str(int(self.now()) + 3600)),
                 ("x-ratelimit-resource", "core")]
 
-    def forced_generic(self, v, note_key):
-        """A forced failure for any endpoint; None means 'behave normally'."""
-        note = "forced:%s:%s" % (note_key, v)
-        if v == "hang":
-            self.server.log_json({"t": time.time(), "conn": self.conn, "srv": self.srv_name,
-                                  "method": self.command, "path": self.req_path, "status": None,
-                                  "note": note})
-            time.sleep(3600)
-            self.close_connection = True
-            return "hung"
-        if v == "401":
-            return self.gh_err(401, "Bad credentials", note=note)
-        if v == "403":
-            return self.gh_err(403, "Resource not accessible by integration", note=note)
-        if v == "404":
-            return self.gh_err(404, "Not Found", note=note)
-        if v == "422":
-            return self.gh_err(422, "Validation Failed", note=note, errors=[{"code": "invalid"}])
-        if v == "429":
-            return self.gh_err(429, "You have exceeded a secondary rate limit. Please wait a few minutes "
-                               "before you try again.", note=note,
-                               headers=[("Retry-After", "1")] + self.ratelimit_headers())
-        if v in ("500", "502", "503"):
-            reason = {"500": "Internal Server Error", "502": "Bad Gateway", "503": "Service Unavailable"}[v]
-            return text_response(int(v), "%s %s\n" % (v, reason), note=note)
-        if v == "badjson":
-            return fakelib.Response(200, '{"id": 1, "slug": "tru', note=note)
-        if v == "redirect":
-            return text_response(302, "", headers=[("Location", self.host_base() + "/redirected-by-fake")],
-                                 note=note)
-        if v == "decode-error":
-            return self.gh_err(401, MSG_DECODE, note=note)
-        return None   # a value this endpoint does not know: behave normally
-
-    def forced(self, cfg, key):
-        v = self.server.forced(cfg, key)
-        return self.forced_generic(v, key) if v else None
-
     # -- token state (memory + state file)
 
     def state_path(self):
-        return self.server.args.state
+        args = self.server.args
+        if args.state or not args.log:
+            return args.state
+        return os.path.join(os.path.dirname(os.path.abspath(args.log)), "tokens.json")
 
     def tokens_view(self):
         """Memory, overlaid with the state file (tests may edit it)."""
@@ -561,14 +570,13 @@ class GitHubHandler(fakelib.FakeHandler):
             if not (self.header("User-Agent") or "").strip():
                 return self.gh_err(403, MSG_UA, note="no-user-agent")
             r = self.route_api(cfg, [unquote(s) for s in p[len("/api/"):].split("/")])
-            if r == "hung" or r is None:
+            if r is None:
                 return None
             r.headers += self.pat_expiry_headers(cfg)
             return r
         m = GIT_RE.match(p)
         if m and m.group(1) not in (".", "..") and m.group(2) not in (".", ".."):
-            r = self.git(cfg, m.group(1), m.group(2), m.group(4))
-            return None if r == "hung" else r
+            return self.git(cfg, m.group(1), m.group(2), m.group(4))
         return text_response(404, "Not Found\n", note="no-route")
 
     # -- bodies in the log (log_bodies), for the OpenAPI check
@@ -682,23 +690,10 @@ class GitHubHandler(fakelib.FakeHandler):
         jlog = {"jwt": self.jwt_info}
         slug = app.get("slug", "app-%s" % app_id)
 
-        v = self.server.forced(cfg, "access_tokens")
-        special = ("newline-token", "badchar-token", "no-expiry", "past-expiry")
-        if v and v not in special:
-            if v == "403":
-                r = self.gh_err(403, "This installation has been suspended", note="forced:access_tokens:403")
-            elif v == "404":
-                r = self.gh_err(404, "Not Found", note="forced:access_tokens:404")
-            elif v == "422":
-                r = self.gh_err(422, MSG_PERMS_422, note="forced:access_tokens:422")
-            elif v == "badjson":
-                r = fakelib.Response(201, '{"token": "ghs_trunc', note="forced:access_tokens:badjson")
-            else:
-                r = self.forced_generic(v, "access_tokens")
-            if r is not None:
-                if r != "hung":
-                    r.log.update(jlog)
-                return r
+        v = self.forced(cfg, "access_tokens")    # an answer, or a token shape
+        if isinstance(v, fakelib.Response):
+            v.log.update(jlog)
+            return v
 
         inst = (app.get("installations") or {}).get(str(inst_id))
         if inst is None:
@@ -993,8 +988,7 @@ class GitHubHandler(fakelib.FakeHandler):
 
         r = self.forced(cfg, "git")
         if r:
-            if r != "hung":
-                r.log.update(glog)
+            r.log.update(glog)
             return r
 
         realm = [("WWW-Authenticate", 'Basic realm="GitHub"')]
@@ -1084,14 +1078,5 @@ class GitHubHandler(fakelib.FakeHandler):
         return fakelib.Response(status, body, ctype=ctype, headers=hdrs, note=note, log=glog)
 
 
-def main():
-    p = fakelib.arg_parser("Local HTTPS fake of GitHub Enterprise (REST /api/v3 + git smart-HTTP).")
-    p.add_argument("--state", help="issued-token state file (default: tokens.json beside --log)")
-    args = p.parse_args()
-    if not args.state and args.log:
-        args.state = os.path.join(os.path.dirname(os.path.abspath(args.log)), "tokens.json")
-    return fakelib.serve(args, GitHubHandler, "github")
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(fakelib.main(GitHubHandler, __doc__))

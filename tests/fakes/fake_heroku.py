@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Local HTTPS fake of the Heroku Platform API's GET /account (API-NOTES.md D).
+"""Local HTTPS fake of the Heroku Platform API's GET /account.
 
 Config (JSON, re-read on every request):
   keys       {"<sha256 hex of an API key>": {"id": "<uuid>", "email": "...",
                "suspended"?: false}}
-  behavior   {"account": ok|401-legacy|429|500|503|hang,
-              "fail_times": N or {key: N}, "fail_id": any}
+  behavior   {"account": 401-legacy|429|500|503|hang|close,
+              "fail_times": N or {key: N}, "fail_id": any}   (FAULTS below)
   latency_ms, hang   see fakelib
 Routes:
   GET /account   Accept: application/vnd.heroku+json; version=3 is required
@@ -18,7 +18,6 @@ sha256 only, and the log never holds one.
 
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakelib  # noqa: E402
@@ -31,9 +30,21 @@ def hk_error(status, eid, message, note, headers=None):
     return json_response(status, {"id": eid, "message": message}, note=note, headers=headers)
 
 
+# What behavior.account can force.
+FAULTS = fakelib.FaultTable(keys=("account",), faults={
+    "401-legacy": fakelib.Fault(401, {"error": "Invalid credentials provided."}),
+    "429": fakelib.Fault(429, {"id": "rate_limit", "message": "Your account reached the API rate limit. "
+                               "Please wait a few minutes before making new requests."},
+                         headers=[("RateLimit-Remaining", "0")]),
+    "500": fakelib.Fault(500, {"id": "internal_server_error", "message": "Internal server error."}),
+    "503": fakelib.Fault(503, {"id": "unavailable", "message": "Internal server error."}),
+})
+
+
 class HerokuHandler(fakelib.FakeHandler):
     srv_name = "heroku"
     server_version = "Heroku"
+    faults = FAULTS
 
     def route(self, cfg):
         if self.req_path != "/account":
@@ -44,26 +55,10 @@ class HerokuHandler(fakelib.FakeHandler):
         if ACCEPT not in accept:
             return hk_error(406, "not_acceptable", "The requested API version is not available. "
                             "Please specify Accept: application/vnd.heroku+json; version=3.", "bad-accept")
-        v = self.server.forced(cfg, "account")
-        if v == "hang":
-            self.server.log_json({"t": time.time(), "conn": self.conn, "srv": self.srv_name,
-                                  "method": self.command, "path": self.req_path, "status": None,
-                                  "note": "forced:account:hang"})
-            time.sleep(3600)
-            self.close_connection = True
-            return None
-        if v == "401-legacy":
-            return json_response(401, {"error": "Invalid credentials provided."}, note="forced:account:401-legacy")
-        if v == "429":
-            return hk_error(429, "rate_limit", "Your account reached the API rate limit. Please wait a few "
-                            "minutes before making new requests.", "forced:account:429",
-                            headers=[("RateLimit-Remaining", "0")])
-        if v in ("500", "503"):
-            return hk_error(int(v), "internal_server_error" if v == "500" else "unavailable",
-                            "Internal server error.", "forced:account:%s" % v)
-        h = self.header("Authorization") or ""
-        scheme, _, key = h.partition(" ")
-        key = key.strip()
+        r = self.forced(cfg, "account")
+        if r:
+            return r
+        h, scheme, key = self.authorization()
         if scheme.lower() != "bearer" or not key:
             self.auth_state = "none" if not h else "bad"
             return hk_error(401, "unauthorized", "Invalid credentials provided.", "no-or-bad-auth")
@@ -82,11 +77,5 @@ class HerokuHandler(fakelib.FakeHandler):
                              headers=[("RateLimit-Remaining", "4499")])
 
 
-def main():
-    p = fakelib.arg_parser("Local HTTPS fake of the Heroku Platform API (GET /account).")
-    args = p.parse_args()
-    return fakelib.serve(args, HerokuHandler, "heroku")
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(fakelib.main(HerokuHandler, __doc__))

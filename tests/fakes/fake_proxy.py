@@ -16,35 +16,19 @@ Header values are never logged (a Proxy-Authorization holds a password).
 Python 3 standard library only; plain TCP on 127.0.0.1.
 """
 
-import argparse
 import base64
-import json
 import os
 import select
-import signal
 import socket
 import socketserver
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fakelib import LOOPBACK, atomic_write  # noqa: E402
+import fakelib  # noqa: E402
+from fakelib import LOOPBACK  # noqa: E402
 
 MAX_HEAD = 64 * 1024
-LOG_LOCK = threading.Lock()
-
-
-def log_json(path, obj):
-    if not path:
-        return
-    line = (json.dumps(obj, separators=(",", ":"), ensure_ascii=True) + "\n").encode("ascii")
-    with LOG_LOCK:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(fd, line)
-        finally:
-            os.close(fd)
 
 
 def read_head(sock):
@@ -117,7 +101,7 @@ class ProxyHandler(socketserver.BaseRequestHandler):
 
         def done(status, note):
             entry.update(status=status, note=note)
-            log_json(args.log, entry)
+            self.server.log.write(entry)
 
         if method != "CONNECT":
             done(405, "not-connect")
@@ -156,32 +140,17 @@ class ProxyServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def __init__(self, args):
+        self.args = args
+        self.log = fakelib.JsonLog(args.log)
+        super().__init__(fakelib.loopback(args, "proxy"), ProxyHandler)
+
 
 def main():
-    p = argparse.ArgumentParser(description="Local CONNECT-only proxy fake.")
-    p.add_argument("--log", help="JSON-lines log (appended)")
-    p.add_argument("--port", type=int, default=0)
-    p.add_argument("--port-file")
-    p.add_argument("--pid-file")
+    p = fakelib.arg_parser(__doc__.strip().splitlines()[0], tls=False)
     p.add_argument("--auth", help="USER:PASSWORD required as Proxy-Authorization: Basic")
     args = p.parse_args()
-    server = ProxyServer(("127.0.0.1", args.port), ProxyHandler)
-    server.args = args
-
-    def on_term(signum, frame):
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, on_term)
-    if args.pid_file:
-        atomic_write(args.pid_file, "%d\n" % os.getpid())
-    if args.port_file:
-        atomic_write(args.port_file, "%d\n" % server.server_address[1])
-    try:
-        server.serve_forever(poll_interval=0.2)
-    finally:
-        server.server_close()
-    return 0
+    return fakelib.run(ProxyServer(args), args)
 
 
 if __name__ == "__main__":

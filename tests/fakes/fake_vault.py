@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Local HTTPS fake of an Infisical instance (optionally behind Cloudflare Access).
 
-Behaviour follows /work/shared/API-NOTES.md section A (Infisical's own server
-code): Universal Auth login, v4 / v3-raw secret reads, v3-raw secret writes,
-v1/v2 folder creation and listing; error bodies {"reqId","statusCode","message","error"}.
+Behaviour follows Infisical's own server code: Universal Auth login, v4 /
+v3-raw secret reads, v3-raw secret writes, v1/v2 folder creation and
+listing; error bodies {"reqId","statusCode","message","error"}.
 
 Config (JSON, re-read on every request):
   client_id, client_secret, project_id     the machine identity and project
@@ -17,9 +17,12 @@ Config (JSON, re-read on every request):
   api_v4, api_v3     false: a vault without those routes (an older
                      self-hosted one has no v4): they answer Fastify's 404
                      "Route GET:/api/v4/... not found", as any unknown route
-  behavior           {"login": ok|401|403|429|500|503|badjson|html403,
-                      "secrets": ok|403|429|500|503|badjson|expire-token,
-                      "write": ok|403|500, "fail_times": N}
+  behavior           {"login": 401|403|429|500|503|badjson|html403,
+                      "secrets": the same, or expire-token (reads and folder
+                                 listings),
+                      "write": the same (secret writes, folder creation),
+                      "fail_times": N or {key: N}, "fail_id": any}
+                     (FAULTS below; hang and close too: see fakelib)
   latency_ms, hang   see fakelib
 Writes (folders, secrets) are saved back into the config file atomically.
 """
@@ -121,6 +124,46 @@ def trim_secret_value(v):
     return t
 
 
+def vault_error(status, message, error, **extra):
+    """An Infisical error body (a fresh reqId each time)."""
+    return lambda h: dict({"reqId": "req-" + rnd.token_hex(8), "statusCode": status,
+                           "message": message, "error": error}, **extra)
+
+
+def vault_fault(status, message, error, **extra):
+    return fakelib.Fault(status, vault_error(status, message, error, **extra))
+
+
+# What behavior.login / .secrets / .write can force.
+FAULTS = fakelib.FaultTable(
+    keys=("login", "secrets", "write"),
+    note="forced:{name}",
+    faults={
+        "401": vault_fault(401, "Invalid credentials", "UnauthorizedError"),
+        "403": vault_fault(403, "You are not allowed to read secrets in this environment",
+                           "PermissionDenied", details=[{"action": "read", "subject": "secrets"}]),
+        "429": fakelib.Fault(429, vault_error(429, "Rate limit exceeded. Please try again in 1 seconds",
+                                              "Too Many Requests"), headers=[("Retry-After", "1")]),
+        "500": vault_fault(500, "Something went wrong", "InternalServerError"),
+        # what a proxy or load balancer in front of the vault says in an outage
+        "503": fakelib.Fault(503, "<html><body><h1>503 Service Unavailable</h1></body></html>\n",
+                             ctype=fakelib.HTML),
+        "badjson": fakelib.Fault(200, '{"accessToken": "tru'),
+        # Cloudflare Access, Service-Auth-only application: hard 403, HTML.
+        "html403": fakelib.Fault(403, "<!DOCTYPE html><html><head><title>Forbidden</title></head>"
+                                 "<body><h1>Forbidden</h1><p>You don't have permission to view this "
+                                 "page.</p><p>Cloudflare Access</p></body></html>\n",
+                                 ctype="text/html; charset=UTF-8"),
+    },
+    by_key={
+        "login": {"403": vault_fault(403, "You are not allowed to access this resource from the "
+                                     "current IP address", "ForbiddenError")},
+        "secrets": {"expire-token": vault_fault(403, "Your token has expired. Please re-authenticate.",
+                                                "TokenError"),
+                    "badjson": fakelib.Fault(200, '{"secrets": [{"secretKey": "APP_')},
+    })
+
+
 def make_access_token(identity):
     """Opaque, but shaped like Infisical's JWT (three base64url parts)."""
     now = int(time.time())
@@ -134,49 +177,15 @@ def make_access_token(identity):
 
 class VaultHandler(fakelib.FakeHandler):
     srv_name = "vault"
+    faults = FAULTS
 
     # -- error shapes
 
     def err(self, status, message, error, note="", **extra):
-        body = {"reqId": "req-" + rnd.token_hex(8), "statusCode": status,
-                "message": message, "error": error}
-        body.update(extra)
-        return json_response(status, body, note=note)
+        return json_response(status, vault_error(status, message, error, **extra)(self), note=note)
 
     def zod_err(self, issues, note="validation"):
         return self.err(422, issues, "ValidationFailure", note=note)
-
-    def forced_common(self, v, kind):
-        """Failures shared by login and secrets behaviours."""
-        if v == "401":
-            return self.err(401, "Invalid credentials", "UnauthorizedError", note="forced:401")
-        if v == "403":
-            if kind == "login":
-                return self.err(403, "You are not allowed to access this resource from the current IP address",
-                                "ForbiddenError", note="forced:403")
-            return self.err(403, "You are not allowed to read secrets in this environment",
-                            "PermissionDenied", note="forced:403",
-                            details=[{"action": "read", "subject": "secrets"}])
-        if v == "429":
-            return json_response(429, {"reqId": "req-" + rnd.token_hex(8), "statusCode": 429,
-                                       "error": "Too Many Requests",
-                                       "message": "Rate limit exceeded. Please try again in 1 seconds"},
-                                 headers=[("Retry-After", "1")], note="forced:429")
-        if v == "500":
-            return self.err(500, "Something went wrong", "InternalServerError", note="forced:500")
-        if v == "503":
-            # what a proxy or load balancer in front of the vault says in an outage
-            return text_response(503, "<html><body><h1>503 Service Unavailable</h1></body></html>\n",
-                                 ctype="text/html", note="forced:503")
-        if v == "badjson":
-            return fakelib.Response(200, '{"accessToken": "tru', note="forced:badjson")
-        if v == "html403":
-            # Cloudflare Access, Service-Auth-only application: hard 403, HTML.
-            return text_response(403, "<!DOCTYPE html><html><head><title>Forbidden</title></head>"
-                                 "<body><h1>Forbidden</h1><p>You don't have permission to view this "
-                                 "page.</p><p>Cloudflare Access</p></body></html>\n",
-                                 ctype="text/html; charset=UTF-8", note="forced:html403")
-        return self.err(500, "fake: unknown behavior %r" % (v,), "InternalServerError", note="bad-behavior")
 
     # -- gatekeepers in front of every request
 
@@ -307,9 +316,9 @@ class VaultHandler(fakelib.FakeHandler):
         ok = (body["clientId"].strip() == cfg.get("client_id")
               and body["clientSecret"].strip() == cfg.get("client_secret"))
         self.auth_state = "ok" if ok else "bad"
-        v = self.server.forced(cfg, "login")
-        if v:
-            return self.forced_common(v, "login")
+        r = self.forced(cfg, "login")
+        if r:
+            return r
         if not ok:
             return self.err(401, "Invalid credentials", "UnauthorizedError", note="login-refused")
         return self.issue_token(cfg, body["clientId"].strip(), "login-ok")
@@ -371,26 +380,23 @@ class VaultHandler(fakelib.FakeHandler):
                         "environment slug and secret path is correct." % (path, env),
                         "SecretPathNotFound", note="path-not-found")
 
-    def forced_read(self, cfg):
-        v = self.server.forced(cfg, "secrets")
-        if not v:
-            return None
-        if v == "expire-token":
-            return self.err(403, "Your token has expired. Please re-authenticate.", "TokenError",
-                            note="forced:expire-token")
-        if v == "badjson":
-            return fakelib.Response(200, '{"secrets": [{"secretKey": "APP_', note="forced:badjson")
-        return self.forced_common(v, "secrets")
-
-    def list_secrets(self, cfg, pkey):
-        r = self.forced_read(cfg)
+    def read_request(self, cfg, pkey):
+        """(an answer, None) for a forced failure or a scope or folder that
+        is not there, else (None, the folder's path)."""
+        r = self.forced(cfg, "secrets")
         if r:
-            return r
+            return r, None
         r, env, path = self.check_scope(cfg, self.query, pkey)
         if r:
-            return r
+            return r, None
         if path not in known_folders(cfg):
-            return self.folder_missing(path, env)
+            return self.folder_missing(path, env), None
+        return None, path
+
+    def list_secrets(self, cfg, pkey):
+        r, path = self.read_request(cfg, pkey)
+        if r:
+            return r
         hidden = self.query.get("viewSecretValue") == "false"
         out = []
         for k, v in secrets_at(cfg, path).items():
@@ -404,14 +410,9 @@ class VaultHandler(fakelib.FakeHandler):
                              note="secrets:%s" % path, log={"count": len(out)})
 
     def get_secret(self, cfg, pkey, name):
-        r = self.forced_read(cfg)
+        r, path = self.read_request(cfg, pkey)
         if r:
             return r
-        r, env, path = self.check_scope(cfg, self.query, pkey)
-        if r:
-            return r
-        if path not in known_folders(cfg):
-            return self.folder_missing(path, env)
         s = secrets_at(cfg, path)
         if name not in s:
             return self.err(404, "Secret with name '%s' not found" % name, "NotFound", note="secret-not-found")
@@ -424,20 +425,21 @@ class VaultHandler(fakelib.FakeHandler):
     def save_config(self, cfg):
         fakelib.atomic_write(self.server.args.config, json.dumps(cfg, indent=2) + "\n")
 
-    def forced_write(self, cfg):
-        v = self.server.forced(cfg, "write")
-        return self.forced_common(v, "write") if v else None
+    def write_request(self, cfg):
+        """(an answer, None) for a forced failure or a body that is not a
+        JSON object, else (None, the body)."""
+        r = self.forced(cfg, "write")
+        if r:
+            return r, None
+        body = self.body_object()
+        if body is None:
+            return self.err(400, "Body is not valid JSON", "Bad Request", note="bad-json"), None
+        return None, body
 
     def write_secret(self, cfg, pkey, name, method):
-        r = self.forced_write(cfg)
+        r, body = self.write_request(cfg)
         if r:
             return r
-        try:
-            body = self.body_json()
-            if not isinstance(body, dict):
-                raise ValueError
-        except ValueError:
-            return self.err(400, "Body is not valid JSON", "Bad Request", note="bad-json")
         if not SECRET_NAME_RE.match(name):
             return self.zod_err([{"code": "custom", "path": ["secretName"],
                                   "message": "Invalid secret name"}], note="bad-secret-name")
@@ -485,15 +487,9 @@ class VaultHandler(fakelib.FakeHandler):
         return json_response(200, {"secret": secret_obj(cfg, path, name, value)}, note=note)
 
     def create_folder(self, cfg, pkey):
-        r = self.forced_write(cfg)
+        r, body = self.write_request(cfg)
         if r:
             return r
-        try:
-            body = self.body_json()
-            if not isinstance(body, dict):
-                raise ValueError
-        except ValueError:
-            return self.err(400, "Body is not valid JSON", "Bad Request", note="bad-json")
         name = body.get("name")
         if not isinstance(name, str) or not FOLDER_NAME_RE.match(name):
             return self.zod_err([{"code": "custom", "path": ["name"],
@@ -530,7 +526,7 @@ class VaultHandler(fakelib.FakeHandler):
         Like Infisical's getFolders, a path that does not exist lists nothing
         (an empty array, not a 404). v1 also takes `directory` for path.
         """
-        r = self.forced_read(cfg)
+        r = self.forced(cfg, "secrets")
         if r:
             return r
         args = dict(self.query)
@@ -550,11 +546,5 @@ class VaultHandler(fakelib.FakeHandler):
                              log={"count": len(out)})
 
 
-def main():
-    p = fakelib.arg_parser("Local HTTPS fake of an Infisical vault (Universal Auth, secrets).")
-    args = p.parse_args()
-    return fakelib.serve(args, VaultHandler, "vault")
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(fakelib.main(VaultHandler, __doc__))

@@ -6,7 +6,7 @@ Config (JSON, re-read on every request):
   hooks      ["<path>", ...]  the webhook paths that exist, e.g.
              "/services/T0/B0/SECRET" (Slack) or "/api/webhooks/1/SECRET"
              (Discord); anything else answers 404
-  behavior   {"post": ok|500|hang}
+  behavior   {"post": 500|hang|close, "fail_times": N, "fail_id": any}
   latency_ms, hang   see fakelib
 Routes:
   POST <hook>  Content-Type: application/json, a JSON object. Slack style
@@ -17,35 +17,33 @@ Routes:
                the path is logged too, so the log is not for leak scans.
 """
 
-import json
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakelib  # noqa: E402
 from fakelib import json_response, text_response  # noqa: E402
 
 
+# What behavior.post can force.
+FAULTS = fakelib.FaultTable(keys=("post",), faults={
+    "500": fakelib.text_fault(500, "internal error\n"),
+})
+
+
 class WebhookHandler(fakelib.FakeHandler):
     srv_name = "webhook"
     server_version = "webhook-fake"
+    faults = FAULTS
 
     def route(self, cfg):
         if self.req_path not in (cfg.get("hooks") or []):
             return text_response(404, "no_service\n", note="no-such-hook")
         if self.command != "POST":
             return text_response(405, "method not allowed\n", note="bad-method")
-        v = self.server.forced(cfg, "post")
-        if v == "hang":
-            self.server.log_json({"t": time.time(), "conn": self.conn, "srv": self.srv_name,
-                                  "method": self.command, "path": self.req_path, "status": None,
-                                  "note": "forced:post:hang"})
-            time.sleep(3600)
-            self.close_connection = True
-            return None
-        if v == "500":
-            return text_response(500, "internal error\n", note="forced:post:500")
+        r = self.forced(cfg, "post")
+        if r:
+            return r
         if (self.header("Content-Type") or "").split(";")[0].strip() != "application/json":
             return text_response(400, "invalid_payload\n", note="bad-content-type")
         try:
@@ -64,11 +62,5 @@ class WebhookHandler(fakelib.FakeHandler):
         return text_response(200, "ok", note="posted:slack", log=log)
 
 
-def main():
-    p = fakelib.arg_parser("Local HTTPS fake of a chat webhook (Slack or Discord style).")
-    args = p.parse_args()
-    return fakelib.serve(args, WebhookHandler, "webhook")
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(fakelib.main(WebhookHandler, __doc__))

@@ -22,10 +22,14 @@ What every fake gets from here:
     holds such requests (logging an "gate-held" event first) until file F
     exists: a test acts while a request is in flight, untimed;
   * bodies read whole (Content-Length or chunked) before routing, so an
-    early error answer never desynchronises a keep-alive connection.
+    early error answer never desynchronises a keep-alive connection;
+  * the fault table: "behavior" {KEY: NAME} in the config makes the
+    requests of KEY fail as NAME says (see FaultTable), and
+    "behavior.fail_times" (N, or {KEY: N}) makes that the first N only.
 
-A fake subclasses FakeHandler, sets `srv_name`, and implements
-`route(cfg) -> Response`.
+A fake subclasses FakeHandler, sets `srv_name` and `faults` (its
+FaultTable), implements `route(cfg) -> Response`, and ends with
+`sys.exit(fakelib.main(ItsHandler, __doc__))`.
 """
 
 import argparse
@@ -150,6 +154,116 @@ class BadRequestBody(Exception):
     pass
 
 
+# ---------------------------------------------------------------- faults
+
+JSON = "application/json; charset=utf-8"
+TEXT = "text/plain; charset=utf-8"
+HTML = "text/html"
+
+
+class Hang(Exception):
+    """Raised while handling a request: never answer it (a dead server)."""
+
+
+class Close(Exception):
+    """Raised while handling a request: drop the connection, no answer."""
+
+
+class Fault:
+    """One way a fake fails on purpose: an answer (status, body, content
+    type, headers) or an action instead of one:
+      "hang"   never answer (the client must time out)
+      "close"  drop the connection without an answer
+      "shape"  answer normally, but the route shapes the answer by the
+               fault's name (e.g. a token holding a newline)
+    A body is bytes, text, or a dict/list sent as compact JSON; a body or
+    the headers may also be a function of the handler (a fresh request id,
+    the Host the client used)."""
+
+    def __init__(self, status=None, body=b"", ctype=JSON, headers=(), action=None):
+        assert (status is None) == (action is not None), "a status or an action"
+        assert action in (None, "hang", "close", "shape"), action
+        self.status, self.body, self.ctype = status, body, ctype
+        self.headers, self.action = headers, action
+
+    def answer(self, handler, note):
+        """The Response; raises Hang or Close; None for a "shape" fault."""
+        if self.action == "hang":
+            raise Hang(note)
+        if self.action == "close":
+            raise Close(note)
+        if self.action == "shape":
+            return None
+        body = self.body(handler) if callable(self.body) else self.body
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body, separators=(",", ":")) + "\n"
+        headers = self.headers(handler) if callable(self.headers) else self.headers
+        return Response(self.status, body, ctype=self.ctype, headers=headers, note=note)
+
+
+def text_fault(status, text, ctype=TEXT, headers=()):
+    return Fault(status, text, ctype=ctype, headers=headers)
+
+
+SHAPE = Fault(action="shape")
+
+# What every fake can be told, whatever the key.
+COMMON_FAULTS = {"hang": Fault(action="hang"), "close": Fault(action="close")}
+
+
+class FaultTable:
+    """The failures a fake can be told to show: behavior {KEY: NAME}.
+
+    KEY names a kind of request (the fake's `keys`: "login", "secrets",
+    "access_tokens", ...); NAME is looked up in KEY's own entries
+    (`by_key`), then in the fake's (`faults`), then in COMMON_FAULTS. A
+    NAME found nowhere, or a KEY the fake does not have, is a loud error
+    (HTTP 500, note "bad-behavior"): a typo never passes for "behave
+    normally". `note` is the log note of a forced answer ({key}, {name}).
+    """
+
+    def __init__(self, keys, faults, by_key=None, note="forced:{key}:{name}"):
+        self.keys = frozenset(keys)
+        self.faults = dict(COMMON_FAULTS, **faults)
+        self.by_key = dict(by_key or {})
+        self.note = note
+        assert set(self.by_key) <= self.keys, set(self.by_key) - self.keys
+
+    def lookup(self, key, name):
+        if not isinstance(name, str):
+            return None
+        mine = self.by_key.get(key) or {}
+        return mine[name] if name in mine else self.faults.get(name)
+
+    def unknown_keys(self, behavior):
+        """The keys of a behavior object this fake does not have."""
+        if not isinstance(behavior, dict):
+            return ["(behavior is not an object)"]
+        return sorted(set(behavior) - self.keys - {"fail_times", "fail_id"})
+
+
+# ---------------------------------------------------------------- log
+
+class JsonLog:
+    """A JSON-lines log: one O_APPEND write per line, so lines stay whole
+    across threads and across processes sharing the file. No path: no log."""
+
+    def __init__(self, path):
+        self.path = path
+        self._lock = threading.Lock()
+
+    def write(self, obj):
+        if not self.path:
+            return
+        line = (json.dumps(obj, separators=(",", ":"), ensure_ascii=True) + "\n").encode("ascii")
+        with self._lock:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, line)
+            finally:
+                os.close(fd)
+
+
 # ---------------------------------------------------------------- server
 
 class TLSServer(ThreadingHTTPServer):
@@ -186,7 +300,7 @@ class TLSServer(ThreadingHTTPServer):
         self._conn_serial = 0
         self._barrier_cv = threading.Condition()
         self._barrier_n = 0
-        self._log_lock = threading.Lock()
+        self.log = JsonLog(args.log)
         self.state_lock = threading.RLock()   # for fakes' own shared state
         self._fail_counts = {}
         if ":" in addr[0]:
@@ -217,16 +331,7 @@ class TLSServer(ThreadingHTTPServer):
     # -- log
 
     def log_json(self, obj):
-        if not self.args.log:
-            return
-        line = (json.dumps(obj, separators=(",", ":"), ensure_ascii=True) + "\n").encode("ascii")
-        # One O_APPEND write per line: whole lines even when both fakes share a log.
-        with self._log_lock:
-            fd = os.open(self.args.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(fd, line)
-            finally:
-                os.close(fd)
+        self.log.write(obj)
 
     # -- config
 
@@ -236,8 +341,8 @@ class TLSServer(ThreadingHTTPServer):
             raise ValueError("config is not a JSON object")
         return cfg
 
-    def forced(self, cfg, key):
-        """The forced behaviour for `key`, honouring behavior.fail_times.
+    def forced_name(self, cfg, key):
+        """The name behavior.KEY forces, or None, honouring fail_times.
 
         behavior.fail_times (an int, or {key: int}) applies the failure only to
         the first N requests that would get it; then the fake behaves normally.
@@ -268,6 +373,11 @@ class FakeHandler(BaseHTTPRequestHandler):
     sys_version = ""
     timeout = 120                   # idle keep-alive connections go away eventually
     srv_name = "fake"
+    faults = FaultTable(keys=(), faults={})   # each fake has its own
+
+    @classmethod
+    def add_arguments(cls, parser):
+        """A fake's own command-line options, beside arg_parser's."""
 
     # -- connection
 
@@ -386,13 +496,16 @@ class FakeHandler(BaseHTTPRequestHandler):
             self._send(text_response(500, "fake config unreadable: %s\n" % e, note="config-error"), base_log)
             return
 
+        unknown = self.faults.unknown_keys(cfg.get("behavior") or {})
+        if unknown:   # a typo must not pass for "behave normally"
+            self._send(text_response(500, "fake %s: unknown behavior key %s\n"
+                                     % (self.srv_name, ", ".join(unknown)), note="bad-behavior"), base_log)
+            return
+
         self.cfg = cfg
         self.clock_offset = cfg.get("clock_offset", 0) or 0
         if cfg.get("hang"):
-            # A dead server: accept the request, never answer.
-            self.server.log_json(dict(base_log, status=None, note="hang"))
-            time.sleep(3600)
-            self.close_connection = True
+            self.hang(base_log, "hang")
             return
         lat = (cfg.get("latency_ms") or 0) + (cfg.get("rtt_ms") or 0)
         if lat:
@@ -411,12 +524,41 @@ class FakeHandler(BaseHTTPRequestHandler):
 
         try:
             resp = self.route(cfg)
+        except Hang as e:
+            self.hang(base_log, str(e))
+            return
+        except Close as e:
+            self.server.log_json(dict(base_log, status=None, note=str(e)))
+            self.close_connection = True
+            return
         except Exception:
             traceback.print_exc()
             resp = text_response(500, "fake crashed; see its stderr\n", note="exception")
-        if resp is None:      # route already answered (or chose to hang)
+        if resp is None:      # route already answered
             return
         self._send(resp, base_log)
+
+    def hang(self, base_log, note):
+        """A dead server: the request accepted (and logged), never answered."""
+        self.server.log_json(dict(base_log, status=None, note=note))
+        time.sleep(3600)
+        self.close_connection = True
+
+    def forced(self, cfg, key):
+        """What behavior.KEY forces on this request (see FaultTable): None
+        (answer normally), a Response to send, or the name of a "shape"
+        fault for the route to apply. A "hang" or "close" fault raises
+        Hang or Close, which the dispatcher carries out."""
+        assert key in self.faults.keys, key
+        name = self.server.forced_name(cfg, key)
+        if name is None:
+            return None
+        fault = self.faults.lookup(key, name)
+        if fault is None:
+            return text_response(500, "fake %s: unknown behavior %r for %s\n" % (self.srv_name, name, key),
+                                 note="bad-behavior")
+        r = fault.answer(self, self.faults.note.format(key=key, name=name))
+        return name if r is None else r
 
     def _send(self, resp, base_log):
         self.send_response(resp.status)
@@ -460,6 +602,20 @@ class FakeHandler(BaseHTTPRequestHandler):
         """Parse the body as JSON; raises ValueError when it is not."""
         return json.loads(self.body.decode("utf-8"))
 
+    def body_object(self):
+        """The body as a JSON object; None when it is not one."""
+        try:
+            body = self.body_json()
+        except ValueError:     # UnicodeDecodeError is one
+            return None
+        return body if isinstance(body, dict) else None
+
+    def authorization(self):
+        """(the Authorization header or "", its scheme, its credential)."""
+        h = self.header("Authorization") or ""
+        scheme, _, cred = h.partition(" ")
+        return h, scheme, cred.strip()
+
     def host_base(self):
         host = self.headers.get("Host") or "127.0.0.1:%d" % self.server.server_address[1]
         return "https://" + host
@@ -467,11 +623,13 @@ class FakeHandler(BaseHTTPRequestHandler):
 
 # ---------------------------------------------------------------- main
 
-def arg_parser(description):
+def arg_parser(description, tls=True):
+    """The options every fake takes; tls=False: a plain TCP fake, no config."""
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("--cert", required=True, help="server certificate (PEM)")
-    p.add_argument("--key", required=True, help="server private key (PEM)")
-    p.add_argument("--config", required=True, help="JSON config, re-read on every request")
+    if tls:
+        p.add_argument("--cert", required=True, help="server certificate (PEM)")
+        p.add_argument("--key", required=True, help="server private key (PEM)")
+        p.add_argument("--config", required=True, help="JSON config, re-read on every request")
     p.add_argument("--log", help="JSON-lines request log (appended)")
     p.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, help="port (default 0: any free port)")
@@ -480,12 +638,16 @@ def arg_parser(description):
     return p
 
 
-def serve(args, handler_cls, srv_name):
+def loopback(args, srv_name):
+    """The address to bind: loopback only, whatever --host says."""
     if args.host not in LOOPBACK:
         sys.exit("%s: refusing to bind %s: loopback only" % (srv_name, args.host))
-    host = "127.0.0.1" if args.host == "localhost" else args.host
-    server = TLSServer((host, args.port), handler_cls, args, srv_name)
+    return ("127.0.0.1" if args.host == "localhost" else args.host), args.port
 
+
+def run(server, args):
+    """Serve until SIGTERM or SIGINT (then exit 0), having written the pid
+    and port files once listening."""
     def on_term(signum, frame):
         # shutdown() waits for serve_forever() to return: run it off this thread.
         threading.Thread(target=server.shutdown, daemon=True).start()
@@ -504,3 +666,14 @@ def serve(args, handler_cls, srv_name):
     finally:
         server.server_close()
     return 0
+
+
+def main(handler_cls, doc):
+    """A fake's whole main: its options (the common ones and the handler's
+    add_arguments), then serve; `doc` is the fake's module docstring, whose
+    first line describes it."""
+    p = arg_parser(doc.strip().splitlines()[0])
+    handler_cls.add_arguments(p)
+    args = p.parse_args()
+    name = handler_cls.srv_name
+    return run(TLSServer(loopback(args, name), handler_cls, args, name), args)

@@ -58,17 +58,13 @@ print(signing + "." + b64(sig))
 PY
 jwt() { python3 "$T/jwt.py" "$@"; }
 
-# Edit a fake's JSON config in place (atomically): cfgset FILE 'python expr on c'
-cfgset() {
-	python3 - "$1" "$2" <<'PY'
-import json, os, sys
-path, code = sys.argv[1], sys.argv[2]
-c = json.load(open(path))
-exec(code)
-tmp = path + ".tmp"
-json.dump(c, open(tmp, "w"), indent=2)
-os.replace(tmp, path)
-PY
+# Edit a fake's JSON config in place (atomically), as the tests do:
+# cfgset FILE PATH JSON... ; cfgunset FILE PATH... (tests/lib/jsontool.py)
+cfgset() { python3 "$lib/jsontool.py" set "$@"; }
+cfgunset() { python3 "$lib/jsontool.py" unset "$@"; }
+sha256_hex() {
+	if command -v sha256sum >/dev/null 2>&1; then printf '%s' "$1" | sha256sum | cut -d' ' -f1
+	else printf '%s' "$1" | shasum -a 256 | cut -d' ' -f1; fi
 }
 jq_() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 
@@ -164,22 +160,22 @@ is "vault: no token -> 401 Token missing" "$code $(jq_ 'd["message"]' <<<"$body"
 req GET "$V/api/v4/secrets?$q" -H "Authorization: Bearer ${VTOK}x"
 is "vault: unknown token -> 401" "$code" "401"
 
-cfgset "$T/vault/config.json" 'c["behavior"] = {"secrets": "expire-token"}'
+cfgset "$T/vault/config.json" behavior '{"secrets": "expire-token"}'
 req GET "$V/api/v4/secrets?$q" -H "Authorization: Bearer $VTOK"
 is "vault: expired session -> 403 TokenError" "$code $(jq_ 'd["error"]' <<<"$body")" "403 TokenError"
-cfgset "$T/vault/config.json" 'c["behavior"] = {"login": "500", "fail_times": 1}'
+cfgset "$T/vault/config.json" behavior '{"login": "500", "fail_times": 1}'
 req POST "$V/api/v1/auth/universal-auth/login" -H 'Content-Type: application/json' --data "$login_body"
 c1=$code
 req POST "$V/api/v1/auth/universal-auth/login" -H 'Content-Type: application/json' --data "$login_body"
 is "vault: forced login 500, once (fail_times)" "$c1 $code" "500 200"
-cfgset "$T/vault/config.json" 'c["behavior"] = {}; c["cf"] = {"id": "cfid.access", "secret": "'"$CF_SECRET"'"}'
+cfgset "$T/vault/config.json" behavior '{}' cf.id '"cfid.access"' cf.secret "\"$CF_SECRET\""
 req GET "$V/api/v4/secrets?$q" -H "Authorization: Bearer $VTOK"
 like "vault: Cloudflare Access without service token -> 302 to cloudflareaccess" "$code $(hdr Location)" \
 	'^302 https://raxx\.cloudflareaccess\.com/cdn-cgi/access/login/'
 req GET "$V/api/v4/secrets?$q" -H "Authorization: Bearer $VTOK" \
 	-H "CF-Access-Client-Id: cfid.access" -H "CF-Access-Client-Secret: $CF_SECRET"
 is "vault: with the service token -> 200" "$code" "200"
-cfgset "$T/vault/config.json" 'c["cf"] = None'
+cfgset "$T/vault/config.json" cf null
 
 # Chunked request body (how some clients send JSON).
 req POST "$V/api/v1/auth/universal-auth/login" -H 'Content-Type: application/json' \
@@ -218,10 +214,10 @@ curl -sS --cacert "$CA" -A raxx-selftest/1 -o /dev/null -o /dev/null "$V/api/sta
 after=$(grep -c '"event":"connect"' "$T/vault/log.jsonl")
 is "vault: keep-alive (2 requests, 1 TLS connection)" "$((after - before))" "1"
 
-cfgset "$T/vault/config.json" 'c["hang"] = True'
+cfgset "$T/vault/config.json" hang true
 curl -sS --cacert "$CA" -A raxx-selftest/1 -m 1 -o /dev/null "$V/api/status" 2>/dev/null
 is "vault: hang -> client times out (curl 28)" "$?" "28"
-cfgset "$T/vault/config.json" 'c.pop("hang")'
+cfgunset "$T/vault/config.json" hang
 
 # ----------------------------------------------------------------- GitHub API
 H=(-H 'Accept: application/vnd.github+json' -H 'X-GitHub-Api-Version: 2022-11-28')
@@ -238,7 +234,7 @@ is "github: JWT mint -> 201" "$code $(jq_ 'd["repository_selection"]' <<<"$body"
 like "github: classic token shape" "$TOK" '^ghs_[A-Za-z0-9]{36}$'
 exp_ok=$(jq_ 'abs(__import__("calendar").timegm(__import__("time").strptime(d["expires_at"], "%Y-%m-%dT%H:%M:%SZ")) - __import__("time").time() - 3600) < 10' <<<"$body")
 is "github: expires_at one hour ahead" "$exp_ok" "True"
-sha=$(printf '%s' "$TOK" | sha256sum | cut -d' ' -f1)
+sha=$(sha256_hex "$TOK")
 check "github: tokens.json holds the token's sha256" grep -q "$sha" "$T/github/tokens.json"
 check "github: tokens.json never holds the token" bash -c "! grep -qF '$TOK' '$T/github/tokens.json'"
 
@@ -317,26 +313,35 @@ is "git: revoked token refused" "$?" "128"
 check "git: revoked token logged as such" grep -q '"note":"bad-token:revoked"' "$T/github/log.jsonl"
 
 # ----------------------------------------------------------------- clock and retries
-cfgset "$T/github/config.json" 'c["clock_offset"] = -3600'
+cfgset "$T/github/config.json" clock_offset -3600
 req POST "$G/api/v3/app/installations/456/access_tokens" "${H[@]}" -H "Authorization: Bearer $J"
 is "github: local clock 1 h ahead -> exp too far" "$code $(jq_ 'd["message"]' <<<"$body")" \
 	"401 'Expiration time' claim ('exp') is too far in the future"
 skew=$(python3 -c 'import email.utils,sys,time; print(round((email.utils.parsedate_to_datetime(sys.argv[1]).timestamp() - time.time()) / 60))' "$(hdr Date)")
 is "github: Date header follows clock_offset (minutes)" "$skew" "-60"
-cfgset "$T/github/config.json" 'c["clock_offset"] = 3600'
+cfgset "$T/github/config.json" clock_offset 3600
 req POST "$G/api/v3/app/installations/456/access_tokens" "${H[@]}" -H "Authorization: Bearer $J"
 is "github: local clock 1 h behind -> exp must be in the future" "$code $(jq_ 'd["message"]' <<<"$body")" \
 	"401 'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires"
 req POST "$G/api/v3/app/installations/456/access_tokens" "${H[@]}" -H "Authorization: Bearer $(jwt "$T/keys/app.pem" 123 3600)"
 is "github: JWT made with the Date offset is accepted" "$code" "201"
-cfgset "$T/github/config.json" 'c["clock_offset"] = 0; c["behavior"] = {"access_tokens": "502", "fail_times": 2}'
+cfgset "$T/github/config.json" clock_offset 0 behavior '{"access_tokens": "502", "fail_times": 2}'
 codes=
 for _ in 1 2 3; do req POST "$G/api/v3/app/installations/456/access_tokens" "${H[@]}" -H "Authorization: Bearer $J"; codes="$codes $code"; done
 is "github: forced 502 twice, then ok (fail_times)" "$codes" " 502 502 201"
-cfgset "$T/github/config.json" 'c["behavior"] = {"access_tokens": "429"}'
+cfgset "$T/github/config.json" behavior '{"access_tokens": "429"}'
 req POST "$G/api/v3/app/installations/456/access_tokens" "${H[@]}" -H "Authorization: Bearer $J"
 is "github: forced 429 carries Retry-After: 1" "$code $(hdr Retry-After)" "429 1"
-cfgset "$T/github/config.json" 'c["behavior"] = {}; c["token_style"] = "stateless"'
+cfgset "$T/github/config.json" behavior '{"access_tokens": "nonsense"}'
+req POST "$G/api/v3/app/installations/456/access_tokens" "${H[@]}" -H "Authorization: Bearer $J"
+is "github: an unknown behavior name is a loud 500" "$code $(tail -n 1 "$T/github/log.jsonl" | jq_ 'd["note"]')" "500 bad-behavior"
+cfgset "$T/github/config.json" behavior '{"acess_tokens": "500"}'
+req GET "$G/api/v3/rate_limit"
+is "github: an unknown behavior key is a loud 500" "$code $(tail -n 1 "$T/github/log.jsonl" | jq_ 'd["note"]')" "500 bad-behavior"
+cfgset "$T/github/config.json" behavior '{"rate_limit": "close"}'
+curl -sS --cacert "$CA" -A raxx-selftest/1 -o /dev/null "$G/api/v3/rate_limit" 2>/dev/null
+is "github: close drops the connection unanswered (curl 52)" "$?" "52"
+cfgset "$T/github/config.json" behavior '{}' token_style '"stateless"'
 req POST "$G/api/v3/app/installations/456/access_tokens" "${H[@]}" -H "Authorization: Bearer $J"
 STOK=$(jq_ 'd["token"]' <<<"$body")
 like "github: stateless token (~520 chars, '.' and '_')" "${#STOK} $STOK" '^5[0-9][0-9] ghs_123_[A-Za-z0-9_]+\.[A-Za-z0-9_]+\.[A-Za-z0-9_]+$'

@@ -10,6 +10,7 @@
 #       stops it with the fakes.
 #   stop_broker [SIGNAL]   send SIGNAL (TERM), wait for the exit (from any
 #                          subshell); its status in $TRASH/broker.rc
+#   wait_broker            only wait for the exit (a signal sent already)
 #   as_client [VAR=VALUE...] CMD...
 #       CMD (a shell function too) with no vault identity (no INFISICAL_*,
 #       no CF_ACCESS_*, no RAXX_OPERATOR_TOKEN), RAXX_BROKER_SOCKET=
@@ -38,7 +39,7 @@ start_broker() {
 	_sb_i=0
 	while [ ! -s "$TRASH/broker.pid" ]; do
 		_sb_i=$((_sb_i + 1))
-		[ $_sb_i -gt 200 ] && { echo "the broker did not start" >&2; return 1; }
+		[ $_sb_i -gt 3000 ] && { echo "the broker did not start" >&2; return 1; }
 		sleep 0.02
 	done
 	BROKER_PID=$(cat "$TRASH/broker.pid")
@@ -49,7 +50,7 @@ start_broker() {
 	while ! env -u INFISICAL_CLIENT_SECRET -u INFISICAL_CLIENT_SECRET_FILE \
 		RAXX_BROKER_SOCKET="$BROKER_SOCK" "$RAXX" status >/dev/null 2>&1; do
 		_sb_i=$((_sb_i + 1))
-		if [ $_sb_i -gt 200 ] || [ -e "$TRASH/broker.rc" ]; then
+		if [ $_sb_i -gt 1200 ] || [ -e "$TRASH/broker.rc" ]; then
 			echo "the broker did not start:" >&2
 			cat "$TRASH/broker.err" >&2
 			return 1
@@ -60,6 +61,10 @@ start_broker() {
 
 stop_broker() {
 	kill -"${1:-TERM}" "$BROKER_PID" 2>/dev/null
+	wait_broker
+}
+
+wait_broker() {
 	_sb_i=0
 	while [ ! -s "$TRASH/broker.rc" ]; do
 		_sb_i=$((_sb_i + 1))

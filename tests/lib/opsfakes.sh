@@ -18,8 +18,6 @@ start_ops_fakes() {
 	export RAXX_HEROKU_API="https://127.0.0.1:$HEROKU_PORT"
 }
 
-_sha() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
-
 # new_cf_token STATUS [account ACCOUNT_ID] [expires_on ISO]: prints a token.
 new_cf_token() {
 	_tok="cfut_$(random_secret)" _owner=user _acct= _exp= _st=$1
@@ -29,15 +27,21 @@ new_cf_token() {
 	fi
 	[ "${2:-}" = expires_on ] && _exp=$3
 	echo "$_tok" >>"$TRASH/.secrets"
-	fake_config cloudflare "c['tokens']['$(_sha "$_tok")'] = {'id': '$(random_secret | cut -c1-32)', 'status': '$_st', 'owner': '$_owner', 'account': '$_acct', 'expires_on': '$_exp' or None}" &&
+	_rec="tokens.$(sha256_hex "$_tok")"
+	fake_set cloudflare "$_rec.id" -s "$(random_secret | cut -c1-32)" "$_rec.status" -s "$_st" \
+		"$_rec.owner" -s "$_owner" "$_rec.account" -s "$_acct" "$_rec.expires_on" null &&
+	if [ -n "$_exp" ]; then fake_set cloudflare "$_rec.expires_on" -s "$_exp"; fi &&
 	printf '%s\n' "$_tok"
 }
 
 # new_heroku_key EMAIL [suspended]: prints a key.
 new_heroku_key() {
-	_key="HRKU-$(random_secret)"
+	_key="HRKU-$(random_secret)" _susp=false
+	[ "${2:-}" = suspended ] && _susp=true
 	echo "$_key" >>"$TRASH/.secrets"
-	fake_config heroku "c['keys']['$(_sha "$_key")'] = {'id': '01234567-89ab-cdef-0123-456789abcdef', 'email': '$1', 'suspended': '${2:-}' == 'suspended'}" &&
+	_rec="keys.$(sha256_hex "$_key")"
+	fake_set heroku "$_rec.id" -s 01234567-89ab-cdef-0123-456789abcdef "$_rec.email" -s "$1" \
+		"$_rec.suspended" "$_susp" &&
 	printf '%s\n' "$_key"
 }
 

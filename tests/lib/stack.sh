@@ -10,6 +10,7 @@
 # repositories raxx-app/demo and raxx-app/other.
 
 LIB_DIR="$TEST_DIR/lib"
+. "$LIB_DIR/tools.sh"
 FAKES_SRC="$TEST_DIR/fakes"
 TLS="$TEST_DIR/trash.tls"	# shared by all test files: made once
 FAKES="$TRASH/fakes"
@@ -19,80 +20,119 @@ random_secret() {
 	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'
 }
 
-# fake_config vault|github PYTHON: edit the fake's JSON config with a
-# Python statement on `c`; the fake re-reads it on its next request.
-fake_config() {
-	python3 - "$FAKES/$1.json" "$2" <<'PY'
-import json, os, sys
-path, stmt = sys.argv[1], sys.argv[2]
-c = json.load(open(path))
-exec(stmt)
-tmp = path + ".tmp"
-json.dump(c, open(tmp, "w"), indent=1)
-os.replace(tmp, path)
-PY
+# The fakes' state, without Python in the tests (JSON paths, values and
+# filters as json_get/json_set/json_lines take them, in test-lib.sh). FAKE
+# is vault, github, or any fake start_fake started; each re-reads its
+# config on every request.
+#   fake_set FAKE PATH VALUE...     edit the config, e.g.
+#       fake_set github behavior.access_tokens -s 500
+#       fake_set vault secrets./MooseQuest/raxx-dev-bot.PRIVATE_KEY_PEM -f FILE
+#   fake_unset FAKE PATH...         remove keys
+#   fake_mv FAKE FROM TO, fake_cp FAKE FROM TO
+#   fake_reset FAKE [PATH...]       the config (or only PATH) back to what
+#                                   the fake started with
+#   fake_get [-k] FAKE PATH...      read it (a secret the vault holds, ...)
+#   fake_log FAKE [--last] [-p FIELD]... [FILTER...]
+#                                   its logged requests (not the connect
+#                                   and gate-held events, unless a filter
+#                                   names event), whole or their FIELDs
+#   fake_log_count FAKE [FILTER...] how many
+fake_set() { _fs=$1; shift; json_set "$FAKES/$_fs.json" "$@"; }
+fake_unset() { _fs=$1; shift; json_unset "$FAKES/$_fs.json" "$@"; }
+fake_mv() { python3 "$JSONTOOL" mv "$FAKES/$1.json" "$2" "$3"; }
+fake_cp() { python3 "$JSONTOOL" cp "$FAKES/$1.json" "$2" "$3"; }
+fake_reset() {
+	_fs=$1
+	shift
+	python3 "$JSONTOOL" reset "$FAKES/$_fs.json" "$FAKES/$_fs.start.json" "$@"
 }
+fake_get() {
+	if [ "$1" = -k ]; then
+		json_get -k "$FAKES/$2.json" "$3"
+	else
+		_fs=$1
+		shift
+		json_get "$FAKES/$_fs.json" "$@"
+	fi
+}
+fake_log() { _fs=$1; shift; json_lines "$FAKES/$_fs.log" --requests "$@"; }
+fake_log_count() { _fs=$1; shift; json_count "$FAKES/$_fs.log" --requests "$@"; }
 
-# count_requests vault|github METHOD PATH-REGEX [STATUS]: requests logged.
+# count_requests FAKE METHOD PATH-REGEX [STATUS]: requests logged.
 count_requests() {
-	python3 - "$FAKES/$1.log" "$2" "$3" "${4:-}" <<'PY'
-import json, re, sys
-log, method, path, status = sys.argv[1:5]
-n = 0
-for line in open(log):
-    e = json.loads(line)
-    if e.get("event") or e.get("method") != method:
-        continue
-    if not re.fullmatch(path, e.get("path", "")):
-        continue
-    if status and str(e.get("status")) != status:
-        continue
-    n += 1
-print(n)
-PY
+	fake_log_count "$1" "method=$2" "path~^(?:$3)\$" ${4:+"status=$4"}
 }
 
-# count_connections vault|github: TLS connections the fake accepted.
+# count_connections FAKE: TLS connections the fake accepted.
 count_connections() {
 	grep -c '"event": *"connect"' "$FAKES/$1.log" || true
 }
 
-# log_notes github: the notes logged (e.g. "token-of:raxx-dev-bot").
+# log_notes FAKE: "METHOD PATH STATUS NOTE" of the requests logged with a
+# note (e.g. "token-of:raxx-dev-bot").
 log_notes() {
-	python3 -c '
-import json, sys
-for line in open(sys.argv[1]):
-    e = json.loads(line)
-    if e.get("note"):
-        print(e.get("method", ""), e.get("path", ""), e.get("status", ""), e["note"])
-' "$FAKES/$1.log"
+	json_lines "$FAKES/$1.log" -p method -p path -p status -p note note
 }
 
+# token_state FILE [FIELD...]: the GitHub fake's record of the token in
+# FILE: "REPOS PERMISSIONS live|revoked" (REPOS is ALL for the whole
+# installation; PERMISSIONS sorted, as contents:write,issues:write), or
+# the record's FIELDs (expires_at, created_at: unix seconds on its clock)
+token_state() { python3 "$JSONTOOL" token "$FAKES/tokens.json" "$@"; }
+# token_states [live|revoked]: that line for each token it issued, oldest first
+token_states() { python3 "$JSONTOOL" tokens "$FAKES/tokens.json" "$@"; }
+
+# token_expiry_ok TOKEN-FILE EXPIRY [CLOCK-OFFSET]: EXPIRY (unix seconds),
+# when the program says the token in TOKEN-FILE expires on this machine's
+# clock, is the GitHub fake's expires_at for it, moved to this clock (the
+# fake's runs CLOCK-OFFSET s ahead), less the mint's own round trip (under
+# 10 minutes): never later, never much earlier. Timed by the fake's
+# record, not by when the test looks.
+token_expiry_ok() {
+	_te=$(token_state "$1" expires_at) || return 1
+	_te=$((_te - ${3:-0}))
+	if [ "$2" -gt "$_te" ] || [ "$2" -le $((_te - 600)) ]; then
+		echo "expiry $2 is not in ($((_te - 600)), $_te]" >&2
+		return 1
+	fi
+}
+
+# _start_fake NAME [KIND [ARGS...]]: start fake_KIND.py (KIND: NAME) as
+# NAME: its config $FAKES/NAME.json (kept as NAME.start.json for
+# fake_reset), its log, port and pid files beside it; the proxy has no TLS
+# and no config.
 _start_fake() {
-	name=$1
+	name=$1 kind=${2:-$1}
 	shift
+	[ $# -gt 0 ] && shift
 	rm -f "$FAKES/$name.port"
-	python3 "$FAKES_SRC/fake_$name.py" --cert "$TLS/server.pem" \
-		--key "$TLS/server.key" --config "$FAKES/$name.json" \
-		--log "$FAKES/$name.log" --port-file "$FAKES/$name.port" \
-		--pid-file "$FAKES/$name.pid" "$@" \
+	if [ "$kind" != proxy ]; then
+		cp "$FAKES/$name.json" "$FAKES/$name.start.json" || return 1
+		set -- --cert "$TLS/server.pem" --key "$TLS/server.key" \
+			--config "$FAKES/$name.json" "$@"
+	fi
+	python3 "$FAKES_SRC/fake_$kind.py" --log "$FAKES/$name.log" \
+		--port-file "$FAKES/$name.port" --pid-file "$FAKES/$name.pid" "$@" \
 		>>"$FAKES/$name.stdout" 2>&1 3>&- </dev/null &
 	# (fd 3 is prove's pipe: a fake left running must not hold it open)
 	echo $! >>"$FAKES/pids"
 }
 
+# _wait_port NAME: the fake's port once it listens (it writes the file then)
 _wait_port() {
-	i=0
-	while [ ! -s "$FAKES/$1.port" ]; do
-		i=$((i + 1))
-		if [ $i -gt 200 ]; then
-			echo "fake $1 did not start:" >&2
-			cat "$FAKES/$1.stdout" >&2
-			return 1
-		fi
-		sleep 0.05
-	done
+	if ! wait_until test -s "$FAKES/$1.port" 2>/dev/null; then
+		echo "fake $1 did not start:" >&2
+		cat "$FAKES/$1.stdout" >&2
+		return 1
+	fi
 	cat "$FAKES/$1.port"
+}
+
+# start_fake NAME [KIND [ARGS...]]: start a fake (see _start_fake; write
+# its config first) and print its port once it listens. Outside test
+# bodies: PORT=$(start_fake webhook) || bail out.
+start_fake() {
+	_start_fake "$@" && _wait_port "$1"
 }
 
 # make_bare_repo OWNER/REPO: a bare repository with one commit on main.
@@ -197,10 +237,10 @@ stop_stack() {
 # answers carry GitHub-Authentication-Token-Expiration.
 set_operator_pat() {
 	echo "$1" >>"$TRASH/.secrets"
-	_h=$(printf '%s' "$1" | sha256sum | cut -d' ' -f1)
-	fake_config github "c['pats']['$_h'] = 'operator'" &&
+	_h=$(sha256_hex "$1")
+	fake_set github "pats.$_h" -s operator &&
 	if [ -n "${2:-}" ]; then
-		fake_config github "c.setdefault('pat_expiry', {})['$_h'] = $2"
+		fake_set github "pat_expiry.$_h" "$2"
 	fi
 }
 
@@ -219,10 +259,10 @@ test_secrets_never_leak() {
 			grep -o "ghs_[A-Za-z0-9._]*" | sort -u >>"$TRASH/.needles"
 		sort -u "$TRASH/.needles" | grep -v "^$" >"$TRASH/.needles.u" &&
 		test -s "$TRASH/.needles.u" &&
-		find "$TRASH" -type f ! -path "$FAKES/*" ! -name "out*" \
+		leaks=$(find "$TRASH" -type f ! -path "$FAKES/*" ! -name "out*" \
 			! -name ".needles*" ! -name ".secrets" ! -name ".test-out" \
-			! -path "*/.git/*" ! -path "*/objects/*" >"$TRASH/.files" &&
-		leaks=$(xargs -r grep -l -F -f "$TRASH/.needles.u" <"$TRASH/.files" || true) &&
+			! -path "*/.git/*" ! -path "*/objects/*" \
+			-exec grep -l -F -f "$TRASH/.needles.u" {} + || true) &&
 		if test -n "$leaks"; then echo "secret found in: $leaks"; false; fi
 	'
 }

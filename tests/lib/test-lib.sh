@@ -159,11 +159,9 @@ test_have() {
 	command -v "$1" >/dev/null 2>&1
 }
 
-# file_mode FILE: its permission bits in octal (600), with GNU stat or
-# BSD stat (macOS)
-file_mode() {
-	stat -c %a "$1" 2>/dev/null || stat -f %Lp "$1"
-}
+# portable helpers and the JSON tool's functions (file_mode, sha256_hex,
+# token_fp, iso_utc, ago, epoch, wait_until, json_*)
+. "$TEST_DIR/lib/tools.sh"
 
 test_done() {
 	# before the trash goes: the fakes' pid file is in it (and the fakes
