@@ -42,6 +42,7 @@
  */
 
 #include "config.h"
+#include "doctor_report.h"
 #include "util.h"
 
 extern const char doctor_usage[];
@@ -49,30 +50,7 @@ extern const char doctor_usage[];
 /* argv[0] is "doctor". Returns 0, 1 (a check failed) or RAXX_EUSAGE. */
 int doctor_main(struct raxx_config *c, int argc, char **argv);
 
-/* ---- shared by doctor.c and doctor_ops.c ---- */
-
-enum doctor_status { DOCTOR_PASS, DOCTOR_WARN, DOCTOR_FAIL, DOCTOR_SKIP };
-/* "PASS", "WARN", "FAIL", "SKIP" */
-extern const char *const doctor_status_names[4];
-
-struct doctor;
-struct json_object;
-
-/*
- * Record (and, in text mode, print) one check. fix: the operator's next
- * step (shown with FAIL and WARN), or NULL. detail must hold no secret
- * and nothing unsanitized from a server.
- */
-void doctor_report(struct doctor *d, const char *name, enum doctor_status st,
-		   const char *fix, const char *fmt, ...) RAXX_PRINTF(5, 6);
-
-/* Start a check's own network deadline (--max-time). */
-void doctor_begin_check(struct doctor *d);
-long doctor_max_time(const struct doctor *d);
-
-/* "abcd…wxyz" for a value of 12 characters or more, else "(N chars)";
- * control characters shown as '?'. Fresh string. */
-char *doctor_redact(const char *secret);
+/* ---- the checks in the other doctor modules ---- */
 
 /*
  * The --ops checks (doctor_ops.c). Returns 1 when every one passed; the
@@ -95,21 +73,6 @@ void doctor_record_pass(const struct doctor_window *w);
 /* GitHub-Authentication-Token-Expiration, "2026-12-10 12:00:00 UTC" (or
  * with a "+0900" offset), into *out; 0 or -1 (doctor_ops.c). */
 int doctor_parse_token_expiration(const char *s, time_t *out);
-/* Text mode and not quiet: where extra lines may be printed. */
-int doctor_chatty(const struct doctor *d);
-/* --json: nothing but the document goes to stdout. */
-int doctor_is_json(const struct doctor *d);
-/* PASS lines so far. */
-int doctor_pass_count(const struct doctor *d);
-/* Add a top-level member to the --json answer (takes o). */
-void doctor_json_add(struct doctor *d, const char *key, struct json_object *o);
-/* The counts so far (PASS, WARN, FAIL, SKIP) into counts (may be NULL);
- * then add add (may be NULL) to them. */
-void doctor_counts(struct doctor *d, int counts[4], const int add[4]);
-/* A check's lines in text mode, as doctor_report prints them (--quiet:
- * FAIL only; --json: nothing); nothing counted or recorded. */
-void doctor_print(const struct doctor *d, enum doctor_status st,
-		  const char *name, const char *fix, const char *detail);
 
 /*
  * --all (doctor_all.c). doctor_all_start, after the vault checks: the
