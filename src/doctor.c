@@ -42,27 +42,19 @@ const char doctor_usage[] =
 "  --max-time SECS  network deadline of each check (default 10); with\n"
 "                   --all, of each bot's checks together\n";
 
-const char *const doctor_status_names[4] = { "PASS", "WARN", "FAIL", "SKIP" };
-
-struct doctor {
+/* What the checks of the chain learn, for the later ones. */
+struct doctor_chain {
+	struct doctor *d;	/* the report */
 	struct raxx_config *c;
 	const char *bot;	/* c->id's, or NULL */
-	int json, quiet, ops, all;
-	long max_time;
-	int64_t deadline;	/* a bot's child under --all: all its checks end by then */
-	int stream_fd;		/* there: each check as one JSON line, as it ends */
-	struct json_object *root, *checks;
-	int counts[4];
+	char *bot_err;		/* why the bot asked for does not resolve, or NULL */
 
-	/* what later checks need from earlier ones */
 	int env_ok;
 	struct vault_settings vs;
 	int have_vs;
 	struct vault *v;
 	int vault_ok, cf_refused;
 	char *login_err;
-	int bot_err;
-	char *bot_err_msg;
 	char *path;
 	struct vault_secrets secrets;
 	const char *app_id, *pem, *vault_inst;	/* app_id: the JWT issuer */
@@ -77,132 +69,9 @@ struct doctor {
 	long long bot_user_id;
 };
 
-/* ---------------------------------------------------------------- output */
-
-long doctor_max_time(const struct doctor *d)
-{
-	return d->max_time;
-}
-
-void doctor_begin_check(struct doctor *d)
-{
-	http_set_deadline(d->deadline ? d->deadline : now_ms() + d->max_time * 1000);
-	raxx_clear_error();
-}
-
-int doctor_chatty(const struct doctor *d)
-{
-	return !d->json && !d->quiet;
-}
-
-int doctor_is_json(const struct doctor *d)
-{
-	return d->json;
-}
-
-void doctor_json_add(struct doctor *d, const char *key, struct json_object *o)
-{
-	if (d->root)
-		json_object_object_add(d->root, key, o);
-	else
-		json_object_put(o);
-}
-
-int doctor_pass_count(const struct doctor *d)
-{
-	return d->counts[DOCTOR_PASS];
-}
-
-void doctor_counts(struct doctor *d, int counts[4], const int add[4])
-{
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		if (counts)
-			counts[i] = d->counts[i];
-		if (add)
-			d->counts[i] += add[i];
-	}
-}
-
-void doctor_print(const struct doctor *d, enum doctor_status st,
-		  const char *name, const char *fix, const char *detail)
-{
-	if (d->json || (d->quiet && st != DOCTOR_FAIL))
-		return;
-	out_line("[%s] %-16s %s", doctor_status_names[st], name, detail);
-	if (fix && (st == DOCTOR_FAIL || st == DOCTOR_WARN))
-		out_line("       fix: %s", fix);
-}
-
-/* A bot's child: the check, one line, in one write (doctor_all.c reads it). */
-static void stream_check(struct doctor *d, struct json_object *o)
-{
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-						       JSON_C_TO_STRING_NOSLASHESCAPE);
-	char *line = xstrfmt("%s\n", s);
-	size_t n = strlen(line), off = 0;
-	ssize_t w;
-
-	while (off < n && ((w = write(d->stream_fd, line + off, n - off)) > 0 ||
-			   (w < 0 && errno == EINTR)))
-		off += w > 0 ? (size_t)w : 0;
-	free(line);
-}
-
-void doctor_report(struct doctor *d, const char *name, enum doctor_status st,
-		   const char *fix, const char *fmt, ...)
-{
-	char detail[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	d->counts[st]++;
-	if (d->json) {
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "name", json_object_new_string(name));
-		json_object_object_add(o, "status",
-				       json_object_new_string(doctor_status_names[st]));
-		json_object_object_add(o, "detail", json_object_new_string(detail));
-		json_object_object_add(o, "fix", fix && (st == DOCTOR_FAIL ||
-							 st == DOCTOR_WARN) ?
-				       json_object_new_string(fix) : NULL);
-		if (d->stream_fd >= 0)
-			stream_check(d, o);
-		json_object_array_add(d->checks, o);
-		return;
-	}
-	doctor_print(d, st, name, fix, detail);
-}
-
-char *doctor_redact(const char *secret)
-{
-	size_t n = strlen(secret), i;
-	char head[5], tail[5];
-
-	if (n < 12)
-		return xstrfmt("(%zu chars)", n);
-	for (i = 0; i < 4; i++) {
-		head[i] = isprint((unsigned char)secret[i]) ? secret[i] : '?';
-		tail[i] = isprint((unsigned char)secret[n - 4 + i]) ?
-			secret[n - 4 + i] : '?';
-	}
-	head[4] = tail[4] = '\0';
-	return xstrfmt("%s\xe2\x80\xa6%s", head, tail);
-}
-
-/* The last error message, for a detail (never holds a secret). */
-static const char *errmsg(void)
-{
-	return *raxx_errmsg() ? raxx_errmsg() : "failed";
-}
-
 /* ---------------------------------------------------------------- vault */
 
-static void check_env(struct doctor *d)
+static void check_env(struct doctor_chain *ch)
 {
 	const char *names[] = { "INFISICAL_CLIENT_ID", "INFISICAL_CLIENT_SECRET",
 				"INFISICAL_PROJECT_ID" };
@@ -211,14 +80,14 @@ static void check_env(struct doctor *d)
 	size_t i;
 
 	if (client_secret_get(&secret, NULL)) {
-		doctor_report(d, "infisical-env", DOCTOR_FAIL, NULL, "%s", errmsg());
+		doctor_report(ch->d, "infisical-env", DOCTOR_FAIL, NULL, "%s", doctor_errmsg());
 		return;
 	}
 	for (i = 0; i < 3; i++)
 		if (i == 1 ? !secret : !env_get(names[i]))
 			sb_addf(&missing, "%s%s", missing.len ? ", " : "", names[i]);
 	if (missing.len) {
-		doctor_report(d, "infisical-env", DOCTOR_FAIL,
+		doctor_report(ch->d, "infisical-env", DOCTOR_FAIL,
 			      "export the Universal Auth machine identity "
 			      "(INFISICAL_CLIENT_ID, INFISICAL_CLIENT_SECRET, "
 			      "INFISICAL_PROJECT_ID) in the agents' shell; see "
@@ -228,17 +97,17 @@ static void check_env(struct doctor *d)
 		return;
 	}
 	sb_release(&missing);
-	if (vault_settings_from_env(&d->vs)) {
-		doctor_report(d, "infisical-env", DOCTOR_FAIL, NULL, "%s", errmsg());
+	if (vault_settings_from_env(&ch->vs)) {
+		doctor_report(ch->d, "infisical-env", DOCTOR_FAIL, NULL, "%s", doctor_errmsg());
 		return;
 	}
-	d->have_vs = 1;
-	d->env_ok = 1;
-	doctor_report(d, "infisical-env", DOCTOR_PASS, NULL,
+	ch->have_vs = 1;
+	ch->env_ok = 1;
+	doctor_report(ch->d, "infisical-env", DOCTOR_PASS, NULL,
 		      "INFISICAL_CLIENT_ID, INFISICAL_CLIENT_SECRET, "
 		      "INFISICAL_PROJECT_ID set; vault %s, environment %s, bot "
-		      "folders under %s (%s)", d->vs.base, d->vs.environment,
-		      d->vs.path_prefix, prefix ? "INFISICAL_PATH_PREFIX" : "default");
+		      "folders under %s (%s)", ch->vs.base, ch->vs.environment,
+		      ch->vs.path_prefix, prefix ? "INFISICAL_PATH_PREFIX" : "default");
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -248,90 +117,90 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && !strcmp(s + n - m, suffix);
 }
 
-static void check_vault(struct doctor *d)
+static void check_vault(struct doctor_chain *ch)
 {
 	const char *id = env_get("CF_ACCESS_CLIENT_ID");
 	const char *sec = env_get("CF_ACCESS_CLIENT_SECRET");
 	char *rid;
 
-	doctor_begin_check(d);
-	if (d->env_ok) {
-		if (!(d->v = vault_new(&d->vs)) || vault_login(d->v)) {
-			d->login_err = xstrdup(errmsg());
-			d->cf_refused = strstr(d->login_err, "Cloudflare") != NULL;
+	doctor_begin_check(ch->d);
+	if (ch->env_ok) {
+		if (!(ch->v = vault_new(&ch->vs)) || vault_login(ch->v)) {
+			ch->login_err = xstrdup(doctor_errmsg());
+			ch->cf_refused = strstr(ch->login_err, "Cloudflare") != NULL;
 		} else {
-			d->vault_ok = 1;
+			ch->vault_ok = 1;
 		}
 	}
 
 	/* Cloudflare Access: the first gate in front of a self-hosted vault */
 	if (id && sec) {
 		rid = doctor_redact(id);
-		if (d->cf_refused)
-			doctor_report(d, "cf-access", DOCTOR_FAIL,
+		if (ch->cf_refused)
+			doctor_report(ch->d, "cf-access", DOCTOR_FAIL,
 				      "give the Access application a Service Auth "
 				      "policy that includes this service token, or "
 				      "set CF_ACCESS_CLIENT_ID/CF_ACCESS_CLIENT_SECRET "
 				      "to a current one",
 				      "Cloudflare Access refused service token %s: %s",
-				      rid, d->login_err);
+				      rid, ch->login_err);
 		else if (!ends_with(id, ".access"))
-			doctor_report(d, "cf-access", DOCTOR_WARN,
+			doctor_report(ch->d, "cf-access", DOCTOR_WARN,
 				      "use the Client ID exactly as Cloudflare shows "
 				      "it (NAME.access)",
 				      "CF_ACCESS_CLIENT_ID %s does not end in '.access'",
 				      rid);
 		else
-			doctor_report(d, "cf-access", DOCTOR_PASS, NULL,
+			doctor_report(ch->d, "cf-access", DOCTOR_PASS, NULL,
 				      "service token %s set: sent on every vault "
-				      "request%s", rid, d->vault_ok ?
+				      "request%s", rid, ch->vault_ok ?
 				      ", and the vault let it through" : "");
 		free(rid);
 	} else if (id || sec) {
 		const char *have = id ? "CF_ACCESS_CLIENT_ID" : "CF_ACCESS_CLIENT_SECRET";
 
-		doctor_report(d, "cf-access", d->cf_refused ? DOCTOR_FAIL : DOCTOR_WARN,
+		doctor_report(ch->d, "cf-access", ch->cf_refused ? DOCTOR_FAIL : DOCTOR_WARN,
 			      "set both CF_ACCESS_CLIENT_ID and "
 			      "CF_ACCESS_CLIENT_SECRET, or neither",
 			      "only %s is set, so it is ignored%s", have,
-			      d->cf_refused ? ", and Cloudflare Access stopped "
+			      ch->cf_refused ? ", and Cloudflare Access stopped "
 			      "the vault login" : "");
-	} else if (d->cf_refused) {
-		doctor_report(d, "cf-access", DOCTOR_FAIL,
+	} else if (ch->cf_refused) {
+		doctor_report(ch->d, "cf-access", DOCTOR_FAIL,
 			      "set CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET "
 			      "to a Cloudflare Access service token",
 			      "the vault is behind Cloudflare Access and no service "
-			      "token is set: %s", d->login_err);
+			      "token is set: %s", ch->login_err);
 	} else {
-		doctor_report(d, "cf-access", DOCTOR_SKIP, NULL,
+		doctor_report(ch->d, "cf-access", DOCTOR_SKIP, NULL,
 			      "CF_ACCESS_CLIENT_ID/SECRET not set (needed only when "
 			      "the vault is behind Cloudflare Access)");
 	}
 
-	if (!d->env_ok) {
-		doctor_report(d, "vault-login", DOCTOR_SKIP, NULL,
+	if (!ch->env_ok) {
+		doctor_report(ch->d, "vault-login", DOCTOR_SKIP, NULL,
 			      "INFISICAL_* missing (see infisical-env)");
-	} else if (d->vault_ok) {
+	} else if (ch->vault_ok) {
 		time_t exp = 0;
 
 		long left;
 
-		vault_session(d->v, &exp);
+		vault_session(ch->v, &exp);
 		left = (long)(exp - now_seconds());
-		rid = doctor_redact(d->vs.client_id);
-		doctor_report(d, "vault-login", DOCTOR_PASS, NULL,
+		rid = doctor_redact(ch->vs.client_id);
+		doctor_report(ch->d, "vault-login", DOCTOR_PASS, NULL,
 			      "logged in to %s as identity %s (session valid %ld %s)",
-			      d->vs.base, rid, left >= 2 * 86400 ? left / 86400 :
+			      ch->vs.base, rid, left >= 2 * 86400 ? left / 86400 :
 			      left >= 7200 ? left / 3600 : left / 60,
 			      left >= 2 * 86400 ? "days" : left >= 7200 ? "h" : "min");
 		free(rid);
 	} else {
-		long st = vault_last_status(d->v);
-		char *fix = d->cf_refused ? xstrdup("see cf-access above") :
+		long st = vault_last_status(ch->v);
+		char *fix = ch->cf_refused ? xstrdup("see cf-access above") :
 			!st ? xstrfmt("check INFISICAL_HOST (%s), the network and "
 				      "any proxy (https_proxy, NO_PROXY), and "
 				      "Cloudflare Access in front of the vault",
-				      d->vs.base) :
+				      ch->vs.base) :
 			st == 401 ? xstrdup("check INFISICAL_HOST, and "
 					    "INFISICAL_CLIENT_ID / "
 					    "INFISICAL_CLIENT_SECRET against the "
@@ -342,44 +211,44 @@ static void check_vault(struct doctor *d)
 					    "Infisical, and Cloudflare in front of "
 					    "the vault") :
 			xstrfmt("check that INFISICAL_HOST (%s) is an Infisical "
-				"server, then retry later", d->vs.base);
+				"server, then retry later", ch->vs.base);
 
-		doctor_report(d, "vault-login", DOCTOR_FAIL, fix, "%s", d->login_err);
+		doctor_report(ch->d, "vault-login", DOCTOR_FAIL, fix, "%s", ch->login_err);
 		free(fix);
 	}
 }
 
 /* ---------------------------------------------------------------- bot */
 
-static void check_bot(struct doctor *d)
+static void check_bot(struct doctor_chain *ch)
 {
-	struct raxx_config *c = d->c;
+	struct raxx_config *c = ch->c;
 
 	const char *agent = c->id ? c->id->agent : NULL;
 	char *odd = NULL;
 
 	if (!agent)
 		agent = config_git(c, "raxx.agent");
-	if (d->bot_err)
-		doctor_report(d, "bot", DOCTOR_FAIL,
+	if (ch->bot_err)
+		doctor_report(ch->d, "bot", DOCTOR_FAIL,
 			      "fix the trusted agent map, or pass --bot NAME",
-			      "%s", d->bot_err_msg);
-	else if (d->bot && agent &&
-		 (odd = worktree_map_disagrees(c, agent, d->bot)))
-		doctor_report(d, "bot", DOCTOR_WARN, "the working tree's map is "
+			      "%s", ch->bot_err);
+	else if (ch->bot && agent &&
+		 (odd = worktree_map_disagrees(c, agent, ch->bot)))
+		doctor_report(ch->d, "bot", DOCTOR_WARN, "the working tree's map is "
 			      "content, never configuration: fix the committed "
 			      "map, or ignore it", "%s (from %s); %s, which is not "
-			      "used", d->bot, c->id->source_text, odd);
-	else if (d->bot)
-		doctor_report(d, "bot", DOCTOR_PASS, NULL, "%s (from %s)", d->bot,
+			      "used", ch->bot, c->id->source_text, odd);
+	else if (ch->bot)
+		doctor_report(ch->d, "bot", DOCTOR_PASS, NULL, "%s (from %s)", ch->bot,
 			      c->id->source_text);
 	else if (c->id && c->id->handoff)
-		doctor_report(d, "bot", DOCTOR_SKIP, NULL, "handoff '%s' (from %s): "
+		doctor_report(ch->d, "bot", DOCTOR_SKIP, NULL, "handoff '%s' (from %s): "
 			      "its manifest names the bot; 'git-credential-raxx "
 			      "handoff verify --task-slug %s' checks it",
 			      c->id->handoff, c->id->handoff_source, c->id->handoff);
 	else
-		doctor_report(d, "bot", DOCTOR_SKIP, NULL,
+		doctor_report(ch->d, "bot", DOCTOR_SKIP, NULL,
 			      "no bot here, so the bot checks are skipped (pass "
 			      "--bot or --agent, or run git-credential-raxx setup "
 			      "in the worktree)");
@@ -392,7 +261,7 @@ static int numeric(const char *s)
 	return s && *s && strlen(s) <= 20 && strspn(s, "0123456789") == strlen(s);
 }
 
-static void check_secrets(struct doctor *d)
+static void check_secrets(struct doctor_chain *ch)
 {
 	static const char *const keys[] = { "APP_ID", "INSTALLATION_ID",
 					    "PRIVATE_KEY_PEM" };
@@ -401,46 +270,46 @@ static void check_secrets(struct doctor *d)
 	size_t i, j;
 	char safe[128], *fix;
 
-	if (!d->bot || !d->vault_ok) {
-		doctor_report(d, "bot-secrets", DOCTOR_SKIP, NULL, "%s",
-			      !d->bot ? "no bot" : "no vault session (see vault-login)");
+	if (!ch->bot || !ch->vault_ok) {
+		doctor_report(ch->d, "bot-secrets", DOCTOR_SKIP, NULL, "%s",
+			      !ch->bot ? "no bot" : "no vault session (see vault-login)");
 		return;
 	}
-	doctor_begin_check(d);
-	d->path = vault_secret_path(d->vs.path_prefix, d->bot);
-	if (vault_get_secrets(d->v, d->path, &d->secrets)) {
+	doctor_begin_check(ch->d);
+	ch->path = vault_secret_path(ch->vs.path_prefix, ch->bot);
+	if (vault_get_secrets(ch->v, ch->path, &ch->secrets)) {
 		fix = xstrfmt("create %s in environment %s holding APP_ID, "
 			      "INSTALLATION_ID and PRIVATE_KEY_PEM, or point "
 			      "INFISICAL_PATH_PREFIX (now %s) at the folder that "
-			      "holds the bots", d->path, d->vs.environment,
-			      d->vs.path_prefix);
-		doctor_report(d, "bot-secrets", DOCTOR_FAIL, fix, "%s", errmsg());
+			      "holds the bots", ch->path, ch->vs.environment,
+			      ch->vs.path_prefix);
+		doctor_report(ch->d, "bot-secrets", DOCTOR_FAIL, fix, "%s", doctor_errmsg());
 		free(fix);
 		return;
 	}
 	for (i = 0; i < 3; i++) {
-		const char *v = vault_secrets_get(&d->secrets, keys[i]);
+		const char *v = vault_secrets_get(&ch->secrets, keys[i]);
 
 		miss[i] = !v || !*v;
 		if (miss[i])
 			sb_addf(&missing, "%s%s", missing.len ? ", " : "", keys[i]);
-		for (j = 0; j < d->secrets.nr; j++)
-			if (key_looks_like(d->secrets.items[j].key, keys[i])) {
+		for (j = 0; j < ch->secrets.nr; j++)
+			if (key_looks_like(ch->secrets.items[j].key, keys[i])) {
 				alike_of[i] = 1;
 				sb_addf(&alike, "%s'%s' should be named %s",
 					alike.len ? ", " : "",
-					sanitize(safe, sizeof(safe), d->secrets.items[j].key),
+					sanitize(safe, sizeof(safe), ch->secrets.items[j].key),
 					keys[i]);
 			}
 	}
 	/* a CLIENT_ID is the JWT issuer, and then APP_ID is not needed */
-	d->app_num = vault_secrets_get(&d->secrets, "APP_ID");
-	d->app_id = jwt_issuer(d->app_num,
-			       vault_secrets_get(&d->secrets, "CLIENT_ID"));
-	d->iss_key = d->app_id && d->app_id != d->app_num ? "CLIENT_ID" : "APP_ID";
-	if (!numeric(d->app_num))
-		d->app_num = NULL;
-	if (miss[0] && !strcmp(d->iss_key, "CLIENT_ID")) {
+	ch->app_num = vault_secrets_get(&ch->secrets, "APP_ID");
+	ch->app_id = jwt_issuer(ch->app_num,
+				vault_secrets_get(&ch->secrets, "CLIENT_ID"));
+	ch->iss_key = ch->app_id && ch->app_id != ch->app_num ? "CLIENT_ID" : "APP_ID";
+	if (!numeric(ch->app_num))
+		ch->app_num = NULL;
+	if (miss[0] && !strcmp(ch->iss_key, "CLIENT_ID")) {
 		miss[0] = 0;
 		sb_reset(&missing);
 		for (i = 1; i < 3; i++)
@@ -448,47 +317,47 @@ static void check_secrets(struct doctor *d)
 				sb_addf(&missing, "%s%s", missing.len ? ", " : "",
 					keys[i]);
 	}
-	d->pem = vault_secrets_get(&d->secrets, "PRIVATE_KEY_PEM");
-	d->vault_inst = vault_secrets_get(&d->secrets, "INSTALLATION_ID");
-	if (d->vault_inst && !*d->vault_inst)
-		d->vault_inst = NULL;
-	d->app_id_ok = !miss[0] && jwt_issuer_ok(d->app_id);
+	ch->pem = vault_secrets_get(&ch->secrets, "PRIVATE_KEY_PEM");
+	ch->vault_inst = vault_secrets_get(&ch->secrets, "INSTALLATION_ID");
+	if (ch->vault_inst && !*ch->vault_inst)
+		ch->vault_inst = NULL;
+	ch->app_id_ok = !miss[0] && jwt_issuer_ok(ch->app_id);
 
 	if (miss[0] || miss[2] || (miss[1] && alike_of[1])) {
-		doctor_report(d, "bot-secrets", DOCTOR_FAIL, alike.len ?
+		doctor_report(ch->d, "bot-secrets", DOCTOR_FAIL, alike.len ?
 			      "rename the look-alike keys in the vault to these "
 			      "exact upper-case names" :
 			      "add them in the vault with these exact names "
 			      "(APP_ID, INSTALLATION_ID, PRIVATE_KEY_PEM)",
-			      "%s (environment %s) lacks %s%s%s%s", d->path,
-			      d->vs.environment, missing.buf, alike.len ? " (" : "",
+			      "%s (environment %s) lacks %s%s%s%s", ch->path,
+			      ch->vs.environment, missing.buf, alike.len ? " (" : "",
 			      sb_str(&alike), alike.len ? ")" : "");
-		d->app_id = d->pem = NULL;
-	} else if (!d->app_id_ok) {
-		doctor_report(d, "bot-secrets", DOCTOR_FAIL,
+		ch->app_id = ch->pem = NULL;
+	} else if (!ch->app_id_ok) {
+		doctor_report(ch->d, "bot-secrets", DOCTOR_FAIL,
 			      "store the App's ID (the App's settings page, "
 			      "'App ID') in APP_ID, or its client ID ('Client ID', "
 			      "Iv1... or Iv23...) in CLIENT_ID",
 			      "%s at %s is neither an App ID (a number) nor a "
-			      "client ID", d->iss_key, d->path);
+			      "client ID", ch->iss_key, ch->path);
 	} else if (miss[1]) {
-		doctor_report(d, "bot-secrets", DOCTOR_WARN,
+		doctor_report(ch->d, "bot-secrets", DOCTOR_WARN,
 			      "add INSTALLATION_ID (the installation check names it)",
 			      "INSTALLATION_ID missing at %s (environment %s): raxx "
 			      "looks the installation up by repository on every "
-			      "cold mint", d->path, d->vs.environment);
+			      "cold mint", ch->path, ch->vs.environment);
 	} else if (alike.len) {
-		doctor_report(d, "bot-secrets", DOCTOR_WARN,
+		doctor_report(ch->d, "bot-secrets", DOCTOR_WARN,
 			      "delete the look-alike keys: raxx reads only the "
 			      "upper-case names",
 			      "APP_ID, INSTALLATION_ID, PRIVATE_KEY_PEM at %s, but "
-			      "also look-alikes: %s", d->path, alike.buf);
+			      "also look-alikes: %s", ch->path, alike.buf);
 	} else {
-		doctor_report(d, "bot-secrets", DOCTOR_PASS, NULL,
+		doctor_report(ch->d, "bot-secrets", DOCTOR_PASS, NULL,
 			      "%s, INSTALLATION_ID, PRIVATE_KEY_PEM at %s "
-			      "(environment %s%s)", !strcmp(d->iss_key, "CLIENT_ID") ?
-			      "CLIENT_ID (the JWT issuer)" : "APP_ID", d->path,
-			      d->vs.environment,
+			      "(environment %s%s)", !strcmp(ch->iss_key, "CLIENT_ID") ?
+			      "CLIENT_ID (the JWT issuer)" : "APP_ID", ch->path,
+			      ch->vs.environment,
 			      vault_read_api() == 3 ? "; read through v3 raw: this "
 			      "vault has no v4 routes" : "");
 	}
@@ -499,96 +368,96 @@ static void check_secrets(struct doctor *d)
 /* ---------------------------------------------------------------- GitHub */
 
 /* Does GET /app name the App of the issuer (and of APP_ID, when both)? */
-static int app_matches(const struct doctor *d, struct json_object *o)
+static int app_matches(const struct doctor_chain *ch, struct json_object *o)
 {
 	const char *cid = json_str(o, "client_id");
 	long long id = 0;
 	int have_id = !json_int(o, "id", &id);
 
-	if (d->app_num && (!have_id || id != strtoll(d->app_num, NULL, 10)))
+	if (ch->app_num && (!have_id || id != strtoll(ch->app_num, NULL, 10)))
 		return 0;
-	if (numeric(d->app_id))
-		return have_id && id == strtoll(d->app_id, NULL, 10);
-	return cid && !strcmp(cid, d->app_id);
+	if (numeric(ch->app_id))
+		return have_id && id == strtoll(ch->app_id, NULL, 10);
+	return cid && !strcmp(cid, ch->app_id);
 }
 
-static void check_app(struct doctor *d)
+static void check_app(struct doctor_chain *ch)
 {
 	long status = 0;
 	char *json = NULL, msg[300], *fix;
 	struct json_object *o;
 	const char *slug;
 
-	if (!d->app_id_ok || !d->pem) {
-		doctor_report(d, "app-key", DOCTOR_SKIP, NULL, "%s", !d->bot ?
+	if (!ch->app_id_ok || !ch->pem) {
+		doctor_report(ch->d, "app-key", DOCTOR_SKIP, NULL, "%s", !ch->bot ?
 			      "no bot" : "no usable APP_ID and PRIVATE_KEY_PEM "
 			      "(see bot-secrets)");
 		return;
 	}
-	doctor_begin_check(d);
-	if (!(d->key = jwt_key_load(d->pem, d->path))) {
+	doctor_begin_check(ch->d);
+	if (!(ch->key = jwt_key_load(ch->pem, ch->path))) {
 		fix = xstrfmt("store the App's private key (the .pem from the App's "
 			      "settings, PKCS#1 or PKCS#8) in PRIVATE_KEY_PEM at %s",
-			      d->path);
-		doctor_report(d, "app-key", DOCTOR_FAIL, fix, "%s", errmsg());
+			      ch->path);
+		doctor_report(ch->d, "app-key", DOCTOR_FAIL, fix, "%s", doctor_errmsg());
 		free(fix);
 		return;
 	}
-	if (!(d->gh = github_new(d->c->api))) {
-		doctor_report(d, "app-key", DOCTOR_FAIL,
+	if (!(ch->gh = github_new(ch->c->api))) {
+		doctor_report(ch->d, "app-key", DOCTOR_FAIL,
 			      "set RAXX_GITHUB_API (or raxx.githubApi) to GitHub's "
-			      "https:// REST base", "%s", errmsg());
+			      "https:// REST base", "%s", doctor_errmsg());
 		return;
 	}
-	if (github_app_get(d->gh, d->key, d->app_id, "/app", &status, &json)) {
-		doctor_report(d, "app-key", DOCTOR_FAIL,
+	if (github_app_get(ch->gh, ch->key, ch->app_id, "/app", &status, &json)) {
+		doctor_report(ch->d, "app-key", DOCTOR_FAIL,
 			      "check RAXX_GITHUB_API and the network, then retry",
-			      "%s", errmsg());
+			      "%s", doctor_errmsg());
 		return;
 	}
-	d->github_answered = 1;
+	ch->github_answered = 1;
 	json_message(json, strlen(json), msg, sizeof(msg));
 	o = json_parse(json, strlen(json));
 	slug = json_str(o, "slug");
-	if (status == 200 && app_matches(d, o)) {
+	if (status == 200 && app_matches(ch, o)) {
 		char safe[128];
 
-		d->app_ok = 1;
+		ch->app_ok = 1;
 		sanitize(safe, sizeof(safe), slug ? slug : "?");
-		if (slug && strcmp(slug, d->bot)) {
+		if (slug && strcmp(slug, ch->bot)) {
 			fix = xstrfmt("name the bot after the App's slug (%s), or "
-				      "store this bot's own App in %s", safe, d->path);
-			doctor_report(d, "app-key", DOCTOR_WARN, fix,
+				      "store this bot's own App in %s", safe, ch->path);
+			doctor_report(ch->d, "app-key", DOCTOR_WARN, fix,
 				      "PRIVATE_KEY_PEM signs for App %s, whose slug "
 				      "is '%s', not '%s': GitHub shows its work as "
-				      "%s[bot]", d->app_id, safe, d->bot, safe);
+				      "%s[bot]", ch->app_id, safe, ch->bot, safe);
 			free(fix);
 		} else {
-			doctor_report(d, "app-key", DOCTOR_PASS, NULL,
+			doctor_report(ch->d, "app-key", DOCTOR_PASS, NULL,
 				      "PRIVATE_KEY_PEM signs for App %s (%s)",
-				      d->app_id, safe);
+				      ch->app_id, safe);
 		}
 	} else if (status == 200) {
 		fix = xstrfmt("check that %s%s and PRIVATE_KEY_PEM are the same "
-			      "App's", d->iss_key, strcmp(d->iss_key, "CLIENT_ID") ||
-			      !d->app_num ? "" : ", APP_ID");
-		doctor_report(d, "app-key", DOCTOR_FAIL, fix,
+			      "App's", ch->iss_key, strcmp(ch->iss_key, "CLIENT_ID") ||
+			      !ch->app_num ? "" : ", APP_ID");
+		doctor_report(ch->d, "app-key", DOCTOR_FAIL, fix,
 			      "GitHub's /app answer does not name App %s%s%s",
-			      d->app_id, d->app_num && strcmp(d->app_num, d->app_id) ?
-			      " with App ID " : "", d->app_num &&
-			      strcmp(d->app_num, d->app_id) ? d->app_num : "");
+			      ch->app_id, ch->app_num && strcmp(ch->app_num, ch->app_id) ?
+			      " with App ID " : "", ch->app_num &&
+			      strcmp(ch->app_num, ch->app_id) ? ch->app_num : "");
 		free(fix);
 	} else if (status == 401 || status == 403) {
 		fix = xstrfmt("%s and PRIVATE_KEY_PEM must belong to the same "
 			      "App: generate a private key in App %s's settings "
-			      "and store it in PRIVATE_KEY_PEM at %s", d->iss_key,
-			      d->app_id, d->path);
-		doctor_report(d, "app-key", DOCTOR_FAIL, fix,
+			      "and store it in PRIVATE_KEY_PEM at %s", ch->iss_key,
+			      ch->app_id, ch->path);
+		doctor_report(ch->d, "app-key", DOCTOR_FAIL, fix,
 			      "GitHub refused the App JWT for App %s (HTTP %ld: %s)",
-			      d->app_id, status, *msg ? msg : "no message");
+			      ch->app_id, status, *msg ? msg : "no message");
 		free(fix);
 	} else {
-		doctor_report(d, "app-key", DOCTOR_FAIL,
+		doctor_report(ch->d, "app-key", DOCTOR_FAIL,
 			      "check RAXX_GITHUB_API, then retry",
 			      "GET /app answered HTTP %ld%s%s", status,
 			      *msg ? ": " : "", msg);
@@ -599,7 +468,7 @@ static void check_app(struct doctor *d)
 
 /* "4711 (raxx-app), 4712 (other-org)" from GET /app/installations; *only:
  * the one installation that may replace the vault's (discover.h), if one. */
-static char *list_installations(struct doctor *d, const struct heal_request *h,
+static char *list_installations(struct doctor_chain *ch, const struct heal_request *h,
 				int *count, char **only)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -611,7 +480,7 @@ static char *list_installations(struct doctor *d, const struct heal_request *h,
 
 	*count = 0;
 	*only = NULL;
-	if (github_app_get(d->gh, d->key, d->app_id, "/app/installations?per_page=100",
+	if (github_app_get(ch->gh, ch->key, ch->app_id, "/app/installations?per_page=100",
 			   &status, &json) || status != 200) {
 		free(json);
 		return NULL;
@@ -647,43 +516,43 @@ static char *list_installations(struct doctor *d, const struct heal_request *h,
 	return sb_detach(&sb);
 }
 
-static void installation_check(struct doctor *d, const struct owners *owners)
+static void installation_check(struct doctor_chain *ch, const struct owners *owners)
 {
 	struct heal_request h = {
-		.bot = d->bot, .api = d->c->api, .host = d->c->host,
-		.app_id = d->app_id, .vault_inst = d->vault_inst,
-		.vault_path = d->path, .vault_env = d->vs.environment,
-		.repo = d->c->opt_repo, .owners = owners,
+		.bot = ch->bot, .api = ch->c->api, .host = ch->c->host,
+		.app_id = ch->app_id, .vault_inst = ch->vault_inst,
+		.vault_path = ch->path, .vault_env = ch->vs.environment,
+		.repo = ch->c->opt_repo, .owners = owners,
 	};
 	char *json = NULL, *found = NULL, *from = NULL, *why = NULL, *fix;
 	char *stale, *list, *only;
 	long status = 0;
 	int count;
 
-	if (!d->app_ok) {
-		doctor_report(d, "installation", DOCTOR_SKIP, NULL, "%s",
-			      !d->bot ? "no bot" : "the App key is not usable "
+	if (!ch->app_ok) {
+		doctor_report(ch->d, "installation", DOCTOR_SKIP, NULL, "%s",
+			      !ch->bot ? "no bot" : "the App key is not usable "
 			      "(see app-key)");
 		return;
 	}
-	doctor_begin_check(d);
-	if (d->vault_inst && !numeric(d->vault_inst)) {
-		doctor_report(d, "installation", DOCTOR_FAIL,
+	doctor_begin_check(ch->d);
+	if (ch->vault_inst && !numeric(ch->vault_inst)) {
+		doctor_report(ch->d, "installation", DOCTOR_FAIL,
 			      "store the numeric installation id in INSTALLATION_ID",
-			      "INSTALLATION_ID at %s is not a number", d->path);
+			      "INSTALLATION_ID at %s is not a number", ch->path);
 		return;
 	}
-	if (d->vault_inst) {
-		char *p = xstrfmt("/app/installations/%s", d->vault_inst);
+	if (ch->vault_inst) {
+		char *p = xstrfmt("/app/installations/%s", ch->vault_inst);
 		struct json_object *o;
 		char msg[300];
-		int r = github_app_get(d->gh, d->key, d->app_id, p, &status, &json);
+		int r = github_app_get(ch->gh, ch->key, ch->app_id, p, &status, &json);
 
 		free(p);
 		if (r) {
-			doctor_report(d, "installation", DOCTOR_FAIL,
+			doctor_report(ch->d, "installation", DOCTOR_FAIL,
 				      "check RAXX_GITHUB_API and the network, then "
-				      "retry", "%s", errmsg());
+				      "retry", "%s", doctor_errmsg());
 			return;
 		}
 		o = json_parse(json, strlen(json));
@@ -703,21 +572,21 @@ static void installation_check(struct doctor *d, const struct owners *owners)
 			sanitize(sel, sizeof(sel), json_str(o, "repository_selection") ?
 				 json_str(o, "repository_selection") : "?");
 			if (susp && !json_object_is_type(susp, json_type_null))
-				doctor_report(d, "installation", DOCTOR_FAIL,
+				doctor_report(ch->d, "installation", DOCTOR_FAIL,
 					      "unsuspend the App in the account's "
 					      "settings (Settings > GitHub Apps)",
 					      "installation %s on %s is suspended",
-					      d->vault_inst, who);
+					      ch->vault_inst, who);
 			else
-				doctor_report(d, "installation", DOCTOR_PASS, NULL,
+				doctor_report(ch->d, "installation", DOCTOR_PASS, NULL,
 					      "installation %s on %s (repositories: %s)",
-					      d->vault_inst, who, sel);
-			d->inst = xstrdup(d->vault_inst);
+					      ch->vault_inst, who, sel);
+			ch->inst = xstrdup(ch->vault_inst);
 		} else if (status != 404) {
-			doctor_report(d, "installation", DOCTOR_FAIL,
+			doctor_report(ch->d, "installation", DOCTOR_FAIL,
 				      "check RAXX_GITHUB_API, then retry",
 				      "GET /app/installations/%s answered HTTP %ld%s%s",
-				      d->vault_inst, status, *msg ? ": " : "", msg);
+				      ch->vault_inst, status, *msg ? ": " : "", msg);
 		}
 		json_object_put(o);
 		free(json);
@@ -726,15 +595,15 @@ static void installation_check(struct doctor *d, const struct owners *owners)
 	}
 
 	/* gone (404) or absent: what would the self-heal find? */
-	stale = d->vault_inst ?
+	stale = ch->vault_inst ?
 		xstrfmt("installation %s of App %s not found (HTTP 404: the App "
 			"was reinstalled or the organization renamed)",
-			d->vault_inst, d->app_id) :
-		xstrfmt("INSTALLATION_ID missing at %s", d->path);
-	if (discover_find(d->gh, d->key, &h, &found, &from)) {
+			ch->vault_inst, ch->app_id) :
+		xstrfmt("INSTALLATION_ID missing at %s", ch->path);
+	if (discover_find(ch->gh, ch->key, &h, &found, &from)) {
 		char *mem_file = NULL, *mem = discover_recall(&h, &mem_file);
 
-		why = xstrdup(errmsg());
+		why = xstrdup(doctor_errmsg());
 		if (mem) {
 			found = mem;
 			from = xstrfmt("remembered in %s", mem_file);
@@ -748,27 +617,27 @@ static void installation_check(struct doctor *d, const struct owners *owners)
 	}
 	if (found) {
 		fix = xstrfmt("set INSTALLATION_ID at %s (environment %s) to %s; "
-			      "until then raxx mints with %s and warns", d->path,
-			      d->vs.environment, found, found);
-		doctor_report(d, "installation", DOCTOR_FAIL, fix,
+			      "until then raxx mints with %s and warns", ch->path,
+			      ch->vs.environment, found, found);
+		doctor_report(ch->d, "installation", DOCTOR_FAIL, fix,
 			      "%s; the App's installation is now %s (%s)", stale,
 			      found, from);
 		free(fix);
-		d->inst = found;
+		ch->inst = found;
 		found = NULL;
 	} else {
-		list = list_installations(d, &h, &count, &only);
+		list = list_installations(ch, &h, &count, &only);
 		if (only)
 			fix = xstrfmt("set INSTALLATION_ID at %s (environment %s) to "
-				      "%s, the App's only installation%s", d->path,
-				      d->vs.environment, only, count > 1 ?
+				      "%s, the App's only installation%s", ch->path,
+				      ch->vs.environment, only, count > 1 ?
 				      " on an account it may use" : "");
 		else
 			fix = xstrfmt("install the App on the organization, then set "
 				      "INSTALLATION_ID at %s (environment %s) to its "
 				      "id; or rerun with --repo OWNER/REPO to find it",
-				      d->path, d->vs.environment);
-		doctor_report(d, "installation", DOCTOR_FAIL, fix,
+				      ch->path, ch->vs.environment);
+		doctor_report(ch->d, "installation", DOCTOR_FAIL, fix,
 			      "%s, and %s; the App's installations: %s", stale,
 			      why ? why : "none found",
 			      list && *list ? list : count ? "?" : "none");
@@ -782,18 +651,18 @@ static void installation_check(struct doctor *d, const struct owners *owners)
 	free(why);
 }
 
-static void check_installation(struct doctor *d)
+static void check_installation(struct doctor_chain *ch)
 {
 	struct owners owners = OWNERS_INIT;
 
 	/* a malformed setting: the vault's account only (mint says why) */
-	if (d->app_ok && owners_load(d->c, &owners))
+	if (ch->app_ok && owners_load(ch->c, &owners))
 		raxx_clear_error();
-	installation_check(d, &owners);
+	installation_check(ch, &owners);
 	owners_release(&owners);
 }
 
-static void check_mint(struct doctor *d)
+static void check_mint(struct doctor_chain *ch)
 {
 	struct gh_token tok = { 0 };
 	const char *fix;
@@ -802,52 +671,52 @@ static void check_mint(struct doctor *d)
 	long mins;
 	int ret, rv;
 
-	if (!d->inst) {
-		doctor_report(d, "mint", DOCTOR_SKIP, NULL, "%s", !d->bot ?
+	if (!ch->inst) {
+		doctor_report(ch->d, "mint", DOCTOR_SKIP, NULL, "%s", !ch->bot ?
 			      "no bot" : "no usable installation (see above)");
 		return;
 	}
-	doctor_begin_check(d);
-	ret = github_create_token(d->gh, d->key, d->app_id, d->inst, NULL,
-				  d->bot, &tok);
+	doctor_begin_check(ch->d);
+	ret = github_create_token(ch->gh, ch->key, ch->app_id, ch->inst, NULL,
+				  ch->bot, &tok);
 	if (ret) {
 		fix = ret == RAXX_EAPPCRED ? "check the installation (not suspended) "
 			"and the App's permissions on GitHub" :
 			ret == RAXX_ENOINST ? "see installation above" :
 			"check RAXX_GITHUB_API and the network, then retry";
-		doctor_report(d, "mint", DOCTOR_FAIL, fix, "%s", errmsg());
+		doctor_report(ch->d, "mint", DOCTOR_FAIL, fix, "%s", doctor_errmsg());
 		return;
 	}
 	len = strlen(tok.token);
 	mins = (long)(tok.expires_at - now_seconds()) / 60;
 	if (strncmp(tok.token, "ghs_", 4)) {
-		doctor_report(d, "mint", DOCTOR_FAIL,
+		doctor_report(ch->d, "mint", DOCTOR_FAIL,
 			      "check that RAXX_GITHUB_API is GitHub's REST API",
 			      "GitHub answered a token that does not start with "
 			      "ghs_ (%zu characters)", len);
-		github_revoke_token(d->gh, tok.token);
+		github_revoke_token(ch->gh, tok.token);
 		gh_token_release(&tok);
 		return;
 	}
 	/* the bot's user id, for the author check, while the token lives */
-	login = xstrfmt("%s[bot]", d->bot);
-	if (!author_recall_id(d->c->api, d->bot, &d->bot_user_id) &&
-	    github_user_id(d->gh, login, tok.token, &d->bot_user_id))
-		d->bot_user_id = 0;
+	login = xstrfmt("%s[bot]", ch->bot);
+	if (!author_recall_id(ch->c->api, ch->bot, &ch->bot_user_id) &&
+	    github_user_id(ch->gh, login, tok.token, &ch->bot_user_id))
+		ch->bot_user_id = 0;
 	free(login);
-	rv = github_revoke_token(d->gh, tok.token);
+	rv = github_revoke_token(ch->gh, tok.token);
 	gh_token_release(&tok);
-	doctor_report(d, "mint", DOCTOR_PASS, NULL,
+	doctor_report(ch->d, "mint", DOCTOR_PASS, NULL,
 		      "minted a ghs_ token for installation %s (%zu characters, "
-		      "valid %ld min)%s", d->inst, len, mins,
+		      "valid %ld min)%s", ch->inst, len, mins,
 		      rv == 0 ? " and revoked it" : "; could not revoke it");
 	raxx_clear_error();
 }
 
-void doctor_bot_child(struct doctor *d, const char *bot, const char *about,
+void doctor_bot_child(struct doctor_chain *ch, const char *bot, const char *about,
 		      int64_t deadline, int fd)
 {
-	struct vault *parent = d->v;
+	struct vault *parent = ch->v;
 	const char *session;
 	time_t exp = 0;
 
@@ -857,47 +726,40 @@ void doctor_bot_child(struct doctor *d, const char *bot, const char *about,
 	 * with the parent's session, so no bot costs a second login.
 	 */
 	http_forget_connections();
-	d->v = NULL;
-	d->gh = NULL;
-	if (d->vault_ok && (d->v = vault_new(&d->vs)) &&
+	ch->v = NULL;
+	ch->gh = NULL;
+	if (ch->vault_ok && (ch->v = vault_new(&ch->vs)) &&
 	    (session = vault_session(parent, &exp)))
-		vault_set_session(d->v, session, exp);
-	if (!d->v)
-		d->vault_ok = 0;
-	d->bot = bot;
-	d->bot_err = 0;
-	d->json = 1;
-	d->quiet = 0;
-	d->root = NULL;
-	d->checks = json_object_new_array();
-	memset(d->counts, 0, sizeof(d->counts));
-	d->deadline = deadline;
-	d->stream_fd = fd;
-	doctor_report(d, "bot", DOCTOR_PASS, NULL, "%s: %s", bot, about);
-	check_secrets(d);
-	check_app(d);
-	check_installation(d);
-	check_mint(d);
+		vault_set_session(ch->v, session, exp);
+	if (!ch->v)
+		ch->vault_ok = 0;
+	ch->bot = bot;
+	doctor_report_stream(ch->d, deadline, fd);
+	doctor_report(ch->d, "bot", DOCTOR_PASS, NULL, "%s: %s", bot, about);
+	check_secrets(ch);
+	check_app(ch);
+	check_installation(ch);
+	check_mint(ch);
 	_exit(0);	/* nothing of the parent's (stdio, atexit) runs twice */
 }
 
-static void check_fallback(struct doctor *d, int load_err, const char *load_msg)
+static void check_fallback(struct doctor_chain *ch, int load_err, const char *load_msg)
 {
-	struct raxx_config *c = d->c;
+	struct raxx_config *c = ch->c;
 
 	if (load_err)
-		doctor_report(d, "fallback", DOCTOR_FAIL,
+		doctor_report(ch->d, "fallback", DOCTOR_FAIL,
 			      "set RAXX_FALLBACK / raxx.fallback to pat, pass or deny",
 			      "%s", load_msg);
 	else if (c->fallback == FALLBACK_PAT && env_get("RAXX_OPERATOR_TOKEN"))
-		doctor_report(d, "fallback", DOCTOR_WARN,
+		doctor_report(ch->d, "fallback", DOCTOR_WARN,
 			      "set RAXX_FALLBACK=deny (or pass) so that a failed "
 			      "mint stops the agent instead of acting as you",
 			      "pat with RAXX_OPERATOR_TOKEN set: in an outage (vault "
 			      "or GitHub unreachable, 5xx), git and gh act as the "
 			      "operator, not the bot; a refusal never does");
 	else
-		doctor_report(d, "fallback", DOCTOR_PASS, NULL, "%s",
+		doctor_report(ch->d, "fallback", DOCTOR_PASS, NULL, "%s",
 			      c->fallback == FALLBACK_DENY ? "deny: a failed mint "
 			      "stops git (quit=1)" : c->fallback == FALLBACK_PASS ?
 			      "pass: a failed mint answers nothing" :
@@ -907,7 +769,7 @@ static void check_fallback(struct doctor *d, int load_err, const char *load_msg)
 
 /* ---------------------------------------------------------------- local */
 
-static void check_dir(struct doctor *d, const char *name, char *dir,
+static void check_dir(struct doctor_chain *ch, const char *name, char *dir,
 		      const char *var)
 {
 	struct store_dir_info info;
@@ -915,35 +777,35 @@ static void check_dir(struct doctor *d, const char *name, char *dir,
 	char *fix = NULL;
 
 	if (!dir) {
-		doctor_report(d, name, DOCTOR_SKIP, NULL, "no %s and no HOME", var);
+		doctor_report(ch->d, name, DOCTOR_SKIP, NULL, "no %s and no HOME", var);
 		return;
 	}
 	store_inspect_dir(dir, &info);
 	if (info.err == ENOENT) {
-		doctor_report(d, name, DOCTOR_PASS, NULL, "%s does not exist yet "
+		doctor_report(ch->d, name, DOCTOR_PASS, NULL, "%s does not exist yet "
 			      "(made 0700 when first needed)", dir);
 	} else if (info.err) {
-		doctor_report(d, name, DOCTOR_FAIL, "fix or remove it",
+		doctor_report(ch->d, name, DOCTOR_FAIL, "fix or remove it",
 			      "cannot inspect %s: %s", dir, strerror(info.err));
 	} else if (S_ISLNK(st->st_mode) || !S_ISDIR(st->st_mode)) {
 		fix = xstrfmt("remove %s (it is made again, 0700), or set %s", dir, var);
-		doctor_report(d, name, DOCTOR_FAIL, fix, "%s is %s, not a directory",
+		doctor_report(ch->d, name, DOCTOR_FAIL, fix, "%s is %s, not a directory",
 			      dir, S_ISLNK(st->st_mode) ? "a symlink" : "a file");
 	} else if (st->st_uid != geteuid()) {
 		fix = xstrfmt("remove %s, or set %s to a directory of yours", dir, var);
-		doctor_report(d, name, DOCTOR_FAIL, fix, "%s belongs to uid %ld, not "
+		doctor_report(ch->d, name, DOCTOR_FAIL, fix, "%s belongs to uid %ld, not "
 			      "to you (uid %ld)", dir, (long)st->st_uid, (long)geteuid());
 	} else if (st->st_mode & 077) {
 		fix = xstrfmt("chmod 700 %s", dir);
-		doctor_report(d, name, DOCTOR_FAIL, fix, "%s is mode %04o: group or "
+		doctor_report(ch->d, name, DOCTOR_FAIL, fix, "%s is mode %04o: group or "
 			      "others can reach it (must be 0700)", dir,
 			      (unsigned)(st->st_mode & 07777));
 	} else if (info.bad) {
 		fix = xstrfmt("chmod 600 %s (or remove it)", info.bad);
-		doctor_report(d, name, DOCTOR_FAIL, fix, "%s is not private "
+		doctor_report(ch->d, name, DOCTOR_FAIL, fix, "%s is not private "
 			      "(0600, yours)", info.bad);
 	} else {
-		doctor_report(d, name, DOCTOR_PASS, NULL, "%s: 0700, yours "
+		doctor_report(ch->d, name, DOCTOR_PASS, NULL, "%s: 0700, yours "
 			      "(%d entries)", dir, info.entries);
 	}
 	free(fix);
@@ -952,7 +814,7 @@ static void check_dir(struct doctor *d, const char *name, char *dir,
 }
 
 /* GitHub's Date against ours, without credentials when no App check ran. */
-static int clock_offset(struct doctor *d, long *offset)
+static int clock_offset(struct doctor_chain *ch, long *offset)
 {
 	struct http_client *http;
 	struct http_response r = HTTP_RESPONSE_INIT;
@@ -962,14 +824,14 @@ static int clock_offset(struct doctor *d, long *offset)
 	time_t server;
 	int ret = -1;
 
-	if (d->github_answered) {
-		*offset = github_clock_offset(d->gh);
+	if (ch->github_answered) {
+		*offset = github_clock_offset(ch->gh);
 		return 0;
 	}
-	if (http_check_url(d->c->api, "RAXX_GITHUB_API", RAXX_EGITHUB) ||
+	if (http_check_url(ch->c->api, "RAXX_GITHUB_API", RAXX_EGITHUB) ||
 	    !(http = http_client_new("GitHub", RAXX_EGITHUB)))
 		return -1;
-	url = xstrfmt("%s/rate_limit", d->c->api);
+	url = xstrfmt("%s/rate_limit", ch->c->api);
 	if (!http_request(http, "GET", url, headers, NULL, &r) && r.date &&
 	    !parse_http_date(r.date, &server)) {
 		*offset = (long)(server + 1 - r.sent_at);	/* as github.c */
@@ -981,25 +843,25 @@ static int clock_offset(struct doctor *d, long *offset)
 	return ret;
 }
 
-static void check_clock(struct doctor *d)
+static void check_clock(struct doctor_chain *ch)
 {
 	static const char fix[] = "set the clock from the network (Linux: "
 		"timedatectl set-ntp true; macOS: sudo sntp -sS time.apple.com)";
 	long off = 0, a;
 
-	doctor_begin_check(d);
-	if (clock_offset(d, &off)) {
-		doctor_report(d, "clock", DOCTOR_SKIP, NULL,
-			      "GitHub did not answer with a Date header: %s", errmsg());
+	doctor_begin_check(ch->d);
+	if (clock_offset(ch, &off)) {
+		doctor_report(ch->d, "clock", DOCTOR_SKIP, NULL,
+			      "GitHub did not answer with a Date header: %s", doctor_errmsg());
 		return;
 	}
 	a = off < 0 ? -off : off;
 	if (a <= 30)
-		doctor_report(d, "clock", DOCTOR_PASS, NULL,
+		doctor_report(ch->d, "clock", DOCTOR_PASS, NULL,
 			      "within %ld s of GitHub's clock (its Date header)",
 			      a < 2 ? 2 : a);
 	else
-		doctor_report(d, "clock", a > 300 ? DOCTOR_FAIL : DOCTOR_WARN, fix,
+		doctor_report(ch->d, "clock", a > 300 ? DOCTOR_FAIL : DOCTOR_WARN, fix,
 			      "this clock is %ld s %s GitHub's (its Date header): "
 			      "raxx corrects App JWTs for it, other tools do not",
 			      a, off < 0 ? "ahead of" : "behind");
@@ -1021,46 +883,46 @@ static int split_ident(const char *ident, char **name, char **email)
 	return 0;
 }
 
-static void check_author(struct doctor *d)
+static void check_author(struct doctor_chain *ch)
 {
 	const char *args[] = { "var", "GIT_AUTHOR_IDENT", NULL };
-	struct raxx_config *c = d->c;
+	struct raxx_config *c = ch->c;
 	struct strbuf out = STRBUF_INIT;
 	char *want_name = NULL, *want_email = NULL, *name = NULL, *email = NULL;
 	char *domain = NULL, sn[200], se[300];
-	long long id = d->bot_user_id;
+	long long id = ch->bot_user_id;
 	int ok, env;
 
-	if (!c->toplevel || !d->bot || c->author_off) {
-		doctor_report(d, "author", DOCTOR_SKIP, NULL, "%s", !c->toplevel ?
-			      "not in a worktree" : !d->bot ? "no bot" :
+	if (!c->toplevel || !ch->bot || c->author_off) {
+		doctor_report(ch->d, "author", DOCTOR_SKIP, NULL, "%s", !c->toplevel ?
+			      "not in a worktree" : !ch->bot ? "no bot" :
 			      "raxx.author is off");
 		return;
 	}
 	/* "Please tell me who you are" is git's; the check says it its way */
 	if (git_run(args, &out, RUN_STDERR_NULL) ||
 	    split_ident(sb_str(&out), &name, &email)) {
-		doctor_report(d, "author", DOCTOR_FAIL,
+		doctor_report(ch->d, "author", DOCTOR_FAIL,
 			      "set user.name and user.email: git-credential-raxx setup",
 			      "git has no author identity here (git var "
 			      "GIT_AUTHOR_IDENT failed)");
 		goto out;
 	}
-	want_name = author_name(d->bot);
+	want_name = author_name(ch->bot);
 	if (!id)
-		author_recall_id(c->api, d->bot, &id);
+		author_recall_id(c->api, ch->bot, &id);
 	if (id && !author_noreply_domain(c, &domain))
-		want_email = author_email(d->bot, id, domain);
+		want_email = author_email(ch->bot, id, domain);
 	ok = !strcmp(name, want_name) && (want_email ? !strcmp(email, want_email) :
 					  author_is_bot_email(email, want_name));
 	sanitize(sn, sizeof(sn), name);
 	sanitize(se, sizeof(se), email);
 	env = env_get("GIT_AUTHOR_NAME") || env_get("GIT_AUTHOR_EMAIL");
 	if (ok)
-		doctor_report(d, "author", DOCTOR_PASS, NULL,
+		doctor_report(ch->d, "author", DOCTOR_PASS, NULL,
 			      "commits here are authored by %s <%s>", sn, se);
 	else
-		doctor_report(d, "author", DOCTOR_FAIL, env ?
+		doctor_report(ch->d, "author", DOCTOR_FAIL, env ?
 			      "unset GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL in the "
 			      "agent's environment: they override git config" :
 			      "run git-credential-raxx setup in this worktree (sets "
@@ -1082,9 +944,9 @@ out:
 
 /* ---------------------------------------------------------------- helpers */
 
-static void check_helper_chain(struct doctor *d)
+static void check_helper_chain(struct doctor_chain *ch)
 {
-	struct raxx_config *c = d->c;
+	struct raxx_config *c = ch->c;
 	struct strbuf chain = STRBUF_INIT;
 	struct strbuf problems = STRBUF_INIT, fixes = STRBUF_INIT;
 	struct helper *h = NULL;
@@ -1093,7 +955,7 @@ static void check_helper_chain(struct doctor *d)
 	int raxx_at = -1, st = DOCTOR_PASS;
 
 	if (!c->toplevel) {
-		doctor_report(d, "helper-chain", DOCTOR_SKIP, NULL,
+		doctor_report(ch->d, "helper-chain", DOCTOR_SKIP, NULL,
 			      "not in a worktree");
 		return;
 	}
@@ -1131,7 +993,7 @@ static void check_helper_chain(struct doctor *d)
 					"drops inherited helpers in the worktree)");
 		}
 	}
-	if (raxx_at < 0 && d->bot) {
+	if (raxx_at < 0 && ch->bot) {
 		st = DOCTOR_FAIL;
 		if (dropped_by)
 			sb_addf(&problems, "; an empty %s (as `gh auth setup-git` "
@@ -1141,8 +1003,8 @@ static void check_helper_chain(struct doctor *d)
 				"asks for the bot's token");
 		sb_addf(&fixes, "%srun git-credential-raxx setup here (or git "
 			"config credential.helper 'raxx --bot %s')",
-			fixes.len ? "; " : "", d->bot);
-	} else if (raxx_at >= 0 && !d->bot) {
+			fixes.len ? "; " : "", ch->bot);
+	} else if (raxx_at >= 0 && !ch->bot) {
 		if (st < DOCTOR_WARN)
 			st = DOCTOR_WARN;
 		sb_adds(&problems, "; raxx is in the chain but no bot resolves "
@@ -1150,13 +1012,13 @@ static void check_helper_chain(struct doctor *d)
 		if (!fixes.len)
 			sb_adds(&fixes, "set raxx.bot or raxx.agent (git-credential-raxx "
 				"setup --bot NAME)");
-	} else if (raxx_at < 0 && !d->bot && st == DOCTOR_PASS) {
-		doctor_report(d, "helper-chain", DOCTOR_SKIP, NULL,
+	} else if (raxx_at < 0 && !ch->bot && st == DOCTOR_PASS) {
+		doctor_report(ch->d, "helper-chain", DOCTOR_SKIP, NULL,
 			      "no bot and no raxx helper here; git asks: %s",
 			      chain.len ? chain.buf : "nothing");
 		goto out;
 	}
-	doctor_report(d, "helper-chain", st, fixes.len ? fixes.buf : NULL,
+	doctor_report(ch->d, "helper-chain", st, fixes.len ? fixes.buf : NULL,
 		      "for https://%s git asks: %s%s", c->host,
 		      chain.len ? chain.buf : "nothing", sb_str(&problems));
 out:
@@ -1167,7 +1029,7 @@ out:
 	sb_release(&fixes);
 }
 
-static void check_git_version(struct doctor *d)
+static void check_git_version(struct doctor_chain *ch)
 {
 	const char *args[] = { "--version", NULL };
 	struct strbuf out = STRBUF_INIT;
@@ -1177,7 +1039,7 @@ static void check_git_version(struct doctor *d)
 
 	if (git_run(args, &out, RUN_STDERR_NULL) ||
 	    !(p = strstr(sb_str(&out), "git version "))) {
-		doctor_report(d, "git-version", DOCTOR_FAIL,
+		doctor_report(ch->d, "git-version", DOCTOR_FAIL,
 			      "install git 2.41 or later", "git not found in PATH");
 		sb_release(&out);
 		return;
@@ -1188,13 +1050,13 @@ static void check_git_version(struct doctor *d)
 	if (*e == '.')
 		minor = strtol(e + 1, NULL, 10);
 	if (major < 2 || (major == 2 && minor < 41))
-		doctor_report(d, "git-version", DOCTOR_WARN,
+		doctor_report(ch->d, "git-version", DOCTOR_WARN,
 			      "upgrade git to 2.41 or later",
 			      "git %s ignores password_expiry_utc: a helper that "
 			      "keeps credentials (cache, osxkeychain) may hand git an "
 			      "expired bot token", ver);
 	else
-		doctor_report(d, "git-version", DOCTOR_PASS, NULL,
+		doctor_report(ch->d, "git-version", DOCTOR_PASS, NULL,
 			      "git %s honours password_expiry_utc", ver);
 	sb_release(&out);
 }
@@ -1213,45 +1075,42 @@ static int usage(const char *fmt, ...)
 	return RAXX_EUSAGE;
 }
 
-static void doctor_release(struct doctor *d)
+static void chain_release(struct doctor_chain *ch)
 {
-	free(d->login_err);
-	free(d->bot_err_msg);
-	free(d->path);
-	free(d->inst);
-	vault_secrets_release(&d->secrets);
-	jwt_key_free(d->key);
-	github_free(d->gh);
-	vault_free(d->v);
-	if (d->have_vs)
-		vault_settings_release(&d->vs);
-	json_object_put(d->root);
+	free(ch->login_err);
+	free(ch->bot_err);
+	free(ch->path);
+	free(ch->inst);
+	vault_secrets_release(&ch->secrets);
+	jwt_key_free(ch->key);
+	github_free(ch->gh);
+	vault_free(ch->v);
+	if (ch->have_vs)
+		vault_settings_release(&ch->vs);
 }
 
 int doctor_main(struct raxx_config *c, int argc, char **argv)
 {
-	struct doctor d;
+	struct doctor_chain chain, *ch = &chain;
+	struct doctor *d;
 	char *load_msg = NULL, *broker = NULL;
-	int i, load_err, ret, fallbacks_failed;
+	int i, load_err, ret, fallbacks_failed, counts[4];
+	int json = 0, quiet = log_verbosity < 0, ops = 0, all_bots = 0;
+	long max_time = 10;
 	struct doctor_window window;
 	struct doctor_all *all = NULL;
 
-	memset(&d, 0, sizeof(d));
-	d.c = c;
-	d.max_time = 10;
-	d.stream_fd = -1;
-	d.quiet = log_verbosity < 0;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = NULL;
 
 		if (!strcmp(a, "--json"))
-			d.json = 1;
+			json = 1;
 		else if (!strcmp(a, "--quiet") || !strcmp(a, "-q"))
-			d.quiet = 1;
+			quiet = 1;
 		else if (!strcmp(a, "--ops"))
-			d.ops = 1;
+			ops = 1;
 		else if (!strcmp(a, "--all"))
-			d.all = 1;
+			all_bots = 1;
 		else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			fputs(doctor_usage, stdout);
 			return 0;
@@ -1264,97 +1123,81 @@ int doctor_main(struct raxx_config *c, int argc, char **argv)
 		} else {
 			return usage("unknown option '%s'", a);
 		}
-		if (v && parse_long(v, 1, 600, &d.max_time))
+		if (v && parse_long(v, 1, 600, &max_time))
 			return usage("--max-time '%s' is not a number of seconds "
 				     "(1-600)", v);
 	}
-	if (d.all && (c->opt_bot || c->opt_agent))
+	if (all_bots && (c->opt_bot || c->opt_agent))
 		return usage("--all checks every bot of the trusted agent map: "
 			     "drop %s, or leave out --all", c->opt_bot ? "--bot" :
 			     "--agent");
-	if (d.json) {
-		d.root = json_object_new_object();
-		d.checks = json_object_new_array();
-		json_object_object_add(d.root, d.all ? "shared" : "checks", d.checks);
-	}
+	d = doctor_report_new(json, quiet, all_bots ? "shared" : "checks",
+			      max_time);
 
+	memset(ch, 0, sizeof(*ch));
+	ch->d = d;
+	ch->c = c;
 	load_err = cli_load(c);
 	if (load_err)
-		load_msg = xstrdup(errmsg());
-	if (identity_settle(c, c->opt_repo)) {
-		d.bot_err = 1;
-		d.bot_err_msg = xstrdup(errmsg());
-	}
-	d.bot = c->id ? c->id->bot : NULL;
+		load_msg = xstrdup(doctor_errmsg());
+	if (identity_settle(c, c->opt_repo))
+		ch->bot_err = xstrdup(doctor_errmsg());
+	ch->bot = c->id ? c->id->bot : NULL;
 	raxx_clear_error();
 
 	/* with a token broker in use, it holds the vault identity and keys */
-	if (!doctor_broker_begin(&d, c, &broker)) {
-		check_env(&d);
-		check_vault(&d);
+	if (!doctor_broker_begin(d, c, &broker)) {
+		check_env(ch);
+		check_vault(ch);
 	}
-	if (d.all) {
+	if (all_bots) {
 		/* the bots' checks run in children meanwhile; here, the shared
 		 * ones, and the worktree's bot only when it does not resolve */
-		all = doctor_all_start(&d, c);
-		if (d.bot_err)
-			check_bot(&d);
+		all = doctor_all_start(d, ch, c);
+		if (ch->bot_err)
+			check_bot(ch);
 	} else if (broker) {
-		check_bot(&d);
-		doctor_broker_mint(&d, c, broker);
+		check_bot(ch);
+		doctor_broker_mint(d, c, broker);
 	} else {
-		check_bot(&d);
-		check_secrets(&d);
-		check_app(&d);
-		check_installation(&d);
-		check_mint(&d);
+		check_bot(ch);
+		check_secrets(ch);
+		check_app(ch);
+		check_installation(ch);
+		check_mint(ch);
 	}
-	check_fallback(&d, load_err, load_msg);
-	fallbacks_failed = doctor_fallbacks(&d, &window);
-	check_dir(&d, "cache-dir", cache_dir_path(), "RAXX_CACHE_DIR");
-	check_dir(&d, "state-dir", state_dir_path(), "RAXX_STATE_DIR");
-	check_clock(&d);
-	check_author(&d);
-	check_helper_chain(&d);
-	check_git_version(&d);
-	if (d.ops)
-		doctor_ops(&d, c);
-	if (d.all)	/* the bots' blocks, their checks counted in */
-		doctor_all_finish(&d, all);
+	check_fallback(ch, load_err, load_msg);
+	fallbacks_failed = doctor_fallbacks(d, &window);
+	check_dir(ch, "cache-dir", cache_dir_path(), "RAXX_CACHE_DIR");
+	check_dir(ch, "state-dir", state_dir_path(), "RAXX_STATE_DIR");
+	check_clock(ch);
+	check_author(ch);
+	check_helper_chain(ch);
+	check_git_version(ch);
+	if (ops)
+		doctor_ops(d, c);
+	if (all_bots)	/* the bots' blocks, their checks counted in */
+		doctor_all_finish(d, all);
 	/* healthy but for events already reported here: the window moves on */
-	if (d.counts[DOCTOR_FAIL] == fallbacks_failed)
+	doctor_counts(d, counts, NULL);
+	if (counts[DOCTOR_FAIL] == fallbacks_failed)
 		doctor_record_pass(&window);
 
-	ret = d.counts[DOCTOR_FAIL] ? 1 : 0;
-	if (d.json) {
-		if (d.all)	/* the bots are in "bots": none names the document */
-			json_object_object_add(d.root, "all", json_object_new_boolean(1));
+	ret = counts[DOCTOR_FAIL] ? 1 : 0;
+	if (doctor_is_json(d)) {
+		if (all_bots)	/* the bots are in "bots": none names the document */
+			doctor_json_add(d, "all", json_object_new_boolean(1));
 		else
-			json_object_object_add(d.root, "bot", d.bot ?
-					       json_object_new_string(d.bot) : NULL);
-		json_object_object_add(d.root, "host", json_object_new_string(c->host ?
-								      c->host : ""));
-		for (i = 0; i < 4; i++) {
-			char key[8];
-
-			snprintf(key, sizeof(key), "%s", doctor_status_names[i]);
-			for (char *k = key; *k; k++)
-				*k = (char)tolower((unsigned char)*k);
-			json_object_object_add(d.root, key,
-					       json_object_new_int(d.counts[i]));
-		}
-		json_object_object_add(d.root, "exit", json_object_new_int(ret));
-		printf("%s\n", json_object_to_json_string_ext(d.root,
-				JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-				JSON_C_TO_STRING_NOSLASHESCAPE));
-	} else if (!d.quiet && !d.all) {	/* --all: its own summary */
-		printf("doctor: %d PASS, %d WARN, %d FAIL, %d SKIP\n",
-		       d.counts[DOCTOR_PASS], d.counts[DOCTOR_WARN],
-		       d.counts[DOCTOR_FAIL], d.counts[DOCTOR_SKIP]);
+			doctor_json_add(d, "bot", ch->bot ?
+					json_object_new_string(ch->bot) : NULL);
+		doctor_json_add(d, "host", json_object_new_string(c->host ?
+								  c->host : ""));
 	}
-	fflush(stdout);
+	/* --all: its own summary */
+	doctor_report_end(d, ret, !all_bots);
 	free(load_msg);
 	free(broker);
-	doctor_release(&d);
+	chain_release(ch);
+	doctor_report_free(d);
 	return ret;
 }

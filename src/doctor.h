@@ -85,7 +85,9 @@ int doctor_parse_token_expiration(const char *s, time_t *out);
  */
 struct raxx_config;
 struct doctor_all;
-struct doctor_all *doctor_all_start(struct doctor *d, struct raxx_config *c);
+struct doctor_chain;
+struct doctor_all *doctor_all_start(struct doctor *d, struct doctor_chain *ch,
+				    struct raxx_config *c);
 void doctor_all_finish(struct doctor *d, struct doctor_all *a);
 /*
  * In a bot's child process (doctor.c): the "bot" check (PASS, about says
@@ -94,7 +96,7 @@ void doctor_all_finish(struct doctor *d, struct doctor_all *a);
  * JSON line ({"name","status","detail","fix"}) as soon as it ends. Ends
  * the process.
  */
-_Noreturn void doctor_bot_child(struct doctor *d, const char *bot,
+_Noreturn void doctor_bot_child(struct doctor_chain *ch, const char *bot,
 				const char *about, int64_t deadline, int fd);
 
 #endif

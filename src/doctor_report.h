@@ -21,6 +21,33 @@ struct doctor;
 struct json_object;
 
 /*
+ * A report on stdout: text lines (quiet: the FAIL lines only), or with
+ * json a document whose checks are the array checks_key ("checks";
+ * "shared" under --all). max_time: each check's network deadline, in
+ * seconds. Free it with doctor_report_free (NULL is fine).
+ */
+struct doctor *doctor_report_new(int json, int quiet, const char *checks_key,
+				 long max_time);
+void doctor_report_free(struct doctor *d);
+
+/*
+ * The end of the run. --json: the counts ("pass", "warn", "fail", "skip")
+ * and "exit": exit_status go into the document, which goes to stdout.
+ * Text, not quiet, and summary: the line "doctor: N PASS, N WARN, N FAIL,
+ * N SKIP". Flushes stdout either way.
+ */
+void doctor_report_end(struct doctor *d, int exit_status, int summary);
+
+/*
+ * In a bot's child process under --all: from here on the report is a
+ * document of its own (the parent's is dropped), counted from zero,
+ * printed nowhere; each check is also written to fd as one JSON line
+ * ({"name","status","detail","fix"}) as soon as it ends, and every check
+ * ends by deadline (now_ms() clock) rather than by a deadline of its own.
+ */
+void doctor_report_stream(struct doctor *d, int64_t deadline, int fd);
+
+/*
  * Record (and, in text mode, print) one check. fix: the operator's next
  * step (shown with FAIL and WARN), or NULL. detail must hold no secret
  * and nothing unsanitized from a server.
@@ -35,6 +62,9 @@ long doctor_max_time(const struct doctor *d);
 /* "abcd…wxyz" for a value of 12 characters or more, else "(N chars)";
  * control characters shown as '?'. Fresh string. */
 char *doctor_redact(const char *secret);
+/* The last error message (raxx_errmsg), "failed" when there is none: for a
+ * detail; it never holds a secret. */
+const char *doctor_errmsg(void);
 
 /* Text mode and not quiet: where extra lines may be printed. */
 int doctor_chatty(const struct doctor *d);
