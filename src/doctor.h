@@ -42,6 +42,7 @@
  */
 
 #include "config.h"
+#include "doctor_local.h"
 #include "doctor_report.h"
 #include "util.h"
 
