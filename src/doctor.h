@@ -42,6 +42,7 @@
  */
 
 #include "config.h"
+#include "doctor_chain.h"
 #include "doctor_local.h"
 #include "doctor_report.h"
 #include "util.h"
@@ -90,14 +91,5 @@ struct doctor_chain;
 struct doctor_all *doctor_all_start(struct doctor *d, struct doctor_chain *ch,
 				    struct raxx_config *c);
 void doctor_all_finish(struct doctor *d, struct doctor_all *a);
-/*
- * In a bot's child process (doctor.c): the "bot" check (PASS, about says
- * where the bot came from), bot-secrets, app-key, installation and mint,
- * all ending by deadline (now_ms() clock), each written to fd as one
- * JSON line ({"name","status","detail","fix"}) as soon as it ends. Ends
- * the process.
- */
-_Noreturn void doctor_bot_child(struct doctor_chain *ch, const char *bot,
-				const char *about, int64_t deadline, int fd);
 
 #endif

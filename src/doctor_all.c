@@ -18,6 +18,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "doctor.h"
+#include "doctor_chain.h"
 #include "agentmap.h"
 #include "auditlog.h"
 #include "identity.h"
@@ -238,8 +239,8 @@ static void start_job(struct doctor_all *a, struct bot_job *j)
 	if (j->pid == 0) {
 		/* its own process group: stopping it stops what it started */
 		setpgid(0, 0);
-		doctor_bot_child(a->chain, j->name, about, j->deadline,
-				 fileno(j->out));
+		doctor_chain_bot_child(a->chain, j->name, about, j->deadline,
+				       fileno(j->out));
 	}
 	free(about);
 	if (j->pid < 0) {
