@@ -39,11 +39,30 @@
  * 10 s a check). No secret is ever printed: operator credentials appear
  * as their first and last 4 characters, the mint check's token not at all
  * (it is revoked again at once).
+ *
+ * The modules, each calling only those below it:
+ *
+ *   doctor.c             the command: the options, which checks run and
+ *                        in which order, the exit status
+ *   doctor_all.h         --all: the bots, their children, their blocks
+ *   doctor_chain.h       infisical-env ... mint: the checks a mint walks
+ *   doctor_local.h       fallback, cache-dir, state-dir, clock, author,
+ *                        helper-chain, git-version
+ *   doctor_fallbacks.h   fallbacks: the audit log since the last pass
+ *   doctor_ops.h         --ops: the operator's credentials
+ *   broker.h             broker, and mint through the broker
+ *   doctor_report.h      the report every check writes to: text or the
+ *                        --json document, counts, deadlines, redaction
+ *
+ * Their headers, all but broker.h, come with this one.
  */
 
 #include "config.h"
+#include "doctor_all.h"
 #include "doctor_chain.h"
+#include "doctor_fallbacks.h"
 #include "doctor_local.h"
+#include "doctor_ops.h"
 #include "doctor_report.h"
 #include "util.h"
 
@@ -51,45 +70,5 @@ extern const char doctor_usage[];
 
 /* argv[0] is "doctor". Returns 0, 1 (a check failed) or RAXX_EUSAGE. */
 int doctor_main(struct raxx_config *c, int argc, char **argv);
-
-/* ---- the checks in the other doctor modules ---- */
-
-/*
- * The --ops checks (doctor_ops.c). Returns 1 when every one passed; the
- * time of the last such run is kept in the state directory and shown.
- */
-int doctor_ops(struct doctor *d, struct raxx_config *c);
-/*
- * The fallbacks check (doctor_fallbacks.c): FAIL when the audit log holds
- * a fallback or a failed mint since the last passing run (else in the
- * last 24 h). Returns 1 when it FAILed, and fills *w with where this
- * reading of the log ended. A run where no other check FAILed records it
- * with doctor_record_pass(), which starts the next window there.
- */
-struct doctor_window {
-	time_t time;		/* the log was read at this second */
-	unsigned long seen;	/* lines of that second already in it */
-};
-int doctor_fallbacks(struct doctor *d, struct doctor_window *w);
-void doctor_record_pass(const struct doctor_window *w);
-/* GitHub-Authentication-Token-Expiration, "2026-12-10 12:00:00 UTC" (or
- * with a "+0900" offset), into *out; 0 or -1 (doctor_ops.c). */
-int doctor_parse_token_expiration(const char *s, time_t *out);
-
-/*
- * --all (doctor_all.c). doctor_all_start, after the vault checks: the
- * "bots" check (which bots, from where), and each bot's checks started in
- * a child process. doctor_all_finish, after the
- * shared checks: wait for every bot (a bot not done within --max-time is
- * stopped and FAILs), print its block (text) or add "bots" and "summary"
- * to the --json answer, count its checks in, print the summary line.
- * Frees a.
- */
-struct raxx_config;
-struct doctor_all;
-struct doctor_chain;
-struct doctor_all *doctor_all_start(struct doctor *d, struct doctor_chain *ch,
-				    struct raxx_config *c);
-void doctor_all_finish(struct doctor *d, struct doctor_all *a);
 
 #endif

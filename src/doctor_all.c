@@ -1,6 +1,6 @@
 /*
  * doctor --all: every bot of the trusted agent map, and every bot the
- * audit log has seen, each through the bot's own checks (doctor.h).
+ * audit log has seen, each through the bot's own checks (doctor_chain.h).
  *
  * The checks share process-wide state (the error slot, the HTTP
  * deadline), so each bot runs in a child process of its own: forked
@@ -17,7 +17,7 @@
  * which never hold one.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "doctor.h"
+#include "doctor_all.h"
 #include "doctor_chain.h"
 #include "agentmap.h"
 #include "auditlog.h"
