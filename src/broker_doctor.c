@@ -8,7 +8,7 @@
 #include "broker.h"
 #include "broker_client.h"
 #include "broker_wire.h"
-#include "doctor.h"
+#include "doctor_report.h"
 #include "identity.h"
 #include "token.h"
 #include "util.h"

@@ -39,99 +39,36 @@
  * 10 s a check). No secret is ever printed: operator credentials appear
  * as their first and last 4 characters, the mint check's token not at all
  * (it is revoked again at once).
+ *
+ * The modules, each calling only those below it:
+ *
+ *   doctor.c             the command: the options, which checks run and
+ *                        in which order, the exit status
+ *   doctor_all.h         --all: the bots, their children, their blocks
+ *   doctor_chain.h       infisical-env ... mint: the checks a mint walks
+ *   doctor_local.h       fallback, cache-dir, state-dir, clock, author,
+ *                        helper-chain, git-version
+ *   doctor_fallbacks.h   fallbacks: the audit log since the last pass
+ *   doctor_ops.h         --ops: the operator's credentials
+ *   broker.h             broker, and mint through the broker
+ *   doctor_report.h      the report every check writes to: text or the
+ *                        --json document, counts, deadlines, redaction
+ *
+ * Their headers, all but broker.h, come with this one.
  */
 
 #include "config.h"
+#include "doctor_all.h"
+#include "doctor_chain.h"
+#include "doctor_fallbacks.h"
+#include "doctor_local.h"
+#include "doctor_ops.h"
+#include "doctor_report.h"
 #include "util.h"
 
 extern const char doctor_usage[];
 
 /* argv[0] is "doctor". Returns 0, 1 (a check failed) or RAXX_EUSAGE. */
 int doctor_main(struct raxx_config *c, int argc, char **argv);
-
-/* ---- shared by doctor.c and doctor_ops.c ---- */
-
-enum doctor_status { DOCTOR_PASS, DOCTOR_WARN, DOCTOR_FAIL, DOCTOR_SKIP };
-/* "PASS", "WARN", "FAIL", "SKIP" */
-extern const char *const doctor_status_names[4];
-
-struct doctor;
-struct json_object;
-
-/*
- * Record (and, in text mode, print) one check. fix: the operator's next
- * step (shown with FAIL and WARN), or NULL. detail must hold no secret
- * and nothing unsanitized from a server.
- */
-void doctor_report(struct doctor *d, const char *name, enum doctor_status st,
-		   const char *fix, const char *fmt, ...) RAXX_PRINTF(5, 6);
-
-/* Start a check's own network deadline (--max-time). */
-void doctor_begin_check(struct doctor *d);
-long doctor_max_time(const struct doctor *d);
-
-/* "abcd…wxyz" for a value of 12 characters or more, else "(N chars)";
- * control characters shown as '?'. Fresh string. */
-char *doctor_redact(const char *secret);
-
-/*
- * The --ops checks (doctor_ops.c). Returns 1 when every one passed; the
- * time of the last such run is kept in the state directory and shown.
- */
-int doctor_ops(struct doctor *d, struct raxx_config *c);
-/*
- * The fallbacks check (doctor_fallbacks.c): FAIL when the audit log holds
- * a fallback or a failed mint since the last passing run (else in the
- * last 24 h). Returns 1 when it FAILed, and fills *w with where this
- * reading of the log ended. A run where no other check FAILed records it
- * with doctor_record_pass(), which starts the next window there.
- */
-struct doctor_window {
-	time_t time;		/* the log was read at this second */
-	unsigned long seen;	/* lines of that second already in it */
-};
-int doctor_fallbacks(struct doctor *d, struct doctor_window *w);
-void doctor_record_pass(const struct doctor_window *w);
-/* GitHub-Authentication-Token-Expiration, "2026-12-10 12:00:00 UTC" (or
- * with a "+0900" offset), into *out; 0 or -1 (doctor_ops.c). */
-int doctor_parse_token_expiration(const char *s, time_t *out);
-/* Text mode and not quiet: where extra lines may be printed. */
-int doctor_chatty(const struct doctor *d);
-/* --json: nothing but the document goes to stdout. */
-int doctor_is_json(const struct doctor *d);
-/* PASS lines so far. */
-int doctor_pass_count(const struct doctor *d);
-/* Add a top-level member to the --json answer (takes o). */
-void doctor_json_add(struct doctor *d, const char *key, struct json_object *o);
-/* The counts so far (PASS, WARN, FAIL, SKIP) into counts (may be NULL);
- * then add add (may be NULL) to them. */
-void doctor_counts(struct doctor *d, int counts[4], const int add[4]);
-/* A check's lines in text mode, as doctor_report prints them (--quiet:
- * FAIL only; --json: nothing); nothing counted or recorded. */
-void doctor_print(const struct doctor *d, enum doctor_status st,
-		  const char *name, const char *fix, const char *detail);
-
-/*
- * --all (doctor_all.c). doctor_all_start, after the vault checks: the
- * "bots" check (which bots, from where), and each bot's checks started in
- * a child process. doctor_all_finish, after the
- * shared checks: wait for every bot (a bot not done within --max-time is
- * stopped and FAILs), print its block (text) or add "bots" and "summary"
- * to the --json answer, count its checks in, print the summary line.
- * Frees a.
- */
-struct raxx_config;
-struct doctor_all;
-struct doctor_all *doctor_all_start(struct doctor *d, struct raxx_config *c);
-void doctor_all_finish(struct doctor *d, struct doctor_all *a);
-/*
- * In a bot's child process (doctor.c): the "bot" check (PASS, about says
- * where the bot came from), bot-secrets, app-key, installation and mint,
- * all ending by deadline (now_ms() clock), each written to fd as one
- * JSON line ({"name","status","detail","fix"}) as soon as it ends. Ends
- * the process.
- */
-_Noreturn void doctor_bot_child(struct doctor *d, const char *bot,
-				const char *about, int64_t deadline, int fd);
 
 #endif

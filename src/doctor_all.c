@@ -1,6 +1,6 @@
 /*
  * doctor --all: every bot of the trusted agent map, and every bot the
- * audit log has seen, each through the bot's own checks (doctor.h).
+ * audit log has seen, each through the bot's own checks (doctor_chain.h).
  *
  * The checks share process-wide state (the error slot, the HTTP
  * deadline), so each bot runs in a child process of its own: forked
@@ -17,7 +17,8 @@
  * which never hold one.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "doctor.h"
+#include "doctor_all.h"
+#include "doctor_chain.h"
 #include "agentmap.h"
 #include "auditlog.h"
 #include "identity.h"
@@ -59,6 +60,7 @@ struct doctor_all {
 	struct bot_job *jobs;
 	size_t nr;
 	long max_time;
+	struct doctor_chain *chain;	/* what the vault checks found */
 };
 
 static struct bot_job *find_job(struct doctor_all *a, const char *name)
@@ -218,7 +220,7 @@ static void lose(struct bot_job *j, const char *what)
 	j->why = xstrfmt("%s: %s", what, strerror(errno));
 }
 
-static void start_job(struct doctor *d, struct doctor_all *a, struct bot_job *j)
+static void start_job(struct doctor_all *a, struct bot_job *j)
 {
 	char *about;
 
@@ -237,7 +239,8 @@ static void start_job(struct doctor *d, struct doctor_all *a, struct bot_job *j)
 	if (j->pid == 0) {
 		/* its own process group: stopping it stops what it started */
 		setpgid(0, 0);
-		doctor_bot_child(d, j->name, about, j->deadline, fileno(j->out));
+		doctor_chain_bot_child(a->chain, j->name, about, j->deadline,
+				       fileno(j->out));
 	}
 	free(about);
 	if (j->pid < 0) {
@@ -257,25 +260,27 @@ static size_t running(const struct doctor_all *a)
 	return n;
 }
 
-static void start_more(struct doctor *d, struct doctor_all *a)
+static void start_more(struct doctor_all *a)
 {
 	size_t i, n = running(a);
 
 	for (i = 0; i < a->nr && n < ALL_JOBS; i++) {
 		if (a->jobs[i].state != JOB_PENDING)
 			continue;
-		start_job(d, a, &a->jobs[i]);
+		start_job(a, &a->jobs[i]);
 		n += a->jobs[i].state == JOB_RUNNING;
 	}
 }
 
-struct doctor_all *doctor_all_start(struct doctor *d, struct raxx_config *c)
+struct doctor_all *doctor_all_start(struct doctor *d, struct doctor_chain *ch,
+				    struct raxx_config *c)
 {
 	struct doctor_all *a = xcalloc(1, sizeof(*a));
 
 	a->max_time = doctor_max_time(d);
+	a->chain = ch;
 	list_bots(d, c, a);
-	start_more(d, a);
+	start_more(a);
 	return a;
 }
 
@@ -321,12 +326,12 @@ static int pending(const struct doctor_all *a)
 	return 0;
 }
 
-static void wait_all(struct doctor *d, struct doctor_all *a)
+static void wait_all(struct doctor_all *a)
 {
 	struct timespec ts = { 0, ALL_POLL_MS * 1000000L };
 
 	for (;;) {
-		start_more(d, a);
+		start_more(a);
 		if (!collect(a) && !pending(a))
 			return;
 		nanosleep(&ts, NULL);
@@ -487,7 +492,7 @@ void doctor_all_finish(struct doctor *d, struct doctor_all *a)
 	size_t i, nr_failed = 0;
 
 	doctor_counts(d, shared, NULL);
-	wait_all(d, a);
+	wait_all(a);
 	for (i = 0; i < a->nr; i++) {
 		struct bot_job *j = &a->jobs[i];
 		struct json_object *b = block_of(j, a->max_time, counts);

@@ -15,7 +15,7 @@
  * otherwise healthy one, which reports them once.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "doctor.h"
+#include "doctor_fallbacks.h"
 #include "auditlog.h"
 #include "json.h"
 #include "store.h"

@@ -21,7 +21,8 @@
  * operator who asked for --ops expects all four.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "doctor.h"
+#include "doctor_ops.h"
+#include "config.h"
 #include "http.h"
 #include "json.h"
 #include "keychain.h"
