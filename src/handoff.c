@@ -5,6 +5,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "handoff.h"
+#include "handoff_cmd.h"
 #include "audit.h"
 #include "broker_client.h"
 #include "cache.h"
@@ -52,79 +53,6 @@ const char handoff_usage[] =
 "              for one process. There get, token, exec and gh mint only\n"
 "              what the manifest allows, and never fall back to the\n"
 "              operator token.\n";
-
-/* ---------------------------------------------------------------- context */
-
-struct ho {
-	struct raxx_config *c;
-	struct token_source *ts;
-	struct handoff_ref ref;
-	struct vault *v;
-	int open;
-};
-
-/* Settings and paths; no network. */
-static int ho_open(struct ho *h, struct raxx_config *c, const char *slug)
-{
-	const struct vault_settings *vs;
-	int ret;
-
-	memset(h, 0, sizeof(*h));
-	h->c = c;
-	h->ts = token_source_open(c);
-	h->open = 1;
-	if ((ret = token_source_vault(h->ts, NULL, &vs)))
-		return ret;
-	handoff_ref_init(&h->ref, vs, slug);
-	return 0;
-}
-
-/* The vault, with a cached session when there is one. */
-static int ho_vault(struct ho *h)
-{
-	return h->v ? 0 : token_source_vault(h->ts, &h->v, NULL);
-}
-
-static struct cache *ho_cache(struct ho *h)
-{
-	return token_source_cache(h->ts);
-}
-
-static void ho_close(struct ho *h)
-{
-	if (!h->open)
-		return;
-	handoff_ref_release(&h->ref);
-	token_source_close(h->ts);
-	memset(h, 0, sizeof(*h));
-}
-
-/* The manifest from the vault: 0, 1 when there is none, or an error. */
-static int read_manifest(struct ho *h, struct manifest *m)
-{
-	int ret;
-
-	memset(m, 0, sizeof(*m));
-	if ((ret = ho_vault(h)))
-		return ret;
-	return handoff_manifest_fetch(h->v, &h->ref, m);
-}
-
-static void audit(const struct raxx_config *c, const char *event,
-		  const char *bot, const char *repo, const char *token,
-		  time_t expires_at, const char *reason)
-{
-	struct audit_event ev = { 0 };
-
-	ev.event = event;
-	ev.bot = bot;
-	ev.host = c->host;
-	ev.repo = repo;
-	ev.token = token;
-	ev.expires_at = expires_at;
-	ev.reason = reason;
-	audit_write(&ev);
-}
 
 /* ---------------------------------------------------------------- the worktree */
 
@@ -193,88 +121,6 @@ static int handoff_detach(struct raxx_config *c)
 
 /* ---------------------------------------------------------------- commands */
 
-/* Progress on stderr, unprefixed (the runbook's shape); -q silences it. */
-static void say(const char *fmt, ...) RAXX_PRINTF(1, 2);
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (log_verbosity < 0)
-		return;
-	va_start(ap, fmt);
-	sink_vprintf(stderr, "", fmt, ap);
-	va_end(ap);
-}
-
-static int usage_err(const char *sub, const char *fmt, ...) RAXX_PRINTF(2, 3);
-static int usage_err(const char *sub, const char *fmt, ...)
-{
-	va_list ap;
-
-	char prefix[48];
-
-	raxx_clear_error();
-	snprintf(prefix, sizeof(prefix), "raxx: handoff %s: ", sub);
-	va_start(ap, fmt);
-	sink_vprintf(stderr, prefix, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "(see 'git-credential-raxx help handoff')\n");
-	return RAXX_EUSAGE;
-}
-
-struct opt {
-	const char *name;	/* without the leading "--" */
-	const char **val;
-};
-
-/* --name VALUE or --name=VALUE. 0, -1 for --help, or RAXX_EUSAGE. */
-static int parse_opts(const char *sub, int argc, char **argv,
-		      const struct opt *opts, size_t n)
-{
-	int i;
-	size_t j;
-
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *eq;
-		size_t len;
-
-		if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-			return -1;
-		if (strncmp(a, "--", 2))
-			return usage_err(sub, "unexpected argument '%s'", a);
-		eq = strchr(a, '=');
-		len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-		for (j = 0; j < n; j++)
-			if (strlen(opts[j].name) == len && !strncmp(a + 2, opts[j].name, len))
-				break;
-		if (j == n)
-			return usage_err(sub, "unknown option '%s'", a);
-		if (eq) {
-			*opts[j].val = eq + 1;
-		} else {
-			if (i + 1 >= argc)
-				return usage_err(sub, "option '%s' needs a value", a);
-			*opts[j].val = argv[++i];
-		}
-		if (!**opts[j].val)
-			return usage_err(sub, "option '--%s' needs a value", opts[j].name);
-	}
-	return 0;
-}
-
-static int need_slug(const char *sub, const char *slug)
-{
-	char safe[80];
-
-	if (!slug)
-		return usage_err(sub, "--task-slug SLUG is required");
-	if (!handoff_slug_ok(slug))
-		return usage_err(sub, "task slug '%s' is not valid: letters, digits, "
-				 "'-' and '_', at most %d (the vault's folder rule)",
-				 sanitize(safe, sizeof(safe), slug), HANDOFF_SLUG_MAX);
-	return 0;
-}
-
 /* --permissions "contents:write,issues:read" into m (within the set). */
 static int parse_perm_list(const char *list, struct manifest *m)
 {
@@ -296,15 +142,15 @@ static int parse_perm_list(const char *list, struct manifest *m)
 		    strspn(name, "abcdefghijklmnopqrstuvwxyz_") != strlen(name) ||
 		    strspn(level, "abcdefghijklmnopqrstuvwxyz") != strlen(level)) {
 			free(item);
-			return usage_err("provision", "--permissions '%s' is not a list "
-					 "of NAME:LEVEL (e.g. contents:write,"
-					 "issues:write)", sanitize(safe, sizeof(safe), list));
+			return ho_usage_err("provision", "--permissions '%s' is not a list "
+					    "of NAME:LEVEL (e.g. contents:write,"
+					    "issues:write)", sanitize(safe, sizeof(safe), list));
 		}
 		for (k = 0; k < m->nr_perms; k++)
 			if (!strcmp(m->names[k], name))
 				break;
 		if (k < m->nr_perms || m->nr_perms == HANDOFF_MAX_PERMS) {
-			usage_err("provision", "--permissions names '%s' twice", name);
+			ho_usage_err("provision", "--permissions names '%s' twice", name);
 			free(item);
 			return RAXX_EUSAGE;
 		}
@@ -323,7 +169,7 @@ static int parse_perm_list(const char *list, struct manifest *m)
 			p++;
 	}
 	if (!m->nr_perms)
-		return usage_err("provision", "--permissions is empty");
+		return ho_usage_err("provision", "--permissions is empty");
 	return 0;
 }
 
@@ -343,7 +189,7 @@ static int cmd_provision(struct raxx_config *c, int argc, char **argv)
 {
 	const char *slug = NULL, *repo = NULL, *owner = NULL, *bot = NULL;
 	const char *ttl_s = NULL, *perms_s = NULL;
-	const struct opt opts[] = {
+	const struct ho_opt opts[] = {
 		{ "task-slug", &slug }, { "repo", &repo }, { "owner", &owner },
 		{ "bot", &bot }, { "ttl-hours", &ttl_s }, { "permissions", &perms_s },
 	};
@@ -360,26 +206,26 @@ static int cmd_provision(struct raxx_config *c, int argc, char **argv)
 	size_t i;
 	int ret, r, opened = 0, replace = 0;
 
-	if ((ret = parse_opts("provision", argc, argv, opts,
-			      sizeof(opts) / sizeof(*opts))))
+	if ((ret = ho_parse_opts("provision", argc, argv, opts,
+				 sizeof(opts) / sizeof(*opts))))
 		return ret < 0 ? (fputs(handoff_usage, stdout), 0) : ret;
-	if ((ret = need_slug("provision", slug)))
+	if ((ret = ho_need_slug("provision", slug)))
 		return ret;
 	if (!repo)
-		return usage_err("provision", "--repo OWNER/REPO is required");
+		return ho_usage_err("provision", "--repo OWNER/REPO is required");
 	if (owner && strchr(repo, '/'))
-		return usage_err("provision", "--owner goes with --repo NAME, not "
-				 "--repo OWNER/REPO");
+		return ho_usage_err("provision", "--owner goes with --repo NAME, not "
+				    "--repo OWNER/REPO");
 	full = owner ? xstrfmt("%s/%s", owner, repo) : xstrdup(repo);
 	if (credential_repo(full, &m.repo)) {
-		ret = usage_err("provision", "repository '%s' is not OWNER/REPO",
-				sanitize(safe, sizeof(safe), full));
+		ret = ho_usage_err("provision", "repository '%s' is not OWNER/REPO",
+				   sanitize(safe, sizeof(safe), full));
 		goto out;
 	}
 	if (ttl_s && parse_long(ttl_s, 1, 1000000, &ttl)) {
-		ret = usage_err("provision", "--ttl-hours '%s' is not a whole number "
-				"of hours (1-%d)", sanitize(safe, sizeof(safe), ttl_s),
-				HANDOFF_MAX_TTL_HOURS);
+		ret = ho_usage_err("provision", "--ttl-hours '%s' is not a whole number "
+				   "of hours (1-%d)", sanitize(safe, sizeof(safe), ttl_s),
+				   HANDOFF_MAX_TTL_HOURS);
 		goto out;
 	}
 	if (ttl > HANDOFF_MAX_TTL_HOURS) {
@@ -425,18 +271,18 @@ static int cmd_provision(struct raxx_config *c, int argc, char **argv)
 	if ((ret = ho_open(&h, c, slug)))
 		goto out;
 	opened = 1;
-	say("Provisioning handoff identity:");
-	say("  task-slug  : %s", slug);
-	say("  repo       : %s", m.repo);
-	say("  bot        : %s", m.bot);
-	say("  TTL        : %ldh (max %dh), until %s", ttl, HANDOFF_MAX_TTL_HOURS, when);
-	say("  permissions: %s", ptext);
-	say("  vault path : %s/", h.ref.folder);
+	ho_say("Provisioning handoff identity:");
+	ho_say("  task-slug  : %s", slug);
+	ho_say("  repo       : %s", m.repo);
+	ho_say("  bot        : %s", m.bot);
+	ho_say("  TTL        : %ldh (max %dh), until %s", ttl, HANDOFF_MAX_TTL_HOURS, when);
+	ho_say("  permissions: %s", ptext);
+	ho_say("  vault path : %s/", h.ref.folder);
 
-	say("step 1/5: logging in to the vault and looking for an earlier manifest...");
-	r = read_manifest(&h, &old);
+	ho_say("step 1/5: logging in to the vault and looking for an earlier manifest...");
+	r = ho_read_manifest(&h, &old);
 	if (r == 1) {
-		say("  vault session ready; no earlier manifest.");
+		ho_say("  vault session ready; no earlier manifest.");
 	} else if (r == RAXX_EHANDOFF) {
 		warning("the earlier manifest at %s is refused (%s): replacing it",
 			h.ref.where, raxx_errmsg());
@@ -461,37 +307,37 @@ static int cmd_provision(struct raxx_config *c, int argc, char **argv)
 		replace = 1;
 	}
 
-	say("step 2/5: checking that %s's App reaches %s with %s (a narrowed token, "
-	    "revoked at once)...", m.bot, m.repo, ptext);
+	ho_say("step 2/5: checking that %s's App reaches %s with %s (a narrowed token, "
+	       "revoked at once)...", m.bot, m.repo, ptext);
 	manifest_scope(&m, perms, &scope);
 	if ((ret = token_mint_scoped(h.ts, m.bot, &scope, &res))) {
 		ret = step_failed(2, ret);
 		goto out;
 	}
-	audit(c, "mint", m.bot, m.repo, res.value, res.expires_at,
-	      "handoff provision: reach check");
+	ho_audit(c, "mint", m.bot, m.repo, res.value, res.expires_at,
+		 "handoff provision: reach check");
 	if (token_source_github(h.ts, &gh) ||
 	    (r = github_revoke_token(gh, res.value)) > 1) {
 		warning("the check token could not be revoked (%s): it expires by "
 			"itself within the hour", raxx_errmsg());
 		raxx_clear_error();
 	} else {
-		audit(c, "revoke", m.bot, m.repo, res.value, res.expires_at,
-		      "handoff provision: reach check done");
+		ho_audit(c, "revoke", m.bot, m.repo, res.value, res.expires_at,
+			 "handoff provision: reach check done");
 	}
-	say("  App reaches %s (installation %s); the check token is revoked.",
-	    m.repo, res.installation_id ? res.installation_id : "?");
+	ho_say("  App reaches %s (installation %s); the check token is revoked.",
+	       m.repo, res.installation_id ? res.installation_id : "?");
 
-	say("step 3/5: ensuring the vault folder %s/ exists...", h.ref.folder);
+	ho_say("step 3/5: ensuring the vault folder %s/ exists...", h.ref.folder);
 	r = vault_create_folder(h.v, h.ref.root, slug);
 	if (r > 1) {
 		ret = step_failed(3, r);
 		goto out;
 	}
-	say(r ? "  vault folder confirmed (already there): %s/" :
-	    "  vault folder created: %s/", h.ref.folder);
+	ho_say(r ? "  vault folder confirmed (already there): %s/" :
+	       "  vault folder created: %s/", h.ref.folder);
 
-	say("step 4/5: writing %s to %s/...", HANDOFF_MANIFEST, h.ref.folder);
+	ho_say("step 4/5: writing %s to %s/...", HANDOFF_MANIFEST, h.ref.folder);
 	json = manifest_json(&m);
 	r = replace ? vault_update_secret(h.v, h.ref.folder, HANDOFF_MANIFEST, json) :
 		vault_create_secret(h.v, h.ref.folder, HANDOFF_MANIFEST, json);
@@ -505,10 +351,10 @@ static int cmd_provision(struct raxx_config *c, int argc, char **argv)
 		ret = step_failed(4, r);
 		goto out;
 	}
-	say("  %s written.", HANDOFF_MANIFEST);
+	ho_say("  %s written.", HANDOFF_MANIFEST);
 
-	say("step 5/5: reading %s back to confirm...", HANDOFF_MANIFEST);
-	r = read_manifest(&h, &back);
+	ho_say("step 5/5: reading %s back to confirm...", HANDOFF_MANIFEST);
+	r = ho_read_manifest(&h, &back);
 	if (r == 1)
 		r = raxx_fail(RAXX_EVAULT, "the vault does not show the manifest "
 			      "just written at %s (a secret-approval policy?): run "
@@ -526,13 +372,13 @@ static int cmd_provision(struct raxx_config *c, int argc, char **argv)
 	handoff_manifest_cache(ho_cache(&h), &h.ref, &back);
 	handoff_left_text(m.expires_at - now_seconds(), left, sizeof(left));
 	format_iso8601(m.expires_at, when, sizeof(when));
-	say("  manifest confirmed.");
-	say("Provisioning complete.");
-	say("  manifest   : %s", h.ref.where);
-	say("  expires    : %s (in %s)", when, left);
-	say("  attach with: git-credential-raxx setup --handoff %s   (in the "
-	    "agent's worktree; or RAXX_HANDOFF=%s)", slug, slug);
-	say("  verify with: git-credential-raxx handoff verify --task-slug %s", slug);
+	ho_say("  manifest confirmed.");
+	ho_say("Provisioning complete.");
+	ho_say("  manifest   : %s", h.ref.where);
+	ho_say("  expires    : %s (in %s)", when, left);
+	ho_say("  attach with: git-credential-raxx setup --handoff %s   (in the "
+	       "agent's worktree; or RAXX_HANDOFF=%s)", slug, slug);
+	ho_say("  verify with: git-credential-raxx handoff verify --task-slug %s", slug);
 	/* last, and even with -q: the one line the operator must keep */
 	err_line("  revoke via : git-credential-raxx handoff revoke --task-slug %s",
 		 slug);
@@ -650,20 +496,20 @@ out:
 static int cmd_verify(struct raxx_config *c, int argc, char **argv)
 {
 	const char *slug = NULL;
-	const struct opt opts[] = { { "task-slug", &slug } };
+	const struct ho_opt opts[] = { { "task-slug", &slug } };
 	struct manifest m = { 0 };
 	struct ho h = { 0 };
 	char when[32], left[32], made[32], *ptext = NULL;
 	time_t now = now_seconds();
 	int ret, bad = 0, r;
 
-	if ((ret = parse_opts("verify", argc, argv, opts, 1)))
+	if ((ret = ho_parse_opts("verify", argc, argv, opts, 1)))
 		return ret < 0 ? (fputs(handoff_usage, stdout), 0) : ret;
-	if ((ret = need_slug("verify", slug)) || (ret = cli_load(c)))
+	if ((ret = ho_need_slug("verify", slug)) || (ret = cli_load(c)))
 		return ret;
 	if ((ret = ho_open(&h, c, slug)))
 		goto verdict;
-	r = read_manifest(&h, &m);
+	r = ho_read_manifest(&h, &m);
 	if (r == 1) {
 		ret = raxx_fail(RAXX_EHANDOFF, "handoff '%s' has no manifest at %s "
 				"(revoked, or never provisioned): provision it with "
@@ -809,8 +655,8 @@ static void revoke_records(struct ho *h, struct github **gh,
 			warning("record %s/%s holds no token raxx can read: deleted",
 				h->ref.folder, rec->name);
 		} else if (handoff_record_expired(rec, now)) {
-			say("  token %s of %s for %s (recorded in the vault) had "
-			    "expired", rec->fp, bot, repo);
+			ho_say("  token %s of %s for %s (recorded in the vault) had "
+			       "expired", rec->fp, bot, repo);
 			sb_addf(&t->done, " %s", rec->fp);
 		} else {
 			g = get_github(c, gh, rec->api ? rec->api : c->api);
@@ -825,16 +671,16 @@ static void revoke_records(struct ho *h, struct github **gh,
 					raxx_errmsg());
 				continue;
 			}
-			audit(c, "revoke", bot, repo, rec->token, rec->expires_at,
-			      r ? "handoff revoke: GitHub no longer knew it" :
-			      "handoff revoke");
+			ho_audit(c, "revoke", bot, repo, rec->token, rec->expires_at,
+				 r ? "handoff revoke: GitHub no longer knew it" :
+				 "handoff revoke");
 			if (r)
 				warning("token %s of %s for %s (recorded in the vault) was "
 					"already expired or revoked at GitHub", rec->fp,
 					bot, repo);
 			else
-				say("  token %s of %s for %s (recorded in the vault) "
-				    "revoked at GitHub", rec->fp, bot, repo);
+				ho_say("  token %s of %s for %s (recorded in the vault) "
+				       "revoked at GitHub", rec->fp, bot, repo);
 			t->revoked += !r;
 			sb_addf(&t->done, " %s", rec->fp);
 		}
@@ -856,7 +702,7 @@ static void revoke_records(struct ho *h, struct github **gh,
 static int cmd_handoff_revoke(struct raxx_config *c, int argc, char **argv)
 {
 	const char *slug = NULL;
-	const struct opt opts[] = { { "task-slug", &slug } };
+	const struct ho_opt opts[] = { { "task-slug", &slug } };
 	struct revoke_tally t = { 0 };
 	struct cache_entry *list = NULL;
 	struct github *gh = NULL;
@@ -865,9 +711,9 @@ static int cmd_handoff_revoke(struct raxx_config *c, int argc, char **argv)
 	int ret, r, lock = -1, deleted = 0;
 	char fp[AUDIT_FP_LEN + 1], *broker;
 
-	if ((ret = parse_opts("revoke", argc, argv, opts, 1)))
+	if ((ret = ho_parse_opts("revoke", argc, argv, opts, 1)))
 		return ret < 0 ? (fputs(handoff_usage, stdout), 0) : ret;
-	if ((ret = need_slug("revoke", slug)) || (ret = cli_load(c)))
+	if ((ret = ho_need_slug("revoke", slug)) || (ret = cli_load(c)))
 		return ret;
 	if ((ret = ho_open(&h, c, slug)))
 		return ret;
@@ -876,7 +722,7 @@ static int cmd_handoff_revoke(struct raxx_config *c, int argc, char **argv)
 					       http_deadline(), &lock)) > 0)
 		goto out;
 	ret = 0;
-	say("revoking handoff %s:", slug);
+	ho_say("revoking handoff %s:", slug);
 
 	/* the manifest first: from now on nobody mints for the slug */
 	if (!(r = ho_vault(&h)))
@@ -884,9 +730,9 @@ static int cmd_handoff_revoke(struct raxx_config *c, int argc, char **argv)
 	if (r == 0) {
 		t.found++;
 		deleted = 1;
-		say("  manifest %s deleted", h.ref.where);
+		ho_say("  manifest %s deleted", h.ref.where);
 	} else if (r == 1) {
-		say("  no manifest at %s", h.ref.where);
+		ho_say("  no manifest at %s", h.ref.where);
 	} else {
 		tally_fail(&t, r, "the manifest is not deleted: %s", raxx_errmsg());
 		warning("%s; revoking the tokens anyway", t.failmsg);
@@ -925,16 +771,16 @@ static int cmd_handoff_revoke(struct raxx_config *c, int argc, char **argv)
 			put_github(g, gh);
 			if (r == 0 || r == 1) {
 				cache_drop(ho_cache(&h), e);
-				audit(c, "revoke", e->name, repo, e->secret,
-				      e->expires_at, r ? "handoff revoke: GitHub no "
-				      "longer knew it" : "handoff revoke");
+				ho_audit(c, "revoke", e->name, repo, e->secret,
+					 e->expires_at, r ? "handoff revoke: GitHub no "
+					 "longer knew it" : "handoff revoke");
 				if (r)
 					warning("token %s of %s for %s was already "
 						"expired or revoked at GitHub: dropped",
 						fp, e->name, repo);
 				else
-					say("  token %s of %s for %s revoked at GitHub",
-					    fp, e->name, repo);
+					ho_say("  token %s of %s for %s revoked at GitHub",
+					       fp, e->name, repo);
 				t.revoked += !r;
 			} else {
 				tally_fail(&t, r, "token %s of %s is not revoked (still "
@@ -959,8 +805,8 @@ static int cmd_handoff_revoke(struct raxx_config *c, int argc, char **argv)
 		} else {
 			t.found += r;
 			t.revoked += r;
-			say("  the broker at %s revoked %d token%s of it", broker, r,
-			    r == 1 ? "" : "s");
+			ho_say("  the broker at %s revoked %d token%s of it", broker, r,
+			       r == 1 ? "" : "s");
 		}
 		free(broker);
 	}
@@ -974,10 +820,10 @@ static int cmd_handoff_revoke(struct raxx_config *c, int argc, char **argv)
 				ho_cache(&h) ? " " : "",
 				ho_cache(&h) ? cache_dir(ho_cache(&h)) : "");
 	else
-		say("handoff %s revoked: %d token%s revoked, manifest %s, %d vault "
-		    "record%s deleted", slug, t.revoked, t.revoked == 1 ? "" : "s",
-		    deleted ? "deleted" : "was not there", t.records,
-		    t.records == 1 ? "" : "s");
+		ho_say("handoff %s revoked: %d token%s revoked, manifest %s, %d vault "
+		       "record%s deleted", slug, t.revoked, t.revoked == 1 ? "" : "s",
+		       deleted ? "deleted" : "was not there", t.records,
+		       t.records == 1 ? "" : "s");
 out:
 	cache_unlock(lock);
 	github_free(gh);
@@ -997,14 +843,14 @@ static int cmd_list(struct raxx_config *c, int argc, char **argv)
 	if (argc > 1) {
 		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
 			return fputs(handoff_usage, stdout), 0;
-		return usage_err("list", "unexpected argument '%s'", argv[1]);
+		return ho_usage_err("list", "unexpected argument '%s'", argv[1]);
 	}
 	if ((ret = cli_load(c)) || (ret = ho_open(&h, c, NULL)) ||
 	    (ret = ho_vault(&h)))
 		goto out;
 	ret = vault_list_folders(h.v, h.ref.root, &names, &nr);
 	if (ret == 1 || (!ret && !nr)) {
-		say("no handoffs under %s", h.ref.root);
+		ho_say("no handoffs under %s", h.ref.root);
 		ret = 0;
 		goto out;
 	}
@@ -1073,8 +919,8 @@ static int cmd_attach(struct raxx_config *c, int argc, char **argv, int detach)
 	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
 		return fputs(handoff_usage, stdout), 0;
 	if (detach ? argc != 1 : argc != 2)
-		return usage_err(sub, detach ? "takes no arguments" :
-				 "usage: handoff attach SLUG");
+		return ho_usage_err(sub, detach ? "takes no arguments" :
+				    "usage: handoff attach SLUG");
 	ret = detach ? handoff_detach(c) : handoff_attach(c, argv[1]);
 	if (!ret && detach)
 		notice("handoff: this worktree is no longer a handoff worktree");
@@ -1111,9 +957,9 @@ int handoff_main(struct raxx_config *c, int argc, char **argv)
 	else if (!strcmp(sub, "detach"))
 		ret = cmd_attach(c, argc - 1, argv + 1, 1);
 	else
-		return usage_err(sub, "unknown handoff action (provision, verify, "
-				 "revoke, list, attach, detach)");
-	if (ret && *raxx_errmsg())	/* usage_err() has said it already */
+		return ho_usage_err(sub, "unknown handoff action (provision, verify, "
+				    "revoke, list, attach, detach)");
+	if (ret && *raxx_errmsg())	/* ho_usage_err() has said it already */
 		error_msg("%s", raxx_errmsg());
 	return ret;
 }
