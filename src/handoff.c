@@ -208,7 +208,7 @@ static int cmd_provision(struct raxx_config *c, int argc, char **argv)
 
 	if ((ret = ho_parse_opts("provision", argc, argv, opts,
 				 sizeof(opts) / sizeof(*opts))))
-		return ret < 0 ? (fputs(handoff_usage, stdout), 0) : ret;
+		return ret;
 	if ((ret = ho_need_slug("provision", slug)))
 		return ret;
 	if (!repo)
@@ -504,7 +504,7 @@ static int cmd_verify(struct raxx_config *c, int argc, char **argv)
 	int ret, bad = 0, r;
 
 	if ((ret = ho_parse_opts("verify", argc, argv, opts, 1)))
-		return ret < 0 ? (fputs(handoff_usage, stdout), 0) : ret;
+		return ret;
 	if ((ret = ho_need_slug("verify", slug)) || (ret = cli_load(c)))
 		return ret;
 	if ((ret = ho_open(&h, c, slug)))
@@ -712,7 +712,7 @@ static int cmd_handoff_revoke(struct raxx_config *c, int argc, char **argv)
 	char fp[AUDIT_FP_LEN + 1], *broker;
 
 	if ((ret = ho_parse_opts("revoke", argc, argv, opts, 1)))
-		return ret < 0 ? (fputs(handoff_usage, stdout), 0) : ret;
+		return ret;
 	if ((ret = ho_need_slug("revoke", slug)) || (ret = cli_load(c)))
 		return ret;
 	if ((ret = ho_open(&h, c, slug)))
@@ -842,7 +842,7 @@ static int cmd_list(struct raxx_config *c, int argc, char **argv)
 
 	if (argc > 1) {
 		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
-			return fputs(handoff_usage, stdout), 0;
+			return HO_HELP;
 		return ho_usage_err("list", "unexpected argument '%s'", argv[1]);
 	}
 	if ((ret = cli_load(c)) || (ret = ho_open(&h, c, NULL)) ||
@@ -917,7 +917,7 @@ static int cmd_attach(struct raxx_config *c, int argc, char **argv, int detach)
 	int ret;
 
 	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
-		return fputs(handoff_usage, stdout), 0;
+		return HO_HELP;
 	if (detach ? argc != 1 : argc != 2)
 		return ho_usage_err(sub, detach ? "takes no arguments" :
 				    "usage: handoff attach SLUG");
@@ -959,6 +959,10 @@ int handoff_main(struct raxx_config *c, int argc, char **argv)
 	else
 		return ho_usage_err(sub, "unknown handoff action (provision, verify, "
 				    "revoke, list, attach, detach)");
+	if (ret == HO_HELP) {
+		fputs(handoff_usage, stdout);
+		return 0;
+	}
 	if (ret && *raxx_errmsg())	/* ho_usage_err() has said it already */
 		error_msg("%s", raxx_errmsg());
 	return ret;

@@ -110,7 +110,7 @@ int ho_parse_opts(const char *sub, int argc, char **argv,
 		size_t len;
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-			return -1;
+			return HO_HELP;
 		if (strncmp(a, "--", 2))
 			return ho_usage_err(sub, "unexpected argument '%s'", a);
 		eq = strchr(a, '=');

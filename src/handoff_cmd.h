@@ -60,6 +60,9 @@ void ho_say(const char *fmt, ...) RAXX_PRINTF(1, 2);
  */
 int ho_usage_err(const char *sub, const char *fmt, ...) RAXX_PRINTF(2, 3);
 
+/* What a command returns for -h or --help: the action prints the usage. */
+#define HO_HELP (-1)
+
 struct ho_opt {
 	const char *name;	/* without the leading "--" */
 	const char **val;
@@ -67,7 +70,7 @@ struct ho_opt {
 
 /*
  * argv[1..] as --name VALUE or --name=VALUE, each one of opts[n], its
- * value pointing into argv. 0, -1 for -h or --help, or RAXX_EUSAGE
+ * value pointing into argv. 0, HO_HELP for -h or --help, or RAXX_EUSAGE
  * (said, on behalf of sub).
  */
 int ho_parse_opts(const char *sub, int argc, char **argv,
