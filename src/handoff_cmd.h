@@ -78,4 +78,12 @@ int ho_parse_opts(const char *sub, int argc, char **argv,
 /* --task-slug given, and a valid slug: 0 or RAXX_EUSAGE (said). */
 int ho_need_slug(const char *sub, const char *slug);
 
+/*
+ * The subcommands, as handoff_main calls them: argv[0] is the
+ * subcommand's name. Each returns 0, HO_HELP, or an error code with its
+ * message recorded (or already said, by ho_usage_err).
+ */
+/* attach SLUG, or detach when detach is set */
+int handoff_cmd_attach(struct raxx_config *c, int argc, char **argv, int detach);
+
 #endif
