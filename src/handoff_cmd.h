@@ -83,6 +83,7 @@ int ho_need_slug(const char *sub, const char *slug);
  * subcommand's name. Each returns 0, HO_HELP, or an error code with its
  * message recorded (or already said, by ho_usage_err).
  */
+int handoff_cmd_provision(struct raxx_config *c, int argc, char **argv);
 int handoff_cmd_verify(struct raxx_config *c, int argc, char **argv);
 int handoff_cmd_revoke(struct raxx_config *c, int argc, char **argv);
 int handoff_cmd_list(struct raxx_config *c, int argc, char **argv);
