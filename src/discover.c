@@ -1,319 +1,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "discover.h"
-#include "json.h"
+#include "discover_memory.h"
 #include "log.h"
 #include "owners.h"
-#include "store.h"
 #include "util.h"
 
-#include <ctype.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
-
-#include <sodium.h>
-
-/* ---------------------------------------------------------------- memory */
-
-/* PREFIX.BOT.HASH: one memory per bot and GitHub API */
-static char *memory_file(const char *prefix, const struct heal_request *h)
-{
-	unsigned char hash[8];
-	char hex[sizeof(hash) * 2 + 1];
-
-	crypto_generichash(hash, sizeof(hash), (const unsigned char *)h->api,
-			   strlen(h->api), NULL, 0);
-	sodium_bin2hex(hex, sizeof(hex), hash, sizeof(hash));
-	return xstrfmt("%s.%s.%s", prefix, h->bot, hex);
-}
-
-/* A memory, as JSON, into dir/name (store_write: 0 or STORE_E*). */
-static int write_memory(const char *dir, const char *name,
-			struct json_object *o, char *why, size_t n)
-{
-	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							  JSON_C_TO_STRING_SPACED);
-
-	return store_write(dir, name, text, strlen(text), why, n);
-}
-
-static char *memory_name(const struct heal_request *h)
-{
-	return memory_file("installation", h);
-}
-
-static int numeric_id(const char *s)
-{
-	return s && *s && strlen(s) <= 20 &&
-	       strspn(s, "0123456789") == strlen(s);
-}
-
-/* A login as GitHub spells them, as a memory may hold it. */
-static int login_ok(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	return n && n <= 100 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				       "abcdefghijklmnopqrstuvwxyz0123456789-_") == n;
-}
-
-static int same_login(const char *a, const char *b)
-{
-	return a && b && !strcasecmp(a, b);
-}
-
-/* An account: a login and its numeric id, which survives a rename. */
-struct account {
-	char *login;		/* NULL: unknown */
-	long long id;
-};
-
-static void account_release(struct account *a)
-{
-	free(a->login);
-	a->login = NULL;
-	a->id = 0;
-}
-
-static void account_set(struct account *a, const char *login, long long id)
-{
-	account_release(a);
-	if (login_ok(login) && id > 0) {
-		a->login = xstrdup(login);
-		a->id = id;
-	}
-}
-
-/* "account" and "account_id" of a memory object: 0, or -1 (a cleared). */
-static int account_read(struct json_object *o, struct account *a)
-{
-	long long id = 0;
-	const char *login = json_int(o, "account_id", &id) ? NULL :
-		json_str(o, "account");
-
-	account_set(a, login, id);
-	return a->login ? 0 : -1;
-}
-
-static void account_write(struct json_object *o, const char *login, long long id)
-{
-	json_object_object_add(o, "account", json_object_new_string(login));
-	json_object_object_add(o, "account_id", json_object_new_int64(id));
-}
-
-/*
- * The replacement of a stale INSTALLATION_ID, remembered for h (bot, API,
- * App) while the vault still holds h->vault_inst; a memory made for
- * another vault value is forgotten. The id (fresh) or NULL; *acct gets the
- * account it is on (login NULL when the memory names none: one written
- * before memories named it).
- */
-static char *recall_replacement(const struct heal_request *h,
-				struct account *acct, char **file)
-{
-	char *dir = state_dir_path(), *name = NULL, *text = NULL;
-	char *inst = NULL;
-	struct json_object *o = NULL;
-	const char *api, *bot, *app, *vault, *id;
-
-	if (file)
-		*file = NULL;
-	account_release(acct);
-	if (!dir)
-		return NULL;
-	name = memory_name(h);
-	if (!(text = store_read(dir, name, STORE_STATE_MAX)))
-		goto out;
-	o = json_parse(text, strlen(text));
-	api = json_str(o, "api");
-	bot = json_str(o, "bot");
-	app = json_str(o, "app_id");
-	vault = json_str(o, "vault_installation_id");
-	id = json_str(o, "installation_id");
-	if (!api || !bot || !app || !vault || !numeric_id(id) ||
-	    strcmp(api, h->api) || strcmp(bot, h->bot)) {
-		trace("discover: ignoring a malformed memory %s/%s", dir, name);
-		goto out;
-	}
-	if (strcmp(app, h->app_id) ||
-	    strcmp(vault, h->vault_inst ? h->vault_inst : "")) {
-		/* the vault changed since: trust it again */
-		trace("discover: the vault's APP_ID/INSTALLATION_ID changed since "
-		      "installation %s was found: forgetting it", id);
-		discover_forget(h);
-		goto out;
-	}
-	account_read(o, acct);
-	inst = xstrdup(id);
-	if (file)
-		*file = xstrfmt("%s/%s", dir, name);
-out:
-	json_object_put(o);
-	free(text);
-	free(name);
-	free(dir);
-	return inst;
-}
-
-static int remember_replacement(const struct heal_request *h, const char *inst,
-				const char *repo, const char *login, long long id)
-{
-	char *dir = state_dir_path(), *name, why[512], when[32];
-	struct json_object *o;
-	int ret = -1;
-
-	if (!dir)
-		return -1;
-	format_iso8601(now_seconds(), when, sizeof(when));
-	o = json_object_new_object();
-	json_object_object_add(o, "api", json_object_new_string(h->api));
-	json_object_object_add(o, "bot", json_object_new_string(h->bot));
-	json_object_object_add(o, "app_id", json_object_new_string(h->app_id));
-	json_object_object_add(o, "vault_installation_id",
-			       json_object_new_string(h->vault_inst ? h->vault_inst : ""));
-	json_object_object_add(o, "installation_id", json_object_new_string(inst));
-	account_write(o, login, id);
-	json_object_object_add(o, "repository", json_object_new_string(repo));
-	json_object_object_add(o, "discovered_at", json_object_new_string(when));
-	name = memory_name(h);
-	ret = write_memory(dir, name, o, why, sizeof(why));
-	if (ret == STORE_EDIR)
-		warning("cannot remember installation %s in the state directory: "
-			"%s", inst, why);
-	else if (ret)
-		warning("cannot remember installation %s in %s: %s", inst, dir, why);
-	json_object_put(o);
-	free(name);
-	free(dir);
-	return ret;
-}
-
-void discover_forget(const struct heal_request *h)
-{
-	char *dir = state_dir_path(), *name, *path;
-
-	if (!dir)
-		return;
-	name = memory_name(h);
-	path = xstrfmt("%s/%s", dir, name);
-	unlink(path);
-	free(path);
-	free(name);
-	free(dir);
-}
-
-/*
- * accounts.BOT.HASH: whose installations the bot's App has here, per bot,
- * GitHub API and App:
- *   "vault":  the account of the vault's INSTALLATION_ID, learned once
- *             (GET /app/installations/{id}) while it worked, so that a
- *             renamed account is recognised by its id once the id is gone;
- *   "owners": for each other owner asked for (lower case), the
- *             installation found for it and its account.
- * Two processes writing it at once may lose one's entry: it is found
- * again on the next cold mint.
- */
-static struct json_object *accounts_load(const struct heal_request *h)
-{
-	char *dir = state_dir_path(), *name = memory_file("accounts", h);
-	char *text = dir ? store_read(dir, name, STORE_STATE_MAX) : NULL;
-	struct json_object *o = text ? json_parse(text, strlen(text)) : NULL;
-	const char *api = json_str(o, "api"), *bot = json_str(o, "bot");
-	const char *app = json_str(o, "app_id");
-
-	if (o && (!api || !bot || !app || strcmp(api, h->api) ||
-		  strcmp(bot, h->bot) || strcmp(app, h->app_id))) {
-		/* another App since (or not ours as we write it): start again */
-		trace("discover: %s/%s is for another App: starting afresh", dir, name);
-		json_object_put(o);
-		o = NULL;
-	}
-	if (!o) {
-		o = json_object_new_object();
-		json_object_object_add(o, "api", json_object_new_string(h->api));
-		json_object_object_add(o, "bot", json_object_new_string(h->bot));
-		json_object_object_add(o, "app_id", json_object_new_string(h->app_id));
-	}
-	free(text);
-	free(name);
-	free(dir);
-	return o;
-}
-
-static void accounts_save(const struct heal_request *h, struct json_object *o)
-{
-	char *dir = state_dir_path(), *name = memory_file("accounts", h);
-	char why[512];
-
-	int ret;
-
-	if (!dir)
-		goto out;
-	ret = write_memory(dir, name, o, why, sizeof(why));
-	if (ret == STORE_EDIR)
-		warning("cannot remember the App's installations in the state "
-			"directory: %s", why);
-	else if (ret)
-		warning("cannot remember the App's installations in %s: %s", dir,
-			why);
-out:
-	free(name);
-	free(dir);
-}
-
-/* o[key] as an object (made when missing and make is set), or NULL. */
-static struct json_object *member(struct json_object *o, const char *key,
-				  int make)
-{
-	struct json_object *v = NULL;
-
-	if (json_object_object_get_ex(o, key, &v) &&
-	    json_object_is_type(v, json_type_object))
-		return v;
-	if (!make)
-		return NULL;
-	v = json_object_new_object();
-	json_object_object_add(o, key, v);
-	return v;
-}
-
-/* A remembered installation id in entry (fresh), with its account. */
-static char *entry_read(struct json_object *e, struct account *a)
-{
-	const char *id = json_str(e, "installation_id");
-
-	if (!e || !numeric_id(id) || account_read(e, a))
-		return NULL;
-	return xstrdup(id);
-}
-
-static void entry_write(struct json_object *parent, const char *key,
-			const char *inst, const char *login, long long id,
-			const char *repo, const char *stamp_key)
-{
-	struct json_object *e = json_object_new_object();
-	char when[32];
-
-	format_iso8601(now_seconds(), when, sizeof(when));
-	if (inst)
-		json_object_object_add(e, "installation_id", json_object_new_string(inst));
-	if (login)	/* none: an installation on an enterprise */
-		account_write(e, login, id);
-	if (repo)
-		json_object_object_add(e, "repository", json_object_new_string(repo));
-	json_object_object_add(e, stamp_key, json_object_new_string(when));
-	json_object_object_add(parent, key, e);
-}
-
-/* An owner's key in the memory: its login in lower case. */
-static char *owner_key(const char *login)
-{
-	char *k = xstrdup(login), *p;
-
-	for (p = k; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	return k;
-}
 
 /* ---------------------------------------------------------------- healing */
 
@@ -363,48 +55,20 @@ static int is_vault_account(const struct heal *x, const char *login,
 {
 	if (!x->vault.login)
 		return 0;
-	return id > 0 ? id == x->vault.id : same_login(login, x->vault.login);
-}
-
-/* A login the vault's account had before a rename. */
-static int former_vault_login(const struct heal *x, const char *login)
-{
-	struct json_object *v = member(x->acc, x->vault_is_owner ? "app_owner" :
-				       "vault", 0), *former;
-	size_t i;
-
-	if (!v || !json_object_object_get_ex(v, "former_logins", &former) ||
-	    !json_object_is_type(former, json_type_array))
-		return 0;
-	for (i = 0; i < json_object_array_length(former); i++)
-		if (same_login(login, json_object_get_string(
-				       json_object_array_get_idx(former, i))))
-			return 1;
-	return 0;
+	return id > 0 ? id == x->vault.id :
+		account_same_login(login, x->vault.login);
 }
 
 /* A login remembered with another account id than id: it changed hands. */
 static int login_reused(const struct heal *x, const char *login, long long id)
 {
-	struct json_object *owners;
-
 	if (!login || id <= 0)
 		return 0;
 	if (x->vault.login && id != x->vault.id &&
-	    (same_login(login, x->vault.login) || former_vault_login(x, login)))
+	    (account_same_login(login, x->vault.login) ||
+	     memory_former_vault_login(x->acc, x->vault_is_owner, login)))
 		return 1;
-	if (!(owners = member(x->acc, "owners", 0)))
-		return 0;
-	json_object_object_foreach(owners, k, e) {
-		struct account a = { 0 };
-		int hit = !account_read(e, &a) && a.id != id &&
-			(same_login(k, login) || same_login(a.login, login));
-
-		account_release(&a);
-		if (hit)
-			return 1;
-	}
-	return 0;
+	return memory_owner_login_reused(x->acc, login, id);
 }
 
 /* Named in RAXX_OWNERS / raxx.owners (and not a login that changed
@@ -413,25 +77,11 @@ static int login_reused(const struct heal *x, const char *login, long long id)
 static int is_owner_account(const struct heal *x, const char *login,
 			    long long id)
 {
-	struct json_object *owners;
-
 	if (!login)
 		return 0;
 	if (owners_has(x->h->owners, login) && !login_reused(x, login, id))
 		return 1;
-	if (id <= 0 || !(owners = member(x->acc, "owners", 0)))
-		return 0;
-	json_object_object_foreach(owners, k, e) {
-		struct account a = { 0 };
-		int hit = !account_read(e, &a) && a.id == id &&
-			(owners_has(x->h->owners, k) ||
-			 owners_has(x->h->owners, a.login));
-
-		account_release(&a);
-		if (hit)
-			return 1;
-	}
-	return 0;
+	return id > 0 && memory_owner_renamed(x->acc, x->h->owners, id);
 }
 
 /* May the bot's token be minted on an installation of this account? */
@@ -479,7 +129,6 @@ static void heal_init(struct heal *x, struct github *gh, struct jwt_key *key,
 		      const struct heal_request *h,
 		      const struct token_scope *scope)
 {
-	struct json_object *v;
 	char safe[120];
 
 	memset(x, 0, sizeof(*x));
@@ -487,15 +136,9 @@ static void heal_init(struct heal *x, struct github *gh, struct jwt_key *key,
 	x->key = key;
 	x->h = h;
 	x->scope = scope;
-	x->acc = accounts_load(h);
-	if ((v = member(x->acc, "vault", 0)) && numeric_id(json_str(v, "installation_id"))) {
-		x->vault_for = xstrdup(json_str(v, "installation_id"));
-		account_read(v, &x->vault);
-	}
-	if (!x->vault.login && (v = member(x->acc, "app_owner", 0)) &&
-	    !account_read(v, &x->vault))
-		x->vault_is_owner = 1;
-	x->repl = recall_replacement(h, &x->repl_acct, &x->repl_file);
+	x->acc = memory_accounts_load(h);
+	x->vault_is_owner = memory_vault_account(x->acc, &x->vault, &x->vault_for);
+	x->repl = memory_recall_replacement(h, &x->repl_acct, &x->repl_file);
 	if (x->repl && !heals(x, x->repl_acct.login, x->repl_acct.id)) {
 		/* e.g. one remembered before memories named the account: an
 		 * installation on any account that installed a public App */
@@ -515,9 +158,7 @@ static void heal_init(struct heal *x, struct github *gh, struct jwt_key *key,
 
 static void heal_release(struct heal *x)
 {
-	if (x->acc_dirty)
-		accounts_save(x->h, x->acc);
-	json_object_put(x->acc);
+	memory_accounts_release(x->h, x->acc, x->acc_dirty);
 	account_release(&x->vault);
 	account_release(&x->repl_acct);
 	free(x->vault_for);
@@ -556,8 +197,7 @@ static int learn_vault_account(struct heal *x)
 	x->vault_for = xstrdup(h->vault_inst);
 	account_set(&x->vault, in.account, in.account_id);
 	x->vault_is_owner = 0;
-	entry_write(x->acc, "vault", h->vault_inst, x->vault.login, x->vault.id,
-		    NULL, "learned_at");
+	memory_learned_vault(x->acc, h->vault_inst, x->vault.login, x->vault.id);
 	x->acc_dirty = 1;
 	if (x->vault.login)
 		trace("discover: INSTALLATION_ID %s is on '%s' (account %lld): "
@@ -590,8 +230,7 @@ static void stand_in_app_owner(struct heal *x)
 	account_set(&x->vault, login, id);
 	if (x->vault.login) {
 		x->vault_is_owner = 1;
-		entry_write(x->acc, "app_owner", NULL, x->vault.login, x->vault.id,
-			    NULL, "learned_at");
+		memory_learned_app_owner(x->acc, x->vault.login, x->vault.id);
 		x->acc_dirty = 1;
 		trace("discover: the account of INSTALLATION_ID was never learned "
 		      "here: the App's owner, '%s', stands in for it", login);
@@ -602,22 +241,15 @@ static void stand_in_app_owner(struct heal *x)
 /* The vault's account seen under another login with its id: renamed. */
 static void note_rename(struct heal *x, const struct gh_installation *in)
 {
-	struct json_object *v, *former = NULL;
-
 	if (!x->vault.login || !in->account || in->account_id != x->vault.id ||
-	    same_login(in->account, x->vault.login) ||
-	    !(v = member(x->acc, x->vault_is_owner ? "app_owner" : "vault", 0)))
+	    account_same_login(in->account, x->vault.login))
+		return;
+	/* the old login is free for anyone to take: kept, to know it */
+	if (memory_vault_renamed(x->acc, x->vault_is_owner, x->vault.login,
+				 in->account))
 		return;
 	trace("discover: the account of INSTALLATION_ID, '%s', is now '%s' "
 	      "(same id %lld)", x->vault.login, in->account, in->account_id);
-	/* the old login is free for anyone to take: keep it, to know it */
-	if (!json_object_object_get_ex(v, "former_logins", &former) ||
-	    !json_object_is_type(former, json_type_array)) {
-		former = json_object_new_array();
-		json_object_object_add(v, "former_logins", former);
-	}
-	json_object_array_add(former, json_object_new_string(x->vault.login));
-	json_object_object_add(v, "account", json_object_new_string(in->account));
 	account_set(&x->vault, in->account, in->account_id);
 	x->acc_dirty = 1;
 }
@@ -789,8 +421,8 @@ static int vault_route(struct heal *x, const char *repo,
 		warning("INSTALLATION_ID missing at %s for %s; minted with "
 			"installation %s, found through %s: add INSTALLATION_ID "
 			"= %s there", where, h->bot, f->in.id, f->from, f->in.id);
-	remember_replacement(h, f->in.id, f->from, f->in.account,
-			     f->in.account_id);
+	memory_remember_replacement(h, f->in.id, f->from, f->in.account,
+				    f->in.account_id);
 	note_rename(x, &f->in);
 	*used = xstrdup(f->in.id);
 out:
@@ -803,36 +435,15 @@ out:
 static void remember_owner(struct heal *x, const char *owner,
 			   const struct found *f)
 {
-	char *key = owner_key(owner);
-
-	entry_write(member(x->acc, "owners", 1), key, f->in.id, f->in.account,
-		    f->in.account_id, f->from, "found_at");
+	memory_remember_owner(x->acc, owner, f->in.id, f->in.account,
+			      f->in.account_id, f->from);
 	x->acc_dirty = 1;
-	free(key);
 }
 
 static void forget_owner(struct heal *x, const char *owner)
 {
-	struct json_object *owners = member(x->acc, "owners", 0);
-	char *key = owner_key(owner);
-
-	if (owners && json_object_object_get_ex(owners, key, NULL)) {
-		json_object_object_del(owners, key);
+	if (memory_forget_owner(x->acc, owner))
 		x->acc_dirty = 1;
-	}
-	free(key);
-}
-
-/* The installation remembered for owner (fresh), with its account. */
-static char *recall_owner(struct heal *x, const char *owner, struct account *a)
-{
-	struct json_object *owners = member(x->acc, "owners", 0), *e = NULL;
-	char *key = owner_key(owner), *inst = NULL;
-
-	if (owners && json_object_object_get_ex(owners, key, &e))
-		inst = entry_read(e, a);
-	free(key);
-	return inst;
 }
 
 static int is_vault_installation(const struct heal *x, const char *inst)
@@ -847,7 +458,8 @@ static int is_vault_side(const struct heal *x, const char *login, long long id)
 {
 	if (!x->repl)
 		return is_vault_account(x, login, id);
-	return id > 0 ? id == x->repl_acct.id : same_login(login, x->repl_acct.login);
+	return id > 0 ? id == x->repl_acct.id :
+		account_same_login(login, x->repl_acct.login);
 }
 
 /*
@@ -881,7 +493,7 @@ static int repo_route(struct heal *x, const char *repo, struct gh_token *out,
 		ret = vault_route(x, repo, NULL, out, used);
 		goto out;
 	}
-	if ((inst = recall_owner(x, owner, &a))) {
+	if ((inst = memory_recall_owner(x->acc, owner, &a))) {
 		if (!allowed(x, a.login, a.id)) {
 			trace("discover: installation %s remembered for '%s' is no "
 			      "longer allowed: forgetting it", inst, owner);
@@ -1027,13 +639,12 @@ void discover_learned(const struct heal_request *h, const char *login,
 {
 	struct heal x;
 
-	if (!h->vault_inst || !login_ok(login) || id <= 0)
+	if (!h->vault_inst || !account_login_ok(login) || id <= 0)
 		return;
 	heal_init(&x, NULL, NULL, h, NULL);
 	if (!x.vault_for || strcmp(x.vault_for, h->vault_inst) ||
-	    !same_login(x.vault.login, login) || x.vault.id != id) {
-		entry_write(x.acc, "vault", h->vault_inst, login, id, NULL,
-			    "learned_at");
+	    !account_same_login(x.vault.login, login) || x.vault.id != id) {
+		memory_learned_vault(x.acc, h->vault_inst, login, id);
 		x.acc_dirty = 1;
 	}
 	heal_release(&x);
