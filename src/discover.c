@@ -1,36 +1,16 @@
+/*
+ * Which installation a token is minted on, and healing a stale
+ * INSTALLATION_ID: the contract is in discover.h. Which accounts may be
+ * used is discover_accounts.h's, what is remembered discover_memory.h's,
+ * the origin's repository discover_origin.c's.
+ */
 #define _POSIX_C_SOURCE 200809L
 #include "discover.h"
-#include "discover_memory.h"
+#include "discover_accounts.h"
 #include "log.h"
-#include "owners.h"
 #include "util.h"
 
 #include <string.h>
-
-/* ---------------------------------------------------------------- healing */
-
-/*
- * What one mint knows about the App's installations: the memories, and
- * what GitHub said in this process.
- */
-struct heal {
-	struct github *gh;
-	struct jwt_key *key;
-	const struct heal_request *h;
-	const struct token_scope *scope;
-	struct json_object *acc;	/* accounts.BOT.HASH */
-	int acc_dirty;
-	struct account vault;		/* the account of the vault's
-					   INSTALLATION_ID (or of the one before
-					   it); login NULL: never learned */
-	int vault_is_owner;		/* vault is the App's owner, standing in
-					   for an account never learned */
-	char *vault_for;		/* the installation it was learned from */
-	char *repl, *repl_file;		/* the remembered replacement of a stale
-					   INSTALLATION_ID, and its file */
-	struct account repl_acct;
-	int vault_gone;			/* INSTALLATION_ID answered 404 here */
-};
 
 /* An installation found for a repository. */
 struct found {
@@ -43,215 +23,6 @@ static void found_release(struct found *f)
 	gh_installation_release(&f->in);
 	free(f->from);
 	f->from = NULL;
-}
-
-/*
- * An account is its numeric id: a login can be renamed away and then
- * taken by someone else, so a login matches only when the account behind
- * it (id, when known) is the one remembered.
- */
-static int is_vault_account(const struct heal *x, const char *login,
-			    long long id)
-{
-	if (!x->vault.login)
-		return 0;
-	return id > 0 ? id == x->vault.id :
-		account_same_login(login, x->vault.login);
-}
-
-/* A login remembered with another account id than id: it changed hands. */
-static int login_reused(const struct heal *x, const char *login, long long id)
-{
-	if (!login || id <= 0)
-		return 0;
-	if (x->vault.login && id != x->vault.id &&
-	    (account_same_login(login, x->vault.login) ||
-	     memory_former_vault_login(x->acc, x->vault_is_owner, login)))
-		return 1;
-	return memory_owner_login_reused(x->acc, login, id);
-}
-
-/* Named in RAXX_OWNERS / raxx.owners (and not a login that changed
- * hands), or an account found earlier for one of them that has been
- * renamed since (the same numeric id). */
-static int is_owner_account(const struct heal *x, const char *login,
-			    long long id)
-{
-	if (!login)
-		return 0;
-	if (owners_has(x->h->owners, login) && !login_reused(x, login, id))
-		return 1;
-	return id > 0 && memory_owner_renamed(x->acc, x->h->owners, id);
-}
-
-/* May the bot's token be minted on an installation of this account? */
-static int allowed(const struct heal *x, const char *login, long long id)
-{
-	return is_vault_account(x, login, id) || is_owner_account(x, login, id);
-}
-
-/*
- * May it replace the vault's stale or absent INSTALLATION_ID (and be
- * printed as the vault's fix)? Only the vault's own account, renamed or
- * not, once that is known; before, the App's owner, or an account the
- * owners setting names.
- */
-static int heals(const struct heal *x, const char *login, long long id)
-{
-	return is_vault_account(x, login, id) ||
-	       ((!x->vault.login || x->vault_is_owner) &&
-		is_owner_account(x, login, id));
-}
-
-/* The accounts a token may be minted on, for messages (fresh). */
-static char *allowed_text(const struct heal *x)
-{
-	char *owners = owners_list(x->h->owners), *s;
-
-	const char *what = x->vault_is_owner ? "the App's owner" :
-		"the account of INSTALLATION_ID";
-
-	if (x->vault.login && *owners)
-		s = xstrfmt("%s, %s, and %s from %s", x->vault.login, what, owners,
-			    x->h->owners->source);
-	else if (x->vault.login)
-		s = xstrfmt("%s, %s", x->vault.login, what);
-	else if (*owners)
-		s = xstrfmt("%s from %s", owners, x->h->owners->source);
-	else
-		s = xstrdup("none: the account of INSTALLATION_ID was never "
-			    "learned on this machine");
-	free(owners);
-	return s;
-}
-
-static void heal_init(struct heal *x, struct github *gh, struct jwt_key *key,
-		      const struct heal_request *h,
-		      const struct token_scope *scope)
-{
-	char safe[120];
-
-	memset(x, 0, sizeof(*x));
-	x->gh = gh;
-	x->key = key;
-	x->h = h;
-	x->scope = scope;
-	x->acc = memory_accounts_load(h);
-	x->vault_is_owner = memory_vault_account(x->acc, &x->vault, &x->vault_for);
-	x->repl = memory_recall_replacement(h, &x->repl_acct, &x->repl_file);
-	if (x->repl && !heals(x, x->repl_acct.login, x->repl_acct.id)) {
-		/* e.g. one remembered before memories named the account: an
-		 * installation on any account that installed a public App */
-		warning("installation %s remembered in %s for %s is on %s, not an "
-			"account %s may use (%s): forgetting it", x->repl,
-			x->repl_file, h->bot, x->repl_acct.login ?
-			sanitize(safe, sizeof(safe), x->repl_acct.login) :
-			"an account it does not name", h->bot,
-			x->vault.login ? x->vault.login : "RAXX_OWNERS");
-		discover_forget(h);
-		free(x->repl);
-		free(x->repl_file);
-		x->repl = x->repl_file = NULL;
-		account_release(&x->repl_acct);
-	}
-}
-
-static void heal_release(struct heal *x)
-{
-	memory_accounts_release(x->h, x->acc, x->acc_dirty);
-	account_release(&x->vault);
-	account_release(&x->repl_acct);
-	free(x->vault_for);
-	free(x->repl);
-	free(x->repl_file);
-}
-
-/* The vault's account is worth asking for: INSTALLATION_ID is set, not
- * known to be stale, and not the one the memory was learned from. */
-static int vault_account_unknown(const struct heal *x)
-{
-	const char *inst = x->h->vault_inst;
-
-	return inst && !x->repl && !x->vault_gone &&
-	       (!x->vault_for || strcmp(x->vault_for, inst));
-}
-
-/*
- * Learn whose the vault's INSTALLATION_ID is (GET /app/installations/{id})
- * and remember it. 0, RAXX_ENOINST when it is gone (x->vault_gone set),
- * or another error (message recorded).
- */
-static int learn_vault_account(struct heal *x)
-{
-	const struct heal_request *h = x->h;
-	struct gh_installation in;
-	int ret;
-
-	ret = github_get_installation(x->gh, x->key, h->app_id, h->vault_inst,
-				      h->bot, &in);
-	if (ret == RAXX_ENOINST)
-		x->vault_gone = 1;
-	if (ret)
-		return ret;
-	free(x->vault_for);
-	x->vault_for = xstrdup(h->vault_inst);
-	account_set(&x->vault, in.account, in.account_id);
-	x->vault_is_owner = 0;
-	memory_learned_vault(x->acc, h->vault_inst, x->vault.login, x->vault.id);
-	x->acc_dirty = 1;
-	if (x->vault.login)
-		trace("discover: INSTALLATION_ID %s is on '%s' (account %lld): "
-		      "remembered", h->vault_inst, x->vault.login, x->vault.id);
-	else	/* an enterprise's: only the owners setting allows others */
-		trace("discover: INSTALLATION_ID %s names no account", h->vault_inst);
-	gh_installation_release(&in);
-	return 0;
-}
-
-/*
- * Whose INSTALLATION_ID was is unknown here (never learned, and now it is
- * gone or absent): the App's owner (GET /app) stands in for it. Only the
- * owner installs its App on its own account: a stranger's installation is
- * never there. Asked once, remembered.
- */
-static void stand_in_app_owner(struct heal *x)
-{
-	char *login = NULL;
-	long long id = 0;
-
-	if (x->vault.login || !x->gh)
-		return;
-	if (github_app_owner(x->gh, x->key, x->h->app_id, &login, &id)) {
-		trace("discover: no owner of the App to stand in for the account "
-		      "of INSTALLATION_ID (%s)", raxx_errmsg());
-		raxx_clear_error();
-		return;
-	}
-	account_set(&x->vault, login, id);
-	if (x->vault.login) {
-		x->vault_is_owner = 1;
-		memory_learned_app_owner(x->acc, x->vault.login, x->vault.id);
-		x->acc_dirty = 1;
-		trace("discover: the account of INSTALLATION_ID was never learned "
-		      "here: the App's owner, '%s', stands in for it", login);
-	}
-	free(login);
-}
-
-/* The vault's account seen under another login with its id: renamed. */
-static void note_rename(struct heal *x, const struct gh_installation *in)
-{
-	if (!x->vault.login || !in->account || in->account_id != x->vault.id ||
-	    account_same_login(in->account, x->vault.login))
-		return;
-	/* the old login is free for anyone to take: kept, to know it */
-	if (memory_vault_renamed(x->acc, x->vault_is_owner, x->vault.login,
-				 in->account))
-		return;
-	trace("discover: the account of INSTALLATION_ID, '%s', is now '%s' "
-	      "(same id %lld)", x->vault.login, in->account, in->account_id);
-	account_set(&x->vault, in->account, in->account_id);
-	x->acc_dirty = 1;
 }
 
 static int mint_on(struct heal *x, const char *inst, struct gh_token *out)
@@ -295,7 +66,7 @@ static char *on_account(const struct gh_installation *in)
 static int refuse_heal(struct heal *x, const char *stale_msg,
 		       const struct found *f)
 {
-	char *on = on_account(&f->in), *ok = allowed_text(x);
+	char *on = on_account(&f->in), *ok = heal_allowed_text(x);
 	int ret;
 
 	/* no id here: it is no fix for the vault */
@@ -330,7 +101,7 @@ static char *vault_where(const struct heal_request *h)
  * Mint with the vault's installation: its remembered replacement, else
  * INSTALLATION_ID; when that is gone (404) or absent, with one found again
  * (pre, else looked up for repo, else through h->repo or the origin),
- * accepted only on the vault's own account (heals()).
+ * accepted only on the vault's own account (heal_may_replace()).
  */
 static int vault_route(struct heal *x, const char *repo,
 		       const struct found *pre, struct gh_token *out, char **used)
@@ -365,7 +136,7 @@ static int vault_route(struct heal *x, const char *repo,
 			*used = xstrdup(h->vault_inst);
 			/* whose it is, once, for a rename later (quietly:
 			 * the token is minted) */
-			if (vault_account_unknown(x) && learn_vault_account(x))
+			if (heal_vault_account_unknown(x) && heal_learn_vault_account(x))
 				raxx_clear_error();
 			goto out;
 		}
@@ -401,8 +172,8 @@ static int vault_route(struct heal *x, const char *repo,
 				"installation on '%s': retry later", stale_msg, f->from);
 		goto out;
 	}
-	stand_in_app_owner(x);
-	if (!heals(x, f->in.account, f->in.account_id)) {
+	heal_stand_in_app_owner(x);
+	if (!heal_may_replace(x, f->in.account, f->in.account_id)) {
 		ret = refuse_heal(x, stale_msg, f);
 		goto out;
 	}
@@ -423,7 +194,7 @@ static int vault_route(struct heal *x, const char *repo,
 			"= %s there", where, h->bot, f->in.id, f->from, f->in.id);
 	memory_remember_replacement(h, f->in.id, f->from, f->in.account,
 				    f->in.account_id);
-	note_rename(x, &f->in);
+	heal_note_rename(x, &f->in);
 	*used = xstrdup(f->in.id);
 out:
 	found_release(&own);
@@ -446,22 +217,6 @@ static void forget_owner(struct heal *x, const char *owner)
 		x->acc_dirty = 1;
 }
 
-static int is_vault_installation(const struct heal *x, const char *inst)
-{
-	return (x->h->vault_inst && !strcmp(inst, x->h->vault_inst)) ||
-	       (x->repl && !strcmp(inst, x->repl));
-}
-
-/* The account vault_route() mints on: its remembered replacement's, else
- * the vault's own. */
-static int is_vault_side(const struct heal *x, const char *login, long long id)
-{
-	if (!x->repl)
-		return is_vault_account(x, login, id);
-	return id > 0 ? id == x->repl_acct.id :
-		account_same_login(login, x->repl_acct.login);
-}
-
 /*
  * A token for repo: on the vault's installation when repo is on the
  * vault's account; else on the installation of its owner, when that is an
@@ -477,15 +232,15 @@ static int repo_route(struct heal *x, const char *repo, struct gh_token *out,
 	struct found f = { 0 };
 	int ret;
 
-	if (vault_account_unknown(x)) {
-		ret = learn_vault_account(x);
+	if (heal_vault_account_unknown(x)) {
+		ret = heal_learn_vault_account(x);
 		if (ret && ret != RAXX_ENOINST)
 			goto out;
 		raxx_clear_error();	/* gone: healed below */
 	}
 	if (!x->repl && (!h->vault_inst || x->vault_gone))
-		stand_in_app_owner(x);
-	if (is_vault_side(x, owner, 0) ||
+		heal_stand_in_app_owner(x);
+	if (heal_is_vault_side(x, owner, 0) ||
 	    (!x->vault.login && !x->repl && (!h->vault_inst || x->vault_gone))) {
 		/* the vault's account; or INSTALLATION_ID is stale or absent
 		 * and whose it was is unknown here: heal, if an allowed
@@ -494,12 +249,12 @@ static int repo_route(struct heal *x, const char *repo, struct gh_token *out,
 		goto out;
 	}
 	if ((inst = memory_recall_owner(x->acc, owner, &a))) {
-		if (!allowed(x, a.login, a.id)) {
+		if (!heal_allowed(x, a.login, a.id)) {
 			trace("discover: installation %s remembered for '%s' is no "
 			      "longer allowed: forgetting it", inst, owner);
 			forget_owner(x, owner);
-		} else if (is_vault_installation(x, inst) ||
-			   is_vault_side(x, a.login, a.id)) {
+		} else if (heal_is_vault_installation(x, inst) ||
+			   heal_is_vault_side(x, a.login, a.id)) {
 			ret = vault_route(x, repo, NULL, out, used);
 			goto out;
 		} else {
@@ -519,8 +274,8 @@ static int repo_route(struct heal *x, const char *repo, struct gh_token *out,
 		}
 	}
 	if ((ret = lookup(x, repo, &f))) {
-		if (ret == RAXX_ENOINST && !allowed(x, owner, 0)) {
-			ok = allowed_text(x);
+		if (ret == RAXX_ENOINST && !heal_allowed(x, owner, 0)) {
+			ok = heal_allowed_text(x);
 			ret = raxx_fail(RAXX_ENOINST, "repository '%s': the App of %s "
 					"is not installed there, and '%s' is not an "
 					"account %s may use (%s): no token for it",
@@ -537,16 +292,16 @@ static int repo_route(struct heal *x, const char *repo, struct gh_token *out,
 		}
 		goto out;
 	}
-	if (is_vault_installation(x, f.in.id) ||
-	    is_vault_side(x, f.in.account, f.in.account_id)) {
+	if (heal_is_vault_installation(x, f.in.id) ||
+	    heal_is_vault_side(x, f.in.account, f.in.account_id)) {
 		/* the vault's own account, under another name (renamed):
 		 * its installation is the vault's (or replaces it) */
-		note_rename(x, &f.in);
+		heal_note_rename(x, &f.in);
 		ret = vault_route(x, repo, &f, out, used);
 		goto out;
 	}
-	if (!allowed(x, f.in.account, f.in.account_id) &&
-	    login_reused(x, f.in.account, f.in.account_id)) {
+	if (!heal_allowed(x, f.in.account, f.in.account_id) &&
+	    heal_login_reused(x, f.in.account, f.in.account_id)) {
 		on = on_account(&f.in);
 		ret = raxx_fail(RAXX_ENOINST, "repository '%s' is %s, a login that "
 				"belonged to another account when it was last seen "
@@ -556,9 +311,9 @@ static int repo_route(struct heal *x, const char *repo, struct gh_token *out,
 				f.in.account_id, h->bot);
 		goto out;
 	}
-	if (!allowed(x, f.in.account, f.in.account_id)) {
+	if (!heal_allowed(x, f.in.account, f.in.account_id)) {
 		on = on_account(&f.in);
-		ok = allowed_text(x);
+		ok = heal_allowed_text(x);
 		ret = raxx_fail(RAXX_ENOINST, "repository '%s' is %s, not an account "
 				"%s may use (%s): no token for it; if the account "
 				"is yours, add it to RAXX_OWNERS or raxx.owners "
@@ -591,9 +346,9 @@ int discover_find(struct github *gh, struct jwt_key *key,
 
 	*inst = *from = NULL;
 	heal_init(&x, gh, key, h, NULL);
-	stand_in_app_owner(&x);
+	heal_stand_in_app_owner(&x);
 	if (!(ret = lookup(&x, NULL, &f))) {
-		if (heals(&x, f.in.account, f.in.account_id)) {
+		if (heal_may_replace(&x, f.in.account, f.in.account_id)) {
 			*inst = f.in.id;
 			*from = f.from;
 			f.in.id = f.from = NULL;
@@ -606,48 +361,6 @@ int discover_find(struct github *gh, struct jwt_key *key,
 	}
 	heal_release(&x);
 	return ret;
-}
-
-char *discover_recall(const struct heal_request *h, char **file)
-{
-	struct heal x;
-	char *inst;
-
-	heal_init(&x, NULL, NULL, h, NULL);
-	inst = x.repl;
-	if (file)
-		*file = x.repl_file;
-	x.repl = x.repl_file = NULL;
-	heal_release(&x);
-	return inst;
-}
-
-int discover_may_heal(const struct heal_request *h, const char *login,
-		      long long id)
-{
-	struct heal x;
-	int ok;
-
-	heal_init(&x, NULL, NULL, h, NULL);
-	ok = heals(&x, login, id);
-	heal_release(&x);
-	return ok;
-}
-
-void discover_learned(const struct heal_request *h, const char *login,
-		      long long id)
-{
-	struct heal x;
-
-	if (!h->vault_inst || !account_login_ok(login) || id <= 0)
-		return;
-	heal_init(&x, NULL, NULL, h, NULL);
-	if (!x.vault_for || strcmp(x.vault_for, h->vault_inst) ||
-	    !account_same_login(x.vault.login, login) || x.vault.id != id) {
-		memory_learned_vault(x.acc, h->vault_inst, login, id);
-		x.acc_dirty = 1;
-	}
-	heal_release(&x);
 }
 
 int discover_create_token(struct github *gh, struct jwt_key *key,
