@@ -1,451 +1,16 @@
+/*
+ * Which installation a token is minted on, and healing a stale
+ * INSTALLATION_ID: the contract is in discover.h. Which accounts may be
+ * used is discover_accounts.h's, what is remembered discover_memory.h's,
+ * the origin's repository discover_origin.c's.
+ */
 #define _POSIX_C_SOURCE 200809L
 #include "discover.h"
-#include "gitcmd.h"
-#include "json.h"
+#include "discover_accounts.h"
 #include "log.h"
-#include "owners.h"
-#include "protocol.h"
-#include "store.h"
 #include "util.h"
 
-#include <ctype.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
-
-#include <sodium.h>
-
-/* ---------------------------------------------------------------- memory */
-
-/* PREFIX.BOT.HASH: one memory per bot and GitHub API */
-static char *memory_file(const char *prefix, const struct heal_request *h)
-{
-	unsigned char hash[8];
-	char hex[sizeof(hash) * 2 + 1];
-
-	crypto_generichash(hash, sizeof(hash), (const unsigned char *)h->api,
-			   strlen(h->api), NULL, 0);
-	sodium_bin2hex(hex, sizeof(hex), hash, sizeof(hash));
-	return xstrfmt("%s.%s.%s", prefix, h->bot, hex);
-}
-
-/* A memory, as JSON, into dir/name (store_write: 0 or STORE_E*). */
-static int write_memory(const char *dir, const char *name,
-			struct json_object *o, char *why, size_t n)
-{
-	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							  JSON_C_TO_STRING_SPACED);
-
-	return store_write(dir, name, text, strlen(text), why, n);
-}
-
-static char *memory_name(const struct heal_request *h)
-{
-	return memory_file("installation", h);
-}
-
-static int numeric_id(const char *s)
-{
-	return s && *s && strlen(s) <= 20 &&
-	       strspn(s, "0123456789") == strlen(s);
-}
-
-/* A login as GitHub spells them, as a memory may hold it. */
-static int login_ok(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	return n && n <= 100 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				       "abcdefghijklmnopqrstuvwxyz0123456789-_") == n;
-}
-
-static int same_login(const char *a, const char *b)
-{
-	return a && b && !strcasecmp(a, b);
-}
-
-/* An account: a login and its numeric id, which survives a rename. */
-struct account {
-	char *login;		/* NULL: unknown */
-	long long id;
-};
-
-static void account_release(struct account *a)
-{
-	free(a->login);
-	a->login = NULL;
-	a->id = 0;
-}
-
-static void account_set(struct account *a, const char *login, long long id)
-{
-	account_release(a);
-	if (login_ok(login) && id > 0) {
-		a->login = xstrdup(login);
-		a->id = id;
-	}
-}
-
-/* "account" and "account_id" of a memory object: 0, or -1 (a cleared). */
-static int account_read(struct json_object *o, struct account *a)
-{
-	long long id = 0;
-	const char *login = json_int(o, "account_id", &id) ? NULL :
-		json_str(o, "account");
-
-	account_set(a, login, id);
-	return a->login ? 0 : -1;
-}
-
-static void account_write(struct json_object *o, const char *login, long long id)
-{
-	json_object_object_add(o, "account", json_object_new_string(login));
-	json_object_object_add(o, "account_id", json_object_new_int64(id));
-}
-
-/*
- * The replacement of a stale INSTALLATION_ID, remembered for h (bot, API,
- * App) while the vault still holds h->vault_inst; a memory made for
- * another vault value is forgotten. The id (fresh) or NULL; *acct gets the
- * account it is on (login NULL when the memory names none: one written
- * before memories named it).
- */
-static char *recall_replacement(const struct heal_request *h,
-				struct account *acct, char **file)
-{
-	char *dir = state_dir_path(), *name = NULL, *text = NULL;
-	char *inst = NULL;
-	struct json_object *o = NULL;
-	const char *api, *bot, *app, *vault, *id;
-
-	if (file)
-		*file = NULL;
-	account_release(acct);
-	if (!dir)
-		return NULL;
-	name = memory_name(h);
-	if (!(text = store_read(dir, name, STORE_STATE_MAX)))
-		goto out;
-	o = json_parse(text, strlen(text));
-	api = json_str(o, "api");
-	bot = json_str(o, "bot");
-	app = json_str(o, "app_id");
-	vault = json_str(o, "vault_installation_id");
-	id = json_str(o, "installation_id");
-	if (!api || !bot || !app || !vault || !numeric_id(id) ||
-	    strcmp(api, h->api) || strcmp(bot, h->bot)) {
-		trace("discover: ignoring a malformed memory %s/%s", dir, name);
-		goto out;
-	}
-	if (strcmp(app, h->app_id) ||
-	    strcmp(vault, h->vault_inst ? h->vault_inst : "")) {
-		/* the vault changed since: trust it again */
-		trace("discover: the vault's APP_ID/INSTALLATION_ID changed since "
-		      "installation %s was found: forgetting it", id);
-		discover_forget(h);
-		goto out;
-	}
-	account_read(o, acct);
-	inst = xstrdup(id);
-	if (file)
-		*file = xstrfmt("%s/%s", dir, name);
-out:
-	json_object_put(o);
-	free(text);
-	free(name);
-	free(dir);
-	return inst;
-}
-
-static int remember_replacement(const struct heal_request *h, const char *inst,
-				const char *repo, const char *login, long long id)
-{
-	char *dir = state_dir_path(), *name, why[512], when[32];
-	struct json_object *o;
-	int ret = -1;
-
-	if (!dir)
-		return -1;
-	format_iso8601(now_seconds(), when, sizeof(when));
-	o = json_object_new_object();
-	json_object_object_add(o, "api", json_object_new_string(h->api));
-	json_object_object_add(o, "bot", json_object_new_string(h->bot));
-	json_object_object_add(o, "app_id", json_object_new_string(h->app_id));
-	json_object_object_add(o, "vault_installation_id",
-			       json_object_new_string(h->vault_inst ? h->vault_inst : ""));
-	json_object_object_add(o, "installation_id", json_object_new_string(inst));
-	account_write(o, login, id);
-	json_object_object_add(o, "repository", json_object_new_string(repo));
-	json_object_object_add(o, "discovered_at", json_object_new_string(when));
-	name = memory_name(h);
-	ret = write_memory(dir, name, o, why, sizeof(why));
-	if (ret == STORE_EDIR)
-		warning("cannot remember installation %s in the state directory: "
-			"%s", inst, why);
-	else if (ret)
-		warning("cannot remember installation %s in %s: %s", inst, dir, why);
-	json_object_put(o);
-	free(name);
-	free(dir);
-	return ret;
-}
-
-void discover_forget(const struct heal_request *h)
-{
-	char *dir = state_dir_path(), *name, *path;
-
-	if (!dir)
-		return;
-	name = memory_name(h);
-	path = xstrfmt("%s/%s", dir, name);
-	unlink(path);
-	free(path);
-	free(name);
-	free(dir);
-}
-
-/*
- * accounts.BOT.HASH: whose installations the bot's App has here, per bot,
- * GitHub API and App:
- *   "vault":  the account of the vault's INSTALLATION_ID, learned once
- *             (GET /app/installations/{id}) while it worked, so that a
- *             renamed account is recognised by its id once the id is gone;
- *   "owners": for each other owner asked for (lower case), the
- *             installation found for it and its account.
- * Two processes writing it at once may lose one's entry: it is found
- * again on the next cold mint.
- */
-static struct json_object *accounts_load(const struct heal_request *h)
-{
-	char *dir = state_dir_path(), *name = memory_file("accounts", h);
-	char *text = dir ? store_read(dir, name, STORE_STATE_MAX) : NULL;
-	struct json_object *o = text ? json_parse(text, strlen(text)) : NULL;
-	const char *api = json_str(o, "api"), *bot = json_str(o, "bot");
-	const char *app = json_str(o, "app_id");
-
-	if (o && (!api || !bot || !app || strcmp(api, h->api) ||
-		  strcmp(bot, h->bot) || strcmp(app, h->app_id))) {
-		/* another App since (or not ours as we write it): start again */
-		trace("discover: %s/%s is for another App: starting afresh", dir, name);
-		json_object_put(o);
-		o = NULL;
-	}
-	if (!o) {
-		o = json_object_new_object();
-		json_object_object_add(o, "api", json_object_new_string(h->api));
-		json_object_object_add(o, "bot", json_object_new_string(h->bot));
-		json_object_object_add(o, "app_id", json_object_new_string(h->app_id));
-	}
-	free(text);
-	free(name);
-	free(dir);
-	return o;
-}
-
-static void accounts_save(const struct heal_request *h, struct json_object *o)
-{
-	char *dir = state_dir_path(), *name = memory_file("accounts", h);
-	char why[512];
-
-	int ret;
-
-	if (!dir)
-		goto out;
-	ret = write_memory(dir, name, o, why, sizeof(why));
-	if (ret == STORE_EDIR)
-		warning("cannot remember the App's installations in the state "
-			"directory: %s", why);
-	else if (ret)
-		warning("cannot remember the App's installations in %s: %s", dir,
-			why);
-out:
-	free(name);
-	free(dir);
-}
-
-/* o[key] as an object (made when missing and make is set), or NULL. */
-static struct json_object *member(struct json_object *o, const char *key,
-				  int make)
-{
-	struct json_object *v = NULL;
-
-	if (json_object_object_get_ex(o, key, &v) &&
-	    json_object_is_type(v, json_type_object))
-		return v;
-	if (!make)
-		return NULL;
-	v = json_object_new_object();
-	json_object_object_add(o, key, v);
-	return v;
-}
-
-/* A remembered installation id in entry (fresh), with its account. */
-static char *entry_read(struct json_object *e, struct account *a)
-{
-	const char *id = json_str(e, "installation_id");
-
-	if (!e || !numeric_id(id) || account_read(e, a))
-		return NULL;
-	return xstrdup(id);
-}
-
-static void entry_write(struct json_object *parent, const char *key,
-			const char *inst, const char *login, long long id,
-			const char *repo, const char *stamp_key)
-{
-	struct json_object *e = json_object_new_object();
-	char when[32];
-
-	format_iso8601(now_seconds(), when, sizeof(when));
-	if (inst)
-		json_object_object_add(e, "installation_id", json_object_new_string(inst));
-	if (login)	/* none: an installation on an enterprise */
-		account_write(e, login, id);
-	if (repo)
-		json_object_object_add(e, "repository", json_object_new_string(repo));
-	json_object_object_add(e, stamp_key, json_object_new_string(when));
-	json_object_object_add(parent, key, e);
-}
-
-/* An owner's key in the memory: its login in lower case. */
-static char *owner_key(const char *login)
-{
-	char *k = xstrdup(login), *p;
-
-	for (p = k; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	return k;
-}
-
-/* ---------------------------------------------------------------- origin */
-
-/* "host[:port]" -> "host" (IPv6 "[::1]:8443" -> "[::1]") */
-static char *host_only(const char *hp)
-{
-	const char *colon;
-
-	if (hp[0] == '[') {
-		const char *end = strchr(hp, ']');
-
-		return end ? xstrndup(hp, (size_t)(end - hp + 1)) : xstrdup(hp);
-	}
-	colon = strrchr(hp, ':');
-	return colon ? xstrndup(hp, (size_t)(colon - hp)) : xstrdup(hp);
-}
-
-static int same_hostname(const char *a, const char *b)
-{
-	char *x = host_only(a), *y = host_only(b);
-	int same = *x && !strcasecmp(x, y);
-
-	free(x);
-	free(y);
-	return same;
-}
-
-/*
- * OWNER/REPO of url when it points at host. https URLs must match host
- * exactly (port included); ssh and scp-like URLs match by host name, as
- * their port is SSH's.
- */
-int discover_repo_of_url(const char *url, const char *host, char **owner_repo)
-{
-	const char *rest, *slash, *at;
-	char *authority = NULL, *path = NULL;
-	int https = 0, ok = 0;
-	size_t n;
-
-	*owner_repo = NULL;
-	if (!strncasecmp(url, "https://", 8)) {
-		rest = url + 8;
-		https = 1;
-	} else if (!strncasecmp(url, "ssh://", 6)) {
-		rest = url + 6;
-	} else if (!strstr(url, "://") && strchr(url, ':') &&
-		   (!strchr(url, '/') || strchr(url, ':') < strchr(url, '/'))) {
-		/* scp-like: [user@]host:OWNER/REPO.git */
-		const char *colon = strchr(url, ':');
-
-		at = memchr(url, '@', (size_t)(colon - url));
-		authority = xstrndup(at ? at + 1 : url,
-				     (size_t)(colon - (at ? at + 1 : url)));
-		path = xstrdup(colon + 1);
-		ok = same_hostname(authority, host);
-		goto parsed;
-	} else {
-		return -1;
-	}
-	slash = strchr(rest, '/');
-	if (!slash)
-		return -1;
-	at = memchr(rest, '@', (size_t)(slash - rest));
-	if (at)
-		rest = at + 1;
-	authority = xstrndup(rest, (size_t)(slash - rest));
-	path = xstrdup(slash + 1);
-	ok = https ? credential_host_matches(authority, host) :
-		same_hostname(authority, host);
-parsed:
-	n = strlen(path);
-	while (n > 0 && path[n - 1] == '/')
-		path[--n] = '\0';
-	if (ok && credential_repo(path, owner_repo))
-		ok = 0;
-	free(authority);
-	free(path);
-	return ok ? 0 : -1;
-}
-
-int discover_origin_repo(const char *host, char **owner_repo)
-{
-	const char *args[] = { "remote", "get-url", "origin", NULL };
-	struct strbuf out = STRBUF_INIT;
-	char safe[256];
-	int ret = -1;
-
-	*owner_repo = NULL;
-	/* git's own complaint (not a repository, no such remote) is not ours
-	 * to print: the caller says what it means */
-	if (git_run(args, &out, RUN_STDERR_NULL) || !out.len)
-		goto out;
-	while (out.len && (out.buf[out.len - 1] == '\n' || out.buf[out.len - 1] == '\r'))
-		out.buf[--out.len] = '\0';
-	/* a URL holding a password is never echoed: only say it did not match */
-	ret = discover_repo_of_url(out.buf, host, owner_repo);
-	if (ret)
-		trace("discover: origin is not a repository on %s", host);
-	else
-		trace("discover: origin is %s on %s", *owner_repo,
-		      sanitize(safe, sizeof(safe), host));
-out:
-	sb_release(&out);
-	return ret;
-}
-
-/* ---------------------------------------------------------------- healing */
-
-/*
- * What one mint knows about the App's installations: the memories, and
- * what GitHub said in this process.
- */
-struct heal {
-	struct github *gh;
-	struct jwt_key *key;
-	const struct heal_request *h;
-	const struct token_scope *scope;
-	struct json_object *acc;	/* accounts.BOT.HASH */
-	int acc_dirty;
-	struct account vault;		/* the account of the vault's
-					   INSTALLATION_ID (or of the one before
-					   it); login NULL: never learned */
-	int vault_is_owner;		/* vault is the App's owner, standing in
-					   for an account never learned */
-	char *vault_for;		/* the installation it was learned from */
-	char *repl, *repl_file;		/* the remembered replacement of a stale
-					   INSTALLATION_ID, and its file */
-	struct account repl_acct;
-	int vault_gone;			/* INSTALLATION_ID answered 404 here */
-};
 
 /* An installation found for a repository. */
 struct found {
@@ -458,275 +23,6 @@ static void found_release(struct found *f)
 	gh_installation_release(&f->in);
 	free(f->from);
 	f->from = NULL;
-}
-
-/*
- * An account is its numeric id: a login can be renamed away and then
- * taken by someone else, so a login matches only when the account behind
- * it (id, when known) is the one remembered.
- */
-static int is_vault_account(const struct heal *x, const char *login,
-			    long long id)
-{
-	if (!x->vault.login)
-		return 0;
-	return id > 0 ? id == x->vault.id : same_login(login, x->vault.login);
-}
-
-/* A login the vault's account had before a rename. */
-static int former_vault_login(const struct heal *x, const char *login)
-{
-	struct json_object *v = member(x->acc, x->vault_is_owner ? "app_owner" :
-				       "vault", 0), *former;
-	size_t i;
-
-	if (!v || !json_object_object_get_ex(v, "former_logins", &former) ||
-	    !json_object_is_type(former, json_type_array))
-		return 0;
-	for (i = 0; i < json_object_array_length(former); i++)
-		if (same_login(login, json_object_get_string(
-				       json_object_array_get_idx(former, i))))
-			return 1;
-	return 0;
-}
-
-/* A login remembered with another account id than id: it changed hands. */
-static int login_reused(const struct heal *x, const char *login, long long id)
-{
-	struct json_object *owners;
-
-	if (!login || id <= 0)
-		return 0;
-	if (x->vault.login && id != x->vault.id &&
-	    (same_login(login, x->vault.login) || former_vault_login(x, login)))
-		return 1;
-	if (!(owners = member(x->acc, "owners", 0)))
-		return 0;
-	json_object_object_foreach(owners, k, e) {
-		struct account a = { 0 };
-		int hit = !account_read(e, &a) && a.id != id &&
-			(same_login(k, login) || same_login(a.login, login));
-
-		account_release(&a);
-		if (hit)
-			return 1;
-	}
-	return 0;
-}
-
-/* Named in RAXX_OWNERS / raxx.owners (and not a login that changed
- * hands), or an account found earlier for one of them that has been
- * renamed since (the same numeric id). */
-static int is_owner_account(const struct heal *x, const char *login,
-			    long long id)
-{
-	struct json_object *owners;
-
-	if (!login)
-		return 0;
-	if (owners_has(x->h->owners, login) && !login_reused(x, login, id))
-		return 1;
-	if (id <= 0 || !(owners = member(x->acc, "owners", 0)))
-		return 0;
-	json_object_object_foreach(owners, k, e) {
-		struct account a = { 0 };
-		int hit = !account_read(e, &a) && a.id == id &&
-			(owners_has(x->h->owners, k) ||
-			 owners_has(x->h->owners, a.login));
-
-		account_release(&a);
-		if (hit)
-			return 1;
-	}
-	return 0;
-}
-
-/* May the bot's token be minted on an installation of this account? */
-static int allowed(const struct heal *x, const char *login, long long id)
-{
-	return is_vault_account(x, login, id) || is_owner_account(x, login, id);
-}
-
-/*
- * May it replace the vault's stale or absent INSTALLATION_ID (and be
- * printed as the vault's fix)? Only the vault's own account, renamed or
- * not, once that is known; before, the App's owner, or an account the
- * owners setting names.
- */
-static int heals(const struct heal *x, const char *login, long long id)
-{
-	return is_vault_account(x, login, id) ||
-	       ((!x->vault.login || x->vault_is_owner) &&
-		is_owner_account(x, login, id));
-}
-
-/* The accounts a token may be minted on, for messages (fresh). */
-static char *allowed_text(const struct heal *x)
-{
-	char *owners = owners_list(x->h->owners), *s;
-
-	const char *what = x->vault_is_owner ? "the App's owner" :
-		"the account of INSTALLATION_ID";
-
-	if (x->vault.login && *owners)
-		s = xstrfmt("%s, %s, and %s from %s", x->vault.login, what, owners,
-			    x->h->owners->source);
-	else if (x->vault.login)
-		s = xstrfmt("%s, %s", x->vault.login, what);
-	else if (*owners)
-		s = xstrfmt("%s from %s", owners, x->h->owners->source);
-	else
-		s = xstrdup("none: the account of INSTALLATION_ID was never "
-			    "learned on this machine");
-	free(owners);
-	return s;
-}
-
-static void heal_init(struct heal *x, struct github *gh, struct jwt_key *key,
-		      const struct heal_request *h,
-		      const struct token_scope *scope)
-{
-	struct json_object *v;
-	char safe[120];
-
-	memset(x, 0, sizeof(*x));
-	x->gh = gh;
-	x->key = key;
-	x->h = h;
-	x->scope = scope;
-	x->acc = accounts_load(h);
-	if ((v = member(x->acc, "vault", 0)) && numeric_id(json_str(v, "installation_id"))) {
-		x->vault_for = xstrdup(json_str(v, "installation_id"));
-		account_read(v, &x->vault);
-	}
-	if (!x->vault.login && (v = member(x->acc, "app_owner", 0)) &&
-	    !account_read(v, &x->vault))
-		x->vault_is_owner = 1;
-	x->repl = recall_replacement(h, &x->repl_acct, &x->repl_file);
-	if (x->repl && !heals(x, x->repl_acct.login, x->repl_acct.id)) {
-		/* e.g. one remembered before memories named the account: an
-		 * installation on any account that installed a public App */
-		warning("installation %s remembered in %s for %s is on %s, not an "
-			"account %s may use (%s): forgetting it", x->repl,
-			x->repl_file, h->bot, x->repl_acct.login ?
-			sanitize(safe, sizeof(safe), x->repl_acct.login) :
-			"an account it does not name", h->bot,
-			x->vault.login ? x->vault.login : "RAXX_OWNERS");
-		discover_forget(h);
-		free(x->repl);
-		free(x->repl_file);
-		x->repl = x->repl_file = NULL;
-		account_release(&x->repl_acct);
-	}
-}
-
-static void heal_release(struct heal *x)
-{
-	if (x->acc_dirty)
-		accounts_save(x->h, x->acc);
-	json_object_put(x->acc);
-	account_release(&x->vault);
-	account_release(&x->repl_acct);
-	free(x->vault_for);
-	free(x->repl);
-	free(x->repl_file);
-}
-
-/* The vault's account is worth asking for: INSTALLATION_ID is set, not
- * known to be stale, and not the one the memory was learned from. */
-static int vault_account_unknown(const struct heal *x)
-{
-	const char *inst = x->h->vault_inst;
-
-	return inst && !x->repl && !x->vault_gone &&
-	       (!x->vault_for || strcmp(x->vault_for, inst));
-}
-
-/*
- * Learn whose the vault's INSTALLATION_ID is (GET /app/installations/{id})
- * and remember it. 0, RAXX_ENOINST when it is gone (x->vault_gone set),
- * or another error (message recorded).
- */
-static int learn_vault_account(struct heal *x)
-{
-	const struct heal_request *h = x->h;
-	struct gh_installation in;
-	int ret;
-
-	ret = github_get_installation(x->gh, x->key, h->app_id, h->vault_inst,
-				      h->bot, &in);
-	if (ret == RAXX_ENOINST)
-		x->vault_gone = 1;
-	if (ret)
-		return ret;
-	free(x->vault_for);
-	x->vault_for = xstrdup(h->vault_inst);
-	account_set(&x->vault, in.account, in.account_id);
-	x->vault_is_owner = 0;
-	entry_write(x->acc, "vault", h->vault_inst, x->vault.login, x->vault.id,
-		    NULL, "learned_at");
-	x->acc_dirty = 1;
-	if (x->vault.login)
-		trace("discover: INSTALLATION_ID %s is on '%s' (account %lld): "
-		      "remembered", h->vault_inst, x->vault.login, x->vault.id);
-	else	/* an enterprise's: only the owners setting allows others */
-		trace("discover: INSTALLATION_ID %s names no account", h->vault_inst);
-	gh_installation_release(&in);
-	return 0;
-}
-
-/*
- * Whose INSTALLATION_ID was is unknown here (never learned, and now it is
- * gone or absent): the App's owner (GET /app) stands in for it. Only the
- * owner installs its App on its own account: a stranger's installation is
- * never there. Asked once, remembered.
- */
-static void stand_in_app_owner(struct heal *x)
-{
-	char *login = NULL;
-	long long id = 0;
-
-	if (x->vault.login || !x->gh)
-		return;
-	if (github_app_owner(x->gh, x->key, x->h->app_id, &login, &id)) {
-		trace("discover: no owner of the App to stand in for the account "
-		      "of INSTALLATION_ID (%s)", raxx_errmsg());
-		raxx_clear_error();
-		return;
-	}
-	account_set(&x->vault, login, id);
-	if (x->vault.login) {
-		x->vault_is_owner = 1;
-		entry_write(x->acc, "app_owner", NULL, x->vault.login, x->vault.id,
-			    NULL, "learned_at");
-		x->acc_dirty = 1;
-		trace("discover: the account of INSTALLATION_ID was never learned "
-		      "here: the App's owner, '%s', stands in for it", login);
-	}
-	free(login);
-}
-
-/* The vault's account seen under another login with its id: renamed. */
-static void note_rename(struct heal *x, const struct gh_installation *in)
-{
-	struct json_object *v, *former = NULL;
-
-	if (!x->vault.login || !in->account || in->account_id != x->vault.id ||
-	    same_login(in->account, x->vault.login) ||
-	    !(v = member(x->acc, x->vault_is_owner ? "app_owner" : "vault", 0)))
-		return;
-	trace("discover: the account of INSTALLATION_ID, '%s', is now '%s' "
-	      "(same id %lld)", x->vault.login, in->account, in->account_id);
-	/* the old login is free for anyone to take: keep it, to know it */
-	if (!json_object_object_get_ex(v, "former_logins", &former) ||
-	    !json_object_is_type(former, json_type_array)) {
-		former = json_object_new_array();
-		json_object_object_add(v, "former_logins", former);
-	}
-	json_object_array_add(former, json_object_new_string(x->vault.login));
-	json_object_object_add(v, "account", json_object_new_string(in->account));
-	account_set(&x->vault, in->account, in->account_id);
-	x->acc_dirty = 1;
 }
 
 static int mint_on(struct heal *x, const char *inst, struct gh_token *out)
@@ -770,7 +66,7 @@ static char *on_account(const struct gh_installation *in)
 static int refuse_heal(struct heal *x, const char *stale_msg,
 		       const struct found *f)
 {
-	char *on = on_account(&f->in), *ok = allowed_text(x);
+	char *on = on_account(&f->in), *ok = heal_allowed_text(x);
 	int ret;
 
 	/* no id here: it is no fix for the vault */
@@ -805,7 +101,7 @@ static char *vault_where(const struct heal_request *h)
  * Mint with the vault's installation: its remembered replacement, else
  * INSTALLATION_ID; when that is gone (404) or absent, with one found again
  * (pre, else looked up for repo, else through h->repo or the origin),
- * accepted only on the vault's own account (heals()).
+ * accepted only on the vault's own account (heal_may_replace()).
  */
 static int vault_route(struct heal *x, const char *repo,
 		       const struct found *pre, struct gh_token *out, char **used)
@@ -840,7 +136,7 @@ static int vault_route(struct heal *x, const char *repo,
 			*used = xstrdup(h->vault_inst);
 			/* whose it is, once, for a rename later (quietly:
 			 * the token is minted) */
-			if (vault_account_unknown(x) && learn_vault_account(x))
+			if (heal_vault_account_unknown(x) && heal_learn_vault_account(x))
 				raxx_clear_error();
 			goto out;
 		}
@@ -876,8 +172,8 @@ static int vault_route(struct heal *x, const char *repo,
 				"installation on '%s': retry later", stale_msg, f->from);
 		goto out;
 	}
-	stand_in_app_owner(x);
-	if (!heals(x, f->in.account, f->in.account_id)) {
+	heal_stand_in_app_owner(x);
+	if (!heal_may_replace(x, f->in.account, f->in.account_id)) {
 		ret = refuse_heal(x, stale_msg, f);
 		goto out;
 	}
@@ -896,9 +192,9 @@ static int vault_route(struct heal *x, const char *repo,
 		warning("INSTALLATION_ID missing at %s for %s; minted with "
 			"installation %s, found through %s: add INSTALLATION_ID "
 			"= %s there", where, h->bot, f->in.id, f->from, f->in.id);
-	remember_replacement(h, f->in.id, f->from, f->in.account,
-			     f->in.account_id);
-	note_rename(x, &f->in);
+	memory_remember_replacement(h, f->in.id, f->from, f->in.account,
+				    f->in.account_id);
+	heal_note_rename(x, &f->in);
 	*used = xstrdup(f->in.id);
 out:
 	found_release(&own);
@@ -910,51 +206,15 @@ out:
 static void remember_owner(struct heal *x, const char *owner,
 			   const struct found *f)
 {
-	char *key = owner_key(owner);
-
-	entry_write(member(x->acc, "owners", 1), key, f->in.id, f->in.account,
-		    f->in.account_id, f->from, "found_at");
+	memory_remember_owner(x->acc, owner, f->in.id, f->in.account,
+			      f->in.account_id, f->from);
 	x->acc_dirty = 1;
-	free(key);
 }
 
 static void forget_owner(struct heal *x, const char *owner)
 {
-	struct json_object *owners = member(x->acc, "owners", 0);
-	char *key = owner_key(owner);
-
-	if (owners && json_object_object_get_ex(owners, key, NULL)) {
-		json_object_object_del(owners, key);
+	if (memory_forget_owner(x->acc, owner))
 		x->acc_dirty = 1;
-	}
-	free(key);
-}
-
-/* The installation remembered for owner (fresh), with its account. */
-static char *recall_owner(struct heal *x, const char *owner, struct account *a)
-{
-	struct json_object *owners = member(x->acc, "owners", 0), *e = NULL;
-	char *key = owner_key(owner), *inst = NULL;
-
-	if (owners && json_object_object_get_ex(owners, key, &e))
-		inst = entry_read(e, a);
-	free(key);
-	return inst;
-}
-
-static int is_vault_installation(const struct heal *x, const char *inst)
-{
-	return (x->h->vault_inst && !strcmp(inst, x->h->vault_inst)) ||
-	       (x->repl && !strcmp(inst, x->repl));
-}
-
-/* The account vault_route() mints on: its remembered replacement's, else
- * the vault's own. */
-static int is_vault_side(const struct heal *x, const char *login, long long id)
-{
-	if (!x->repl)
-		return is_vault_account(x, login, id);
-	return id > 0 ? id == x->repl_acct.id : same_login(login, x->repl_acct.login);
 }
 
 /*
@@ -972,15 +232,15 @@ static int repo_route(struct heal *x, const char *repo, struct gh_token *out,
 	struct found f = { 0 };
 	int ret;
 
-	if (vault_account_unknown(x)) {
-		ret = learn_vault_account(x);
+	if (heal_vault_account_unknown(x)) {
+		ret = heal_learn_vault_account(x);
 		if (ret && ret != RAXX_ENOINST)
 			goto out;
 		raxx_clear_error();	/* gone: healed below */
 	}
 	if (!x->repl && (!h->vault_inst || x->vault_gone))
-		stand_in_app_owner(x);
-	if (is_vault_side(x, owner, 0) ||
+		heal_stand_in_app_owner(x);
+	if (heal_is_vault_side(x, owner, 0) ||
 	    (!x->vault.login && !x->repl && (!h->vault_inst || x->vault_gone))) {
 		/* the vault's account; or INSTALLATION_ID is stale or absent
 		 * and whose it was is unknown here: heal, if an allowed
@@ -988,13 +248,13 @@ static int repo_route(struct heal *x, const char *repo, struct gh_token *out,
 		ret = vault_route(x, repo, NULL, out, used);
 		goto out;
 	}
-	if ((inst = recall_owner(x, owner, &a))) {
-		if (!allowed(x, a.login, a.id)) {
+	if ((inst = memory_recall_owner(x->acc, owner, &a))) {
+		if (!heal_allowed(x, a.login, a.id)) {
 			trace("discover: installation %s remembered for '%s' is no "
 			      "longer allowed: forgetting it", inst, owner);
 			forget_owner(x, owner);
-		} else if (is_vault_installation(x, inst) ||
-			   is_vault_side(x, a.login, a.id)) {
+		} else if (heal_is_vault_installation(x, inst) ||
+			   heal_is_vault_side(x, a.login, a.id)) {
 			ret = vault_route(x, repo, NULL, out, used);
 			goto out;
 		} else {
@@ -1014,8 +274,8 @@ static int repo_route(struct heal *x, const char *repo, struct gh_token *out,
 		}
 	}
 	if ((ret = lookup(x, repo, &f))) {
-		if (ret == RAXX_ENOINST && !allowed(x, owner, 0)) {
-			ok = allowed_text(x);
+		if (ret == RAXX_ENOINST && !heal_allowed(x, owner, 0)) {
+			ok = heal_allowed_text(x);
 			ret = raxx_fail(RAXX_ENOINST, "repository '%s': the App of %s "
 					"is not installed there, and '%s' is not an "
 					"account %s may use (%s): no token for it",
@@ -1032,16 +292,16 @@ static int repo_route(struct heal *x, const char *repo, struct gh_token *out,
 		}
 		goto out;
 	}
-	if (is_vault_installation(x, f.in.id) ||
-	    is_vault_side(x, f.in.account, f.in.account_id)) {
+	if (heal_is_vault_installation(x, f.in.id) ||
+	    heal_is_vault_side(x, f.in.account, f.in.account_id)) {
 		/* the vault's own account, under another name (renamed):
 		 * its installation is the vault's (or replaces it) */
-		note_rename(x, &f.in);
+		heal_note_rename(x, &f.in);
 		ret = vault_route(x, repo, &f, out, used);
 		goto out;
 	}
-	if (!allowed(x, f.in.account, f.in.account_id) &&
-	    login_reused(x, f.in.account, f.in.account_id)) {
+	if (!heal_allowed(x, f.in.account, f.in.account_id) &&
+	    heal_login_reused(x, f.in.account, f.in.account_id)) {
 		on = on_account(&f.in);
 		ret = raxx_fail(RAXX_ENOINST, "repository '%s' is %s, a login that "
 				"belonged to another account when it was last seen "
@@ -1051,9 +311,9 @@ static int repo_route(struct heal *x, const char *repo, struct gh_token *out,
 				f.in.account_id, h->bot);
 		goto out;
 	}
-	if (!allowed(x, f.in.account, f.in.account_id)) {
+	if (!heal_allowed(x, f.in.account, f.in.account_id)) {
 		on = on_account(&f.in);
-		ok = allowed_text(x);
+		ok = heal_allowed_text(x);
 		ret = raxx_fail(RAXX_ENOINST, "repository '%s' is %s, not an account "
 				"%s may use (%s): no token for it; if the account "
 				"is yours, add it to RAXX_OWNERS or raxx.owners "
@@ -1086,9 +346,9 @@ int discover_find(struct github *gh, struct jwt_key *key,
 
 	*inst = *from = NULL;
 	heal_init(&x, gh, key, h, NULL);
-	stand_in_app_owner(&x);
+	heal_stand_in_app_owner(&x);
 	if (!(ret = lookup(&x, NULL, &f))) {
-		if (heals(&x, f.in.account, f.in.account_id)) {
+		if (heal_may_replace(&x, f.in.account, f.in.account_id)) {
 			*inst = f.in.id;
 			*from = f.from;
 			f.in.id = f.from = NULL;
@@ -1101,49 +361,6 @@ int discover_find(struct github *gh, struct jwt_key *key,
 	}
 	heal_release(&x);
 	return ret;
-}
-
-char *discover_recall(const struct heal_request *h, char **file)
-{
-	struct heal x;
-	char *inst;
-
-	heal_init(&x, NULL, NULL, h, NULL);
-	inst = x.repl;
-	if (file)
-		*file = x.repl_file;
-	x.repl = x.repl_file = NULL;
-	heal_release(&x);
-	return inst;
-}
-
-int discover_may_heal(const struct heal_request *h, const char *login,
-		      long long id)
-{
-	struct heal x;
-	int ok;
-
-	heal_init(&x, NULL, NULL, h, NULL);
-	ok = heals(&x, login, id);
-	heal_release(&x);
-	return ok;
-}
-
-void discover_learned(const struct heal_request *h, const char *login,
-		      long long id)
-{
-	struct heal x;
-
-	if (!h->vault_inst || !login_ok(login) || id <= 0)
-		return;
-	heal_init(&x, NULL, NULL, h, NULL);
-	if (!x.vault_for || strcmp(x.vault_for, h->vault_inst) ||
-	    !same_login(x.vault.login, login) || x.vault.id != id) {
-		entry_write(x.acc, "vault", h->vault_inst, login, id, NULL,
-			    "learned_at");
-		x.acc_dirty = 1;
-	}
-	heal_release(&x);
 }
 
 int discover_create_token(struct github *gh, struct jwt_key *key,
