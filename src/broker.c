@@ -4,11 +4,11 @@
  *   main thread:  socket, signals, accept loop, the sweep of what expired
  *   one thread a connection:  uid -> request -> action -> answer -> log
  *
- * Everything shared lives in `B` under one mutex (B.mu) with one condition
- * variable (B.cv) for the single flights; the work that takes time (the
- * vault, GitHub, parsing a key) runs unlocked. Guarded buffers (sodium_
- * malloc) are switched to read-only only while one is copied or parsed,
- * under B.mu, and are no-access otherwise.
+ * What the requests share lives in `held` under one mutex (held.mu) with
+ * one condition variable (held.cv) for the single flights; the work that
+ * takes time (the vault, GitHub, parsing a key) runs unlocked. Guarded
+ * buffers (sodium_malloc) are switched to read-only only while one is
+ * copied or parsed, under held.mu, and are no-access otherwise.
  */
 #define _GNU_SOURCE	/* struct ucred, SO_PEERCRED */
 #define _DARWIN_C_SOURCE	/* getpeereid */
@@ -95,6 +95,8 @@ struct manifest_slot {		/* a handoff's manifest, as last read */
 	struct manifest_slot *next;
 };
 
+/* What the broker was started with: set before the first thread starts,
+ * read-only after. */
 static struct {
 	struct raxx_config *c;
 	struct vault_settings vs;
@@ -102,9 +104,15 @@ static struct {
 	struct broker_policy policy;
 	struct agent_map map;	/* the broker's own trusted map, or empty */
 	char *map_where;
-	unsigned long owner;
+	unsigned long owner;	/* the broker's own uid */
 	long key_ttl, min_ttl, timeout_s;
+	char *cf_secret;	/* guarded copy of CF_ACCESS_CLIENT_SECRET */
+} broker_conf;
 
+/* What the broker holds between requests, shared by every connection's
+ * thread under one mutex (held.mu) with one condition variable (held.cv)
+ * for the single flights. */
+static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct key_slot *keys;
@@ -113,17 +121,23 @@ static struct {
 	struct manifest_slot *manifests;
 	char *session;		/* guarded vault session, or NULL */
 	time_t session_exp;
-	char *cf_secret;	/* guarded copy of CF_ACCESS_CLIENT_SECRET */
 	struct github *idle_gh[8];	/* GitHub clients between requests */
 	size_t nr_idle_gh;
-	int active;		/* connections being served */
+} held = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 
+/* The server: its socket, the signal handler's pipe, and the connections
+ * being served, counted under their own mutex (server.mu). */
+static struct {
 	char *sock;
 	int lfd;
 	dev_t sock_dev;
 	ino_t sock_ino;
 	int wake[2];		/* the signal handler's self-pipe */
-} B = { .lfd = -1, .wake = { -1, -1 } };
+	pthread_mutex_t mu;
+	pthread_cond_t cv;	/* signalled when a connection ends */
+	int active;		/* connections being served */
+} server = { .lfd = -1, .wake = { -1, -1 }, .mu = PTHREAD_MUTEX_INITIALIZER,
+	     .cv = PTHREAD_COND_INITIALIZER };
 
 /* ---------------------------------------------------------------- guarded */
 
@@ -140,7 +154,7 @@ static char *guard(const char *s)
 	return g;
 }
 
-/* A plain copy of guarded g (wipe it with free_secret). Under B.mu. */
+/* A plain copy of guarded g (wipe it with free_secret). Under held.mu. */
 static char *unguard(char *g)
 {
 	char *s;
@@ -164,7 +178,7 @@ static struct tok_slot *tok_find(const char *bot, const char *scope)
 {
 	struct tok_slot *s;
 
-	for (s = B.toks; s; s = s->next)
+	for (s = held.toks; s; s = s->next)
 		if (!strcmp(s->bot, bot) && !strcmp(s->scope, scope))
 			return s;
 	return NULL;
@@ -176,9 +190,9 @@ static struct tok_slot *tok_new(const char *bot, const char *scope)
 
 	s->bot = xstrdup(bot);
 	s->scope = xstrdup(scope);
-	s->next = B.toks;
-	B.toks = s;
-	B.nr_toks++;
+	s->next = held.toks;
+	held.toks = s;
+	held.nr_toks++;
 	return s;
 }
 
@@ -219,7 +233,7 @@ static struct key_slot *key_find(const char *bot)
 {
 	struct key_slot *k;
 
-	for (k = B.keys; k; k = k->next)
+	for (k = held.keys; k; k = k->next)
 		if (!strcmp(k->bot, bot))
 			return k;
 	return NULL;
@@ -239,7 +253,7 @@ static const char *manifest_find(const char *slug)
 {
 	struct manifest_slot *m;
 
-	for (m = B.manifests; m; m = m->next)
+	for (m = held.manifests; m; m = m->next)
 		if (!strcmp(m->slug, slug))
 			return m->json;
 	return NULL;
@@ -249,32 +263,32 @@ static void manifest_keep(const char *slug, const char *json)
 {
 	struct manifest_slot *m;
 
-	for (m = B.manifests; m; m = m->next)
+	for (m = held.manifests; m; m = m->next)
 		if (!strcmp(m->slug, slug))
 			break;
 	if (!m) {
 		m = xcalloc(1, sizeof(*m));
 		m->slug = xstrdup(slug);
-		m->next = B.manifests;
-		B.manifests = m;
+		m->next = held.manifests;
+		held.manifests = m;
 	}
 	free(m->json);
 	m->json = json ? xstrdup(json) : NULL;
 }
 
 /* Wipe what has expired: keys past their TTL, tokens past their life, the
- * vault session past its own. Under B.mu. */
+ * vault session past its own. Under held.mu. */
 static void sweep(void)
 {
-	struct tok_slot **ps = &B.toks, *s;
+	struct tok_slot **ps = &held.toks, *s;
 	struct key_slot *k;
 	int64_t now = now_ms();
 	time_t wall = now_seconds();
 
-	for (k = B.keys; k; k = k->next)
+	for (k = held.keys; k; k = k->next)
 		if (k->pem && !k->fetching && k->until_ms <= now) {
 			trace("broker: the App key of %s held %ld s: wiped", k->bot,
-			      B.key_ttl);
+			      broker_conf.key_ttl);
 			key_empty(k);
 		}
 	while ((s = *ps)) {
@@ -284,13 +298,13 @@ static void sweep(void)
 			free(s->bot);
 			free(s->scope);
 			free(s);
-			B.nr_toks--;
+			held.nr_toks--;
 			continue;
 		}
 		ps = &s->next;
 	}
-	if (B.session && B.session_exp <= wall)
-		unguard_free(&B.session);
+	if (held.session && held.session_exp <= wall)
+		unguard_free(&held.session);
 }
 
 /* Everything, at the end (no thread is left). */
@@ -301,32 +315,33 @@ static void wipe_all(void)
 	struct manifest_slot *m;
 	size_t i;
 
-	while ((k = B.keys)) {
-		B.keys = k->next;
+	while ((k = held.keys)) {
+		held.keys = k->next;
 		key_empty(k);
 		free(k->bot);
 		free(k);
 	}
-	while ((s = B.toks)) {
-		B.toks = s->next;
+	while ((s = held.toks)) {
+		held.toks = s->next;
 		tok_empty(s);
 		free(s->bot);
 		free(s->scope);
 		free(s);
 	}
-	while ((m = B.manifests)) {
-		B.manifests = m->next;
+	while ((m = held.manifests)) {
+		held.manifests = m->next;
 		free(m->slug);
 		free(m->json);
 		free(m);
 	}
-	unguard_free(&B.session);
-	for (i = 0; i < B.nr_idle_gh; i++)
-		github_free(B.idle_gh[i]);
-	B.nr_idle_gh = 0;
+	unguard_free(&held.session);
+	for (i = 0; i < held.nr_idle_gh; i++)
+		github_free(held.idle_gh[i]);
+	held.nr_idle_gh = 0;
 }
 
-/* Wait for B.cv until deadline (monotonic ms); 0, or ETIMEDOUT. Under B.mu. */
+/* Wait for held.cv until deadline (monotonic ms); 0, or ETIMEDOUT.
+ * Under held.mu. */
 static int wait_until(int64_t deadline)
 {
 	struct timespec ts;
@@ -343,7 +358,7 @@ static int wait_until(int64_t deadline)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
-	pthread_cond_timedwait(&B.cv, &B.mu, &ts);
+	pthread_cond_timedwait(&held.cv, &held.mu, &ts);
 	return 0;
 }
 
@@ -353,11 +368,11 @@ static struct github *gh_take(void)
 {
 	struct github *gh = NULL;
 
-	pthread_mutex_lock(&B.mu);
-	if (B.nr_idle_gh)
-		gh = B.idle_gh[--B.nr_idle_gh];
-	pthread_mutex_unlock(&B.mu);
-	return gh ? gh : github_new(B.c->api);
+	pthread_mutex_lock(&held.mu);
+	if (held.nr_idle_gh)
+		gh = held.idle_gh[--held.nr_idle_gh];
+	pthread_mutex_unlock(&held.mu);
+	return gh ? gh : github_new(broker_conf.c->api);
 }
 
 /* Keep it for the next request: its TLS connection stays open. */
@@ -365,30 +380,30 @@ static void gh_give(struct github *gh)
 {
 	if (!gh)
 		return;
-	pthread_mutex_lock(&B.mu);
-	if (B.nr_idle_gh < sizeof(B.idle_gh) / sizeof(*B.idle_gh)) {
-		B.idle_gh[B.nr_idle_gh++] = gh;
+	pthread_mutex_lock(&held.mu);
+	if (held.nr_idle_gh < sizeof(held.idle_gh) / sizeof(*held.idle_gh)) {
+		held.idle_gh[held.nr_idle_gh++] = gh;
 		gh = NULL;
 	}
-	pthread_mutex_unlock(&B.mu);
+	pthread_mutex_unlock(&held.mu);
 	github_free(gh);
 }
 
 /* A vault client with the held session, if any. NULL: error recorded. */
 static struct vault *vault_open(void)
 {
-	struct vault *v = vault_new(&B.vs);
+	struct vault *v = vault_new(&broker_conf.vs);
 	char *session = NULL;
 	time_t exp = 0;
 
 	if (!v)
 		return NULL;
-	pthread_mutex_lock(&B.mu);
-	if (B.session && B.session_exp - now_seconds() >= CACHE_SESSION_MIN_TTL) {
-		session = unguard(B.session);
-		exp = B.session_exp;
+	pthread_mutex_lock(&held.mu);
+	if (held.session && held.session_exp - now_seconds() >= CACHE_SESSION_MIN_TTL) {
+		session = unguard(held.session);
+		exp = held.session_exp;
 	}
-	pthread_mutex_unlock(&B.mu);
+	pthread_mutex_unlock(&held.mu);
 	if (session) {
 		vault_set_session(v, session, exp);
 		free_secret(session);
@@ -405,11 +420,11 @@ static void vault_close(struct vault *v)
 	if (!v)
 		return;
 	if (vault_logged_in(v) && (session = vault_session(v, &exp))) {
-		pthread_mutex_lock(&B.mu);
-		unguard_free(&B.session);
-		B.session = guard(session);
-		B.session_exp = exp;
-		pthread_mutex_unlock(&B.mu);
+		pthread_mutex_lock(&held.mu);
+		unguard_free(&held.session);
+		held.session = guard(session);
+		held.session_exp = exp;
+		pthread_mutex_unlock(&held.mu);
 	}
 	vault_free(v);
 }
@@ -463,7 +478,7 @@ static int key_get(const char *bot, int fresh, struct key_use *u)
 	int ret;
 
 	memset(u, 0, sizeof(*u));
-	pthread_mutex_lock(&B.mu);
+	pthread_mutex_lock(&held.mu);
 	for (;;) {
 		k = key_find(bot);
 		if (k && k->pem && !fresh && k->until_ms > now_ms()) {
@@ -472,14 +487,14 @@ static int key_get(const char *bot, int fresh, struct key_use *u)
 			sodium_mprotect_noaccess(k->pem);
 			key_use_fill(u, k->app_id, k->vault_inst, k->path);
 			u->held = 1;
-			pthread_mutex_unlock(&B.mu);
+			pthread_mutex_unlock(&held.mu);
 			trace("broker: the App key of %s is held: no vault request", bot);
 			return u->key ? 0 : raxx_errcode();
 		}
 		if (!k || !k->fetching)
 			break;
 		if (wait_until(deadline)) {
-			pthread_mutex_unlock(&B.mu);
+			pthread_mutex_unlock(&held.mu);
 			return raxx_fail_outage(RAXX_EVAULT, "gave up waiting for the "
 						"vault fetch of %s's App key in flight: "
 						"retry, or raise RAXX_TIMEOUT", bot);
@@ -489,32 +504,32 @@ static int key_get(const char *bot, int fresh, struct key_use *u)
 	if (!k) {
 		k = xcalloc(1, sizeof(*k));
 		k->bot = xstrdup(bot);
-		k->next = B.keys;
-		B.keys = k;
+		k->next = held.keys;
+		held.keys = k;
 	}
 	k->fetching = 1;
 	key_empty(k);
-	pthread_mutex_unlock(&B.mu);
+	pthread_mutex_unlock(&held.mu);
 
-	mc.vs = &B.vs;
+	mc.vs = &broker_conf.vs;
 	if (!(mc.v = vault_open()))
 		ret = raxx_errcode();
 	else
 		ret = mint_fetch_secrets(&mc, bot, &secrets, &path);
 	vault_close(mc.v);
 
-	pthread_mutex_lock(&B.mu);
+	pthread_mutex_lock(&held.mu);
 	k->fetching = 0;
-	if (!ret && B.key_ttl > 0) {
+	if (!ret && broker_conf.key_ttl > 0) {
 		k->pem = guard(vault_secrets_get(&secrets, "PRIVATE_KEY_PEM"));
 		k->app_id = xstrdup(issuer(&secrets));
 		k->vault_inst = xstrdup(vault_secrets_get(&secrets, "INSTALLATION_ID") ?
 					vault_secrets_get(&secrets, "INSTALLATION_ID") : "");
 		k->path = xstrdup(path);
-		k->until_ms = now_ms() + B.key_ttl * 1000;
+		k->until_ms = now_ms() + broker_conf.key_ttl * 1000;
 	}
-	pthread_cond_broadcast(&B.cv);
-	pthread_mutex_unlock(&B.mu);
+	pthread_cond_broadcast(&held.cv);
+	pthread_mutex_unlock(&held.mu);
 	if (!ret) {
 		u->key = jwt_key_load(vault_secrets_get(&secrets, "PRIVATE_KEY_PEM"), path);
 		key_use_fill(u, issuer(&secrets),
@@ -559,10 +574,10 @@ static int mint(const char *bot, const struct token_scope *scope,
 	memset(out, 0, sizeof(*out));
 	if (!(mc.gh = gh_take()))
 		return raxx_errcode();
-	mc.vs = &B.vs;
-	mc.api = B.c->api;
-	mc.host = B.c->host;
-	mc.owners = &B.owners;
+	mc.vs = &broker_conf.vs;
+	mc.api = broker_conf.c->api;
+	mc.host = broker_conf.c->host;
+	mc.owners = &broker_conf.owners;
 	rq.bot = bot;
 	rq.scope = scope;
 	rq.repo_hint = repo_hint;
@@ -590,7 +605,7 @@ static int mint(const char *bot, const struct token_scope *scope,
 	return ret;
 }
 
-/* Copy the token held in s into out (under B.mu). */
+/* Copy the token held in s into out (under held.mu). */
 static void from_slot(const struct tok_slot *s, const char *source,
 		      struct fresh *out)
 {
@@ -619,13 +634,13 @@ static int slot_copy(const char *bot, const char *scope, long min_ttl,
 	struct tok_slot *s;
 	int hit = 0;
 
-	pthread_mutex_lock(&B.mu);
+	pthread_mutex_lock(&held.mu);
 	s = tok_find(bot, scope);
 	if (s && s->tok && s->expires_at - now_seconds() > min_ttl) {
 		from_slot(s, "cache", out);
 		hit = 1;
 	}
-	pthread_mutex_unlock(&B.mu);
+	pthread_mutex_unlock(&held.mu);
 	return hit;
 }
 
@@ -643,19 +658,19 @@ static int flight_claim(const char *bot, const char *scope, long min_ttl,
 
 	*slot = NULL;
 	*hit = 0;
-	pthread_mutex_lock(&B.mu);
+	pthread_mutex_lock(&held.mu);
 	for (;;) {
 		s = tok_find(bot, scope);
 		if (s && s->tok && s->expires_at - now_seconds() > min_ttl) {
 			from_slot(s, "cache", out);
 			*hit = 1;
-			pthread_mutex_unlock(&B.mu);
+			pthread_mutex_unlock(&held.mu);
 			return 0;
 		}
 		if (!s || !s->minting)
 			break;
 		if (wait_until(deadline)) {
-			pthread_mutex_unlock(&B.mu);
+			pthread_mutex_unlock(&held.mu);
 			return raxx_fail_outage(RAXX_EGITHUB, "gave up after %lld ms "
 						"waiting for the broker's mint for %s in "
 						"flight: retry, or raise RAXX_TIMEOUT",
@@ -663,8 +678,8 @@ static int flight_claim(const char *bot, const char *scope, long min_ttl,
 		}
 	}
 	if (!s) {
-		if (B.nr_toks >= BROKER_MAX_TOKENS) {
-			pthread_mutex_unlock(&B.mu);
+		if (held.nr_toks >= BROKER_MAX_TOKENS) {
+			pthread_mutex_unlock(&held.mu);
 			return raxx_fail(RAXX_EINTERNAL, "the broker holds %d tokens "
 					 "already: refusing another scope for %s "
 					 "until some expire", BROKER_MAX_TOKENS, bot);
@@ -673,7 +688,7 @@ static int flight_claim(const char *bot, const char *scope, long min_ttl,
 	}
 	s->minting = 1;
 	*slot = s;
-	pthread_mutex_unlock(&B.mu);
+	pthread_mutex_unlock(&held.mu);
 	return 0;
 }
 
@@ -683,12 +698,12 @@ static void flight_land(struct tok_slot *s, const char *repo,
 {
 	if (!s)
 		return;
-	pthread_mutex_lock(&B.mu);
+	pthread_mutex_lock(&held.mu);
 	if (f)
 		into_slot(s, repo, f);
 	s->minting = 0;
-	pthread_cond_broadcast(&B.cv);
-	pthread_mutex_unlock(&B.mu);
+	pthread_cond_broadcast(&held.cv);
+	pthread_mutex_unlock(&held.mu);
 }
 
 /* During an outage: the held token of (bot, scope) that still lives a
@@ -700,13 +715,13 @@ static int serve_stale(const char *bot, const char *scope, struct fresh *out,
 	int hit = 0;
 
 	snprintf(why, n, "%s", raxx_errmsg());
-	pthread_mutex_lock(&B.mu);
+	pthread_mutex_lock(&held.mu);
 	s = tok_find(bot, scope);
 	if (s && s->tok && s->expires_at - now_seconds() >= TOKEN_OUTAGE_MIN_TTL) {
 		from_slot(s, "stale", out);
 		hit = 1;
 	}
-	pthread_mutex_unlock(&B.mu);
+	pthread_mutex_unlock(&held.mu);
 	if (hit)
 		raxx_clear_error();
 	return hit;
@@ -758,14 +773,15 @@ static int check_target(const struct request *r)
 	const char *api = broker_msg_get(r->in, "api");
 	const char *host = broker_msg_get(r->in, "host");
 
-	if (!api || strcmp(api, B.c->api))
+	if (!api || strcmp(api, broker_conf.c->api))
 		return raxx_fail(RAXX_EVAULT, "this broker mints for the GitHub API "
 				 "'%s', not '%s': set RAXX_GITHUB_API alike, or use "
-				 "a broker of that API", B.c->api, api ? api : "");
-	if (!host || !credential_host_matches(host, B.c->host))
+				 "a broker of that API", broker_conf.c->api,
+				 api ? api : "");
+	if (!host || !credential_host_matches(host, broker_conf.c->host))
 		return raxx_fail(RAXX_EVAULT, "this broker answers for the git host "
 				 "'%s', not '%s': set RAXX_GITHUB_HOST alike",
-				 B.c->host, host ? host : "");
+				 broker_conf.c->host, host ? host : "");
 	return 0;
 }
 
@@ -878,10 +894,11 @@ static int request_scope(const struct request *r, struct scope_hold *h)
 		asked[i].name = r->id.perms[i].name;
 		asked[i].level = r->id.perms[i].level;
 	}
-	if (r->uid == B.owner) {
+	if (r->uid == broker_conf.owner) {
 		if (!r->id.repo)
 			nr_asked = 0;
-	} else if ((mb = agent_map_find_bot(&B.map, r->id.bot)) && mb->nr_perms) {
+	} else if ((mb = agent_map_find_bot(&broker_conf.map, r->id.bot)) &&
+		   mb->nr_perms) {
 		ceil = xcalloc(mb->nr_perms, sizeof(*ceil));
 		for (i = 0; i < mb->nr_perms; i++) {
 			ceil[i].name = mb->perms[i].name;
@@ -894,7 +911,7 @@ static int request_scope(const struct request *r, struct scope_hold *h)
 				&h->nr_eff, &bad))
 		ret = raxx_fail(RAXX_EVAULT, "uid %lu asked for %s:%s, beyond %s's "
 				"permissions in the broker's map %s: refused", r->uid,
-				bad->name, bad->level, r->id.bot, B.map_where);
+				bad->name, bad->level, r->id.bot, broker_conf.map_where);
 	free(ceil);
 	free(asked);
 	if (ret)
@@ -921,7 +938,8 @@ static int request_scope(const struct request *r, struct scope_hold *h)
 
 static int allowed(const struct request *r, const char *bot)
 {
-	return broker_policy_allows(&B.policy, B.owner, r->uid, bot);
+	return broker_policy_allows(&broker_conf.policy, broker_conf.owner, r->uid,
+				    bot);
 }
 
 static void stale_warning(struct request *r, const char *bot,
@@ -946,7 +964,7 @@ static int bot_token(struct request *r, struct fresh *out)
 		return refuse_bot(r, r->id.bot);
 	if ((ret = request_scope(r, &h)))
 		return ret;
-	ret = flight_claim(r->id.bot, h.key, B.min_ttl, out, &s, &hit);
+	ret = flight_claim(r->id.bot, h.key, broker_conf.min_ttl, out, &s, &hit);
 	if (!ret && !hit) {
 		ret = mint(r->id.bot, &h.scope, r->repo_hint, out);
 		flight_land(s, r->id.repo, ret ? NULL : out);
@@ -968,10 +986,10 @@ static int manifest_held(const struct handoff_ref *ref, struct manifest *m)
 	int ret = -1;
 
 	memset(m, 0, sizeof(*m));
-	pthread_mutex_lock(&B.mu);
+	pthread_mutex_lock(&held.mu);
 	if (manifest_find(ref->slug))
 		json = xstrdup(manifest_find(ref->slug));
-	pthread_mutex_unlock(&B.mu);
+	pthread_mutex_unlock(&held.mu);
 	if (json && !manifest_parse(json, ref->where, m)) {
 		if (!manifest_check_all(m, ref->slug, now_seconds(), ref->where))
 			ret = 0;
@@ -987,9 +1005,9 @@ static void manifest_set(const char *slug, const struct manifest *m)
 {
 	char *json = m ? manifest_json(m) : NULL;
 
-	pthread_mutex_lock(&B.mu);
+	pthread_mutex_lock(&held.mu);
 	manifest_keep(slug, json);
-	pthread_mutex_unlock(&B.mu);
+	pthread_mutex_unlock(&held.mu);
 	free(json);
 }
 
@@ -1023,7 +1041,7 @@ static int handoff_warm(struct request *r, const struct handoff_ref *ref,
 		return -1;
 	}
 	key = manifest_token_scope_key(&m);
-	if (slot_copy(m.bot, key, B.min_ttl, out)) {
+	if (slot_copy(m.bot, key, broker_conf.min_ttl, out)) {
 		*bot = xstrdup(m.bot);
 		*repo = xstrdup(m.repo);
 		if (out->expires_at > m.expires_at)
@@ -1088,7 +1106,7 @@ static int handoff_token(struct request *r, struct fresh *out, char **bot,
 	memset(out, 0, sizeof(*out));
 	memset(&m, 0, sizeof(m));
 	*bot = *repo = NULL;
-	handoff_ref_init(&ref, &B.vs, slug);
+	handoff_ref_init(&ref, &broker_conf.vs, slug);
 	if ((hit = handoff_warm(r, &ref, out, bot, repo, &ret)))
 		goto out;
 	if ((ret = flight_claim(HANDOFF_LOCK_NAME, slug, 0, out, &flight, &hit)))
@@ -1123,7 +1141,7 @@ static int handoff_token(struct request *r, struct fresh *out, char **bot,
 		goto land;
 	manifest_set(slug, &m);
 	key = manifest_token_scope_key(&m);
-	if ((ret = flight_claim(m.bot, key, B.min_ttl, out, &s, &hit)))
+	if ((ret = flight_claim(m.bot, key, broker_conf.min_ttl, out, &s, &hit)))
 		goto land;
 	if (!hit) {
 		manifest_scope(&m, perms, &scope);
@@ -1190,14 +1208,14 @@ static int strictness(enum fallback f)
  * client's, and the operator token for the broker's own uid only. */
 static void answer_fallback(struct request *r)
 {
-	struct raxx_config rc = *B.c;
+	struct raxx_config rc = *broker_conf.c;
 	struct fallback_decision d;
 
 	rc.id = &r->id;
-	if (strictness(r->fallback) > strictness(B.c->fallback))
+	if (strictness(r->fallback) > strictness(broker_conf.c->fallback))
 		rc.fallback = r->fallback;
 	fallback_decide(&rc, &d);
-	if (d.action == FALLBACK_USE_PAT && r->uid != B.owner) {
+	if (d.action == FALLBACK_USE_PAT && r->uid != broker_conf.owner) {
 		d.action = FALLBACK_ANSWER_NOTHING;
 		d.pat = NULL;
 		snprintf(d.why, sizeof(d.why), "the broker gives the operator token "
@@ -1243,7 +1261,7 @@ static void audit_flush(struct request *r)
 	ev.event = r->audit.event;
 	ev.bot = r->audit.bot;
 	ev.agent = r->id.agent;
-	ev.host = B.c->host;
+	ev.host = broker_conf.c->host;
 	ev.repo = r->audit.repo;
 	ev.token = r->audit.tok;
 	ev.expires_at = r->audit.expires_at;
@@ -1256,7 +1274,7 @@ static void audit_flush(struct request *r)
 static int set_deadline(const struct request *r)
 {
 	const char *t = broker_msg_get(r->in, "timeout_ms");
-	long ms = B.timeout_s * 1000, client;
+	long ms = broker_conf.timeout_s * 1000, client;
 
 	if (t && !parse_long(t, 0, LONG_MAX / 2, &client) && client - 100 < ms)
 		ms = client > 200 ? client - 100 : 100;
@@ -1324,7 +1342,7 @@ static int do_peek(struct request *r)
 	if ((ret = check_target(r)) || (ret = read_identity(r)))
 		goto fail;
 	if (r->id.handoff) {
-		handoff_ref_init(&ref, &B.vs, r->id.handoff);
+		handoff_ref_init(&ref, &broker_conf.vs, r->id.handoff);
 		if (!manifest_held(&ref, &m)) {
 			have_m = 1;
 			if (allowed(r, m.bot) && !manifest_check_repo(&m, r->id.repo)) {
@@ -1341,10 +1359,10 @@ static int do_peek(struct request *r)
 	}
 	raxx_clear_error();
 	if (key) {
-		pthread_mutex_lock(&B.mu);
+		pthread_mutex_lock(&held.mu);
 		if ((s = tok_find(bot, key)) && s->tok && s->expires_at > now_seconds())
 			from_slot(s, "cache", &f);
-		pthread_mutex_unlock(&B.mu);
+		pthread_mutex_unlock(&held.mu);
 	}
 	if (f.tok) {
 		if (have_m && f.expires_at > m.expires_at)
@@ -1386,7 +1404,7 @@ static void held_release(struct held *h, size_t nr)
 	free(h);
 }
 
-/* Drop (bot, scope)'s token if it is still tok. Under B.mu. */
+/* Drop (bot, scope)'s token if it is still tok. Under held.mu. */
 static void drop_if_same(const char *bot, const char *scope, const char *tok)
 {
 	struct tok_slot *s = tok_find(bot, scope);
@@ -1412,7 +1430,7 @@ static void audit_held(const struct request *r, const char *event,
 	ev.event = event;
 	ev.bot = h->bot;
 	ev.agent = broker_msg_get(r->in, "agent");
-	ev.host = B.c->host;
+	ev.host = broker_conf.c->host;
 	ev.repo = h->repo;
 	ev.token = h->tok;
 	ev.expires_at = h->expires_at;
@@ -1429,8 +1447,8 @@ static struct held *collect(const struct request *r, const char *bot,
 	struct tok_slot *s;
 	size_t n = 0;
 
-	pthread_mutex_lock(&B.mu);
-	for (s = B.toks; s; s = s->next) {
+	pthread_mutex_lock(&held.mu);
+	for (s = held.toks; s; s = s->next) {
 		char *plain;
 
 		if (!s->tok || s->expires_at <= now_seconds() ||
@@ -1450,7 +1468,7 @@ static struct held *collect(const struct request *r, const char *bot,
 		h[n].expires_at = s->expires_at;
 		n++;
 	}
-	pthread_mutex_unlock(&B.mu);
+	pthread_mutex_unlock(&held.mu);
 	*nr = n;
 	return h;
 }
@@ -1465,9 +1483,9 @@ static int do_erase(struct request *r)
 	if (pw && *pw)
 		h = collect(r, NULL, NULL, pw, &nr);
 	for (i = 0; i < nr; i++) {
-		pthread_mutex_lock(&B.mu);
+		pthread_mutex_lock(&held.mu);
 		drop_if_same(h[i].bot, h[i].scope, h[i].tok);
-		pthread_mutex_unlock(&B.mu);
+		pthread_mutex_unlock(&held.mu);
 		audit_held(r, "erase", &h[i], "git rejected the token");
 	}
 	broker_msg_add(r->out, "status", "ok");
@@ -1520,9 +1538,9 @@ static int do_revoke(struct request *r)
 		int rc = github_revoke_token(gh, h[i].tok);
 
 		if (rc == 0 || rc == 1) {
-			pthread_mutex_lock(&B.mu);
+			pthread_mutex_lock(&held.mu);
 			drop_if_same(h[i].bot, h[i].scope, h[i].tok);
-			pthread_mutex_unlock(&B.mu);
+			pthread_mutex_unlock(&held.mu);
 			audit_held(r, "revoke", &h[i], rc ? "GitHub no longer knew it" :
 				   slug ? "handoff revoke" : NULL);
 			revoked++;
@@ -1557,28 +1575,28 @@ static int do_status(struct request *r)
 {
 	struct key_slot *k;
 	struct tok_slot *s;
-	char *policy = broker_policy_text(&B.policy, B.owner);
+	char *policy = broker_policy_text(&broker_conf.policy, broker_conf.owner);
 	int keys = 0, toks = 0, session;
 
-	pthread_mutex_lock(&B.mu);
-	for (k = B.keys; k; k = k->next)
+	pthread_mutex_lock(&held.mu);
+	for (k = held.keys; k; k = k->next)
 		keys += k->pem != NULL;
-	for (s = B.toks; s; s = s->next)
+	for (s = held.toks; s; s = s->next)
 		toks += s->tok && s->expires_at > now_seconds();
-	session = B.session != NULL;
-	pthread_mutex_unlock(&B.mu);
+	session = held.session != NULL;
+	pthread_mutex_unlock(&held.mu);
 	broker_msg_add(r->out, "status", "ok");
 	broker_msg_add(r->out, "version", RAXX_VERSION);
 	broker_msg_addf(r->out, "pid", "%ld", (long)getpid());
-	broker_msg_addf(r->out, "uid", "%lu", B.owner);
+	broker_msg_addf(r->out, "uid", "%lu", broker_conf.owner);
 	broker_msg_add(r->out, "policy", policy);
 	broker_msg_addf(r->out, "keys_held", "%d", keys);
 	broker_msg_addf(r->out, "tokens_held", "%d", toks);
-	broker_msg_addf(r->out, "key_ttl", "%ld", B.key_ttl);
+	broker_msg_addf(r->out, "key_ttl", "%ld", broker_conf.key_ttl);
 	broker_msg_add(r->out, "vault_session", session ? "held" : "none");
-	broker_msg_add(r->out, "api", B.c->api);
-	broker_msg_add(r->out, "host", B.c->host);
-	broker_msg_add(r->out, "map", B.map_where);
+	broker_msg_add(r->out, "api", broker_conf.c->api);
+	broker_msg_add(r->out, "host", broker_conf.c->host);
+	broker_msg_add(r->out, "map", broker_conf.map_where);
 	snprintf(r->outcome, sizeof(r->outcome), "%d keys, %d tokens held", keys,
 		 toks);
 	free(policy);
@@ -1716,11 +1734,12 @@ static void serve_one(int fd)
 	buf.secret = 1;
 	snprintf(act, sizeof(act), "-");
 	have_uid = !peer_uid(fd, &r.uid);
-	if (!have_uid || !broker_policy_admits(&B.policy, B.owner, r.uid)) {
+	if (!have_uid ||
+	    !broker_policy_admits(&broker_conf.policy, broker_conf.owner, r.uid)) {
 		if (have_uid)
 			raxx_fail(RAXX_EVAULT, "uid %lu may not use the broker at %s: "
 				  "ask its operator to grant it a bot in "
-				  "RAXX_BROKER_UIDS", r.uid, B.sock);
+				  "RAXX_BROKER_UIDS", r.uid, server.sock);
 		else
 			raxx_fail(RAXX_EVAULT, "the broker cannot tell the caller's "
 				  "uid: refused");
@@ -1794,10 +1813,10 @@ static void *serve(void *arg)
 
 	serve_one(fd);
 	close(fd);
-	pthread_mutex_lock(&B.mu);
-	B.active--;
-	pthread_cond_broadcast(&B.cv);
-	pthread_mutex_unlock(&B.mu);
+	pthread_mutex_lock(&server.mu);
+	server.active--;
+	pthread_cond_broadcast(&server.cv);
+	pthread_mutex_unlock(&server.mu);
 	return NULL;
 }
 
@@ -1808,7 +1827,7 @@ static void on_signal(int sig)
 	int saved = errno;
 	char ch = (char)sig;
 
-	if (write(B.wake[1], &ch, 1) < 0) {
+	if (write(server.wake[1], &ch, 1) < 0) {
 		/* the pipe is full: a stop is already pending */
 	}
 	errno = saved;
@@ -1933,9 +1952,9 @@ static int listen_on(const char *path, int open_to_others)
 		close(fd);
 		return ret;
 	}
-	B.lfd = fd;
-	B.sock_dev = st.st_dev;
-	B.sock_ino = st.st_ino;
+	server.lfd = fd;
+	server.sock_dev = st.st_dev;
+	server.sock_ino = st.st_ino;
 	return 0;
 }
 
@@ -1944,12 +1963,13 @@ static void unlisten(void)
 {
 	struct stat st;
 
-	if (B.lfd < 0)
+	if (server.lfd < 0)
 		return;
-	close(B.lfd);
-	B.lfd = -1;
-	if (!lstat(B.sock, &st) && st.st_dev == B.sock_dev && st.st_ino == B.sock_ino)
-		unlink(B.sock);
+	close(server.lfd);
+	server.lfd = -1;
+	if (!lstat(server.sock, &st) && st.st_dev == server.sock_dev &&
+	    st.st_ino == server.sock_ino)
+		unlink(server.sock);
 }
 
 /* ---------------------------------------------------------------- main */
@@ -1961,49 +1981,52 @@ static int settings(struct raxx_config *c)
 
 	if ((ret = http_check_url(c->api, "RAXX_GITHUB_API", RAXX_EGITHUB)))
 		return ret;
-	if ((ret = vault_settings_from_env(&B.vs)))
+	if ((ret = vault_settings_from_env(&broker_conf.vs)))
 		return ret;
-	if ((ret = http_check_url(B.vs.base, "INFISICAL_HOST", RAXX_EVAULT)))
+	if ((ret = http_check_url(broker_conf.vs.base, "INFISICAL_HOST", RAXX_EVAULT)))
 		return ret;
 	/* from now on, the client secret lives only in guarded memory */
 	client_secret_scrub_env();
-	if ((ret = client_secret_get(&B.vs.client_secret, NULL)))
+	if ((ret = client_secret_get(&broker_conf.vs.client_secret, NULL)))
 		return ret;
-	if (B.vs.cf_secret) {
+	if (broker_conf.vs.cf_secret) {
 		/* and so does Cloudflare's (sent as a header by each vault client) */
 		char *env = getenv("CF_ACCESS_CLIENT_SECRET");
 
-		B.cf_secret = sodium_malloc(strlen(B.vs.cf_secret) + 1);
-		if (!B.cf_secret)
+		broker_conf.cf_secret = sodium_malloc(strlen(broker_conf.vs.cf_secret) + 1);
+		if (!broker_conf.cf_secret)
 			die("out of memory (secure memory)");
-		memcpy(B.cf_secret, B.vs.cf_secret, strlen(B.vs.cf_secret) + 1);
-		sodium_mprotect_readonly(B.cf_secret);
-		B.vs.cf_secret = B.cf_secret;
+		memcpy(broker_conf.cf_secret, broker_conf.vs.cf_secret,
+		       strlen(broker_conf.vs.cf_secret) + 1);
+		sodium_mprotect_readonly(broker_conf.cf_secret);
+		broker_conf.vs.cf_secret = broker_conf.cf_secret;
 		if (env)
 			sodium_memzero(env, strlen(env));
 		unsetenv("CF_ACCESS_CLIENT_SECRET");
 	}
-	if ((ret = broker_policy_parse(&B.policy, env_get("RAXX_BROKER_UIDS"))))
+	if ((ret = broker_policy_parse(&broker_conf.policy,
+				       env_get("RAXX_BROKER_UIDS"))))
 		return ret;
-	B.key_ttl = BROKER_DEFAULT_KEY_TTL;
+	broker_conf.key_ttl = BROKER_DEFAULT_KEY_TTL;
 	if ((v = env_get("RAXX_BROKER_KEY_TTL")) &&
-	    parse_long(v, 0, 86400, &B.key_ttl))
+	    parse_long(v, 0, 86400, &broker_conf.key_ttl))
 		return raxx_fail(RAXX_EUSAGE, "RAXX_BROKER_KEY_TTL '%.20s' is not a "
 				 "number of seconds (0-86400)", v);
-	B.timeout_s = 30;
-	if ((v = env_get("RAXX_TIMEOUT")) && parse_long(v, 1, 3600, &B.timeout_s))
-		B.timeout_s = 30;
-	B.min_ttl = cache_min_ttl();
+	broker_conf.timeout_s = 30;
+	if ((v = env_get("RAXX_TIMEOUT")) &&
+	    parse_long(v, 1, 3600, &broker_conf.timeout_s))
+		broker_conf.timeout_s = 30;
+	broker_conf.min_ttl = cache_min_ttl();
 	/* the broker's own trusted map: the ceiling of granted uids' permissions */
 	map = env_get("RAXX_BOT_MAP");
 	if (!map)
 		map = config_git(c, "raxx.botmap");
 	if (map) {
-		if ((ret = agent_map_load(&B.map, map)))
+		if ((ret = agent_map_load(&broker_conf.map, map)))
 			return ret;
-		B.map_where = xstrdup(map);
+		broker_conf.map_where = xstrdup(map);
 	} else {
-		B.map_where = xstrdup("(none)");
+		broker_conf.map_where = xstrdup("(none)");
 	}
 	return 0;
 }
@@ -2035,19 +2058,17 @@ int broker_main(struct raxx_config *c, int argc, char **argv)
 	settings_cache_off();
 	if ((ret = cli_report(cli_load(c))))
 		return ret;
-	B.c = c;
-	B.owner = (unsigned long)geteuid();
-	B.sock = opt_sock ? xstrdup(opt_sock) : env_get("RAXX_BROKER_SOCKET") ?
+	broker_conf.c = c;
+	broker_conf.owner = (unsigned long)geteuid();
+	server.sock = opt_sock ? xstrdup(opt_sock) : env_get("RAXX_BROKER_SOCKET") ?
 		xstrdup(env_get("RAXX_BROKER_SOCKET")) : broker_default_socket();
-	if (!B.sock)
+	if (!server.sock)
 		return cli_usage_error("broker", "no socket path: pass --socket, or "
 				       "set RAXX_BROKER_SOCKET or XDG_RUNTIME_DIR");
 #ifdef __APPLE__
 	ptrace(PT_DENY_ATTACH, 0, 0, 0);	/* as PR_SET_DUMPABLE does on Linux */
 #endif
-	pthread_mutex_init(&B.mu, NULL);
-	pthread_cond_init(&B.cv, NULL);
-	if ((ret = settings(c)) || (ret = owners_load(c, &B.owners)))
+	if ((ret = settings(c)) || (ret = owners_load(c, &broker_conf.owners)))
 		goto out;
 	{
 		/* libcurl's global init, once, before any thread */
@@ -2059,26 +2080,26 @@ int broker_main(struct raxx_config *c, int argc, char **argv)
 		}
 		gh_give(gh);
 	}
-	if (pipe(B.wake)) {
+	if (pipe(server.wake)) {
 		ret = raxx_fail(RAXX_EINTERNAL, "broker: cannot make a pipe: %s",
 				strerror(errno));
 		goto out;
 	}
-	fcntl(B.wake[0], F_SETFD, FD_CLOEXEC);
-	fcntl(B.wake[1], F_SETFD, FD_CLOEXEC);
-	fcntl(B.wake[1], F_SETFL, fcntl(B.wake[1], F_GETFL) | O_NONBLOCK);
+	fcntl(server.wake[0], F_SETFD, FD_CLOEXEC);
+	fcntl(server.wake[1], F_SETFD, FD_CLOEXEC);
+	fcntl(server.wake[1], F_SETFL, fcntl(server.wake[1], F_GETFL) | O_NONBLOCK);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	if ((ret = listen_on(B.sock, B.policy.nr > 0)))
+	if ((ret = listen_on(server.sock, broker_conf.policy.nr > 0)))
 		goto out;
-	policy = broker_policy_text(&B.policy, B.owner);
+	policy = broker_policy_text(&broker_conf.policy, broker_conf.owner);
 	notice("broker: listening on %s (pid %ld); %s; App keys held %ld s%s",
-	       B.sock, (long)getpid(), policy, B.key_ttl,
-	       B.key_ttl ? "" : " (fetched for every mint)");
+	       server.sock, (long)getpid(), policy, broker_conf.key_ttl,
+	       broker_conf.key_ttl ? "" : " (fetched for every mint)");
 	free(policy);
 
 	pthread_attr_init(&attr);
@@ -2089,13 +2110,16 @@ int broker_main(struct raxx_config *c, int argc, char **argv)
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
 	while (!stop) {
-		struct pollfd pf[2] = { { B.wake[0], POLLIN, 0 }, { B.lfd, POLLIN, 0 } };
+		struct pollfd pf[2] = { { server.wake[0], POLLIN, 0 },
+					{ server.lfd, POLLIN, 0 } };
 		int busy, n;
 
-		pthread_mutex_lock(&B.mu);
+		pthread_mutex_lock(&held.mu);
 		sweep();
-		busy = B.active >= BROKER_MAX_CONN;
-		pthread_mutex_unlock(&B.mu);
+		pthread_mutex_unlock(&held.mu);
+		pthread_mutex_lock(&server.mu);
+		busy = server.active >= BROKER_MAX_CONN;
+		pthread_mutex_unlock(&server.mu);
 		/* at the cap, new connections wait in the listen queue */
 		n = poll(pf, busy ? 1 : 2, 1000);
 		if (n < 0 && errno != EINTR)
@@ -2105,7 +2129,7 @@ int broker_main(struct raxx_config *c, int argc, char **argv)
 		if (pf[0].revents) {
 			char sig = 0;
 
-			if (read(B.wake[0], &sig, 1) == 1)
+			if (read(server.wake[0], &sig, 1) == 1)
 				notice("broker: %s: finishing the requests in flight",
 				       sig == SIGINT ? "SIGINT" : sig == SIGHUP ?
 				       "SIGHUP" : "SIGTERM");
@@ -2113,24 +2137,24 @@ int broker_main(struct raxx_config *c, int argc, char **argv)
 			break;
 		}
 		if (!busy && (pf[1].revents & POLLIN)) {
-			int fd = accept(B.lfd, NULL, NULL);
+			int fd = accept(server.lfd, NULL, NULL);
 			pthread_t t;
 
 			if (fd < 0)
 				continue;
 			fcntl(fd, F_SETFD, FD_CLOEXEC);
 			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-			pthread_mutex_lock(&B.mu);
-			B.active++;
-			pthread_mutex_unlock(&B.mu);
+			pthread_mutex_lock(&server.mu);
+			server.active++;
+			pthread_mutex_unlock(&server.mu);
 			pthread_sigmask(SIG_BLOCK, &block, &old);
 			if (pthread_create(&t, &attr, serve, (void *)(intptr_t)fd)) {
 				warning("broker: cannot start a thread: %s; the "
 					"connection is closed", strerror(errno));
 				close(fd);
-				pthread_mutex_lock(&B.mu);
-				B.active--;
-				pthread_mutex_unlock(&B.mu);
+				pthread_mutex_lock(&server.mu);
+				server.active--;
+				pthread_mutex_unlock(&server.mu);
 			}
 			pthread_sigmask(SIG_SETMASK, &old, NULL);
 		}
@@ -2138,26 +2162,26 @@ int broker_main(struct raxx_config *c, int argc, char **argv)
 	pthread_attr_destroy(&attr);
 	/* no new connections; the ones being served finish */
 	unlisten();
-	pthread_mutex_lock(&B.mu);
-	while (B.active)
-		pthread_cond_wait(&B.cv, &B.mu);
-	pthread_mutex_unlock(&B.mu);
+	pthread_mutex_lock(&server.mu);
+	while (server.active)
+		pthread_cond_wait(&server.cv, &server.mu);
+	pthread_mutex_unlock(&server.mu);
 	notice("broker: stopped; the socket is removed and the keys wiped");
 	ret = 0;
 out:
 	unlisten();
 	wipe_all();
-	broker_policy_release(&B.policy);
-	owners_release(&B.owners);
-	agent_map_release(&B.map);
-	free(B.map_where);
-	vault_settings_release(&B.vs);
-	if (B.cf_secret)
-		sodium_free(B.cf_secret);
-	free(B.sock);
-	if (B.wake[0] >= 0) {
-		close(B.wake[0]);
-		close(B.wake[1]);
+	broker_policy_release(&broker_conf.policy);
+	owners_release(&broker_conf.owners);
+	agent_map_release(&broker_conf.map);
+	free(broker_conf.map_where);
+	vault_settings_release(&broker_conf.vs);
+	if (broker_conf.cf_secret)
+		sodium_free(broker_conf.cf_secret);
+	free(server.sock);
+	if (server.wake[0] >= 0) {
+		close(server.wake[0]);
+		close(server.wake[1]);
 	}
 	return cli_report(ret);
 }
