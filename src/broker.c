@@ -13,6 +13,7 @@
 #define _GNU_SOURCE	/* struct ucred, SO_PEERCRED */
 #define _DARWIN_C_SOURCE	/* getpeereid */
 #include "broker.h"
+#include "broker_int.h"
 #include "agentmap.h"
 #include "audit.h"
 #include "broker_client.h"
@@ -94,20 +95,6 @@ struct manifest_slot {		/* a handoff's manifest, as last read */
 	char *json;		/* checked again at every use */
 	struct manifest_slot *next;
 };
-
-/* What the broker was started with: set before the first thread starts,
- * read-only after. */
-static struct {
-	struct raxx_config *c;
-	struct vault_settings vs;
-	struct owners owners;	/* RAXX_OWNERS / raxx.owners, the broker's own */
-	struct broker_policy policy;
-	struct agent_map map;	/* the broker's own trusted map, or empty */
-	char *map_where;
-	unsigned long owner;	/* the broker's own uid */
-	long key_ttl, min_ttl, timeout_s;
-	char *cf_secret;	/* guarded copy of CF_ACCESS_CLIENT_SECRET */
-} broker_conf;
 
 /* What the broker holds between requests, shared by every connection's
  * thread under one mutex (held.mu) with one condition variable (held.cv)
@@ -1974,63 +1961,6 @@ static void unlisten(void)
 
 /* ---------------------------------------------------------------- main */
 
-static int settings(struct raxx_config *c)
-{
-	const char *v, *map;
-	int ret;
-
-	if ((ret = http_check_url(c->api, "RAXX_GITHUB_API", RAXX_EGITHUB)))
-		return ret;
-	if ((ret = vault_settings_from_env(&broker_conf.vs)))
-		return ret;
-	if ((ret = http_check_url(broker_conf.vs.base, "INFISICAL_HOST", RAXX_EVAULT)))
-		return ret;
-	/* from now on, the client secret lives only in guarded memory */
-	client_secret_scrub_env();
-	if ((ret = client_secret_get(&broker_conf.vs.client_secret, NULL)))
-		return ret;
-	if (broker_conf.vs.cf_secret) {
-		/* and so does Cloudflare's (sent as a header by each vault client) */
-		char *env = getenv("CF_ACCESS_CLIENT_SECRET");
-
-		broker_conf.cf_secret = sodium_malloc(strlen(broker_conf.vs.cf_secret) + 1);
-		if (!broker_conf.cf_secret)
-			die("out of memory (secure memory)");
-		memcpy(broker_conf.cf_secret, broker_conf.vs.cf_secret,
-		       strlen(broker_conf.vs.cf_secret) + 1);
-		sodium_mprotect_readonly(broker_conf.cf_secret);
-		broker_conf.vs.cf_secret = broker_conf.cf_secret;
-		if (env)
-			sodium_memzero(env, strlen(env));
-		unsetenv("CF_ACCESS_CLIENT_SECRET");
-	}
-	if ((ret = broker_policy_parse(&broker_conf.policy,
-				       env_get("RAXX_BROKER_UIDS"))))
-		return ret;
-	broker_conf.key_ttl = BROKER_DEFAULT_KEY_TTL;
-	if ((v = env_get("RAXX_BROKER_KEY_TTL")) &&
-	    parse_long(v, 0, 86400, &broker_conf.key_ttl))
-		return raxx_fail(RAXX_EUSAGE, "RAXX_BROKER_KEY_TTL '%.20s' is not a "
-				 "number of seconds (0-86400)", v);
-	broker_conf.timeout_s = 30;
-	if ((v = env_get("RAXX_TIMEOUT")) &&
-	    parse_long(v, 1, 3600, &broker_conf.timeout_s))
-		broker_conf.timeout_s = 30;
-	broker_conf.min_ttl = cache_min_ttl();
-	/* the broker's own trusted map: the ceiling of granted uids' permissions */
-	map = env_get("RAXX_BOT_MAP");
-	if (!map)
-		map = config_git(c, "raxx.botmap");
-	if (map) {
-		if ((ret = agent_map_load(&broker_conf.map, map)))
-			return ret;
-		broker_conf.map_where = xstrdup(map);
-	} else {
-		broker_conf.map_where = xstrdup("(none)");
-	}
-	return 0;
-}
-
 int broker_main(struct raxx_config *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -2058,8 +1988,6 @@ int broker_main(struct raxx_config *c, int argc, char **argv)
 	settings_cache_off();
 	if ((ret = cli_report(cli_load(c))))
 		return ret;
-	broker_conf.c = c;
-	broker_conf.owner = (unsigned long)geteuid();
 	server.sock = opt_sock ? xstrdup(opt_sock) : env_get("RAXX_BROKER_SOCKET") ?
 		xstrdup(env_get("RAXX_BROKER_SOCKET")) : broker_default_socket();
 	if (!server.sock)
@@ -2068,7 +1996,7 @@ int broker_main(struct raxx_config *c, int argc, char **argv)
 #ifdef __APPLE__
 	ptrace(PT_DENY_ATTACH, 0, 0, 0);	/* as PR_SET_DUMPABLE does on Linux */
 #endif
-	if ((ret = settings(c)) || (ret = owners_load(c, &broker_conf.owners)))
+	if ((ret = broker_settings_load(c)))
 		goto out;
 	{
 		/* libcurl's global init, once, before any thread */
@@ -2171,13 +2099,7 @@ int broker_main(struct raxx_config *c, int argc, char **argv)
 out:
 	unlisten();
 	wipe_all();
-	broker_policy_release(&broker_conf.policy);
-	owners_release(&broker_conf.owners);
-	agent_map_release(&broker_conf.map);
-	free(broker_conf.map_where);
-	vault_settings_release(&broker_conf.vs);
-	if (broker_conf.cf_secret)
-		sodium_free(broker_conf.cf_secret);
+	broker_settings_release();
 	free(server.sock);
 	if (server.wake[0] >= 0) {
 		close(server.wake[0]);
