@@ -4,11 +4,8 @@
  *   main thread:  socket, signals, accept loop, the sweep of what expired
  *   one thread a connection:  uid -> request -> action -> answer -> log
  *
- * What the requests share lives in `held` under one mutex (held.mu) with
- * one condition variable (held.cv) for the single flights; the work that
- * takes time (the vault, GitHub, parsing a key) runs unlocked. Guarded
- * buffers (sodium_malloc) are switched to read-only only while one is
- * copied or parsed, under held.mu, and are no-access otherwise.
+ * What the requests share is held under one lock (broker_state.c); the
+ * work that takes time (the vault, GitHub, parsing a key) runs unlocked.
  */
 #define _GNU_SOURCE	/* struct ucred, SO_PEERCRED */
 #define _DARWIN_C_SOURCE	/* getpeereid */
@@ -96,21 +93,13 @@ struct manifest_slot {		/* a handoff's manifest, as last read */
 	struct manifest_slot *next;
 };
 
-/* What the broker holds between requests, shared by every connection's
- * thread under one mutex (held.mu) with one condition variable (held.cv)
- * for the single flights. */
+/* The keys, tokens and manifests held, under the held lock (broker_state.c). */
 static struct {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
 	struct key_slot *keys;
 	struct tok_slot *toks;
 	size_t nr_toks;
 	struct manifest_slot *manifests;
-	char *session;		/* guarded vault session, or NULL */
-	time_t session_exp;
-	struct github *idle_gh[8];	/* GitHub clients between requests */
-	size_t nr_idle_gh;
-} held = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+} held;
 
 /* The server: its socket, the signal handler's pipe, and the connections
  * being served, counted under their own mutex (server.mu). */
@@ -125,39 +114,6 @@ static struct {
 	int active;		/* connections being served */
 } server = { .lfd = -1, .wake = { -1, -1 }, .mu = PTHREAD_MUTEX_INITIALIZER,
 	     .cv = PTHREAD_COND_INITIALIZER };
-
-/* ---------------------------------------------------------------- guarded */
-
-/* A guarded copy of s (no access until read). */
-static char *guard(const char *s)
-{
-	size_t n = strlen(s);
-	char *g = sodium_malloc(n + 1);
-
-	if (!g)
-		die("out of memory (secure memory)");
-	memcpy(g, s, n + 1);
-	sodium_mprotect_noaccess(g);
-	return g;
-}
-
-/* A plain copy of guarded g (wipe it with free_secret). Under held.mu. */
-static char *unguard(char *g)
-{
-	char *s;
-
-	sodium_mprotect_readonly(g);
-	s = xstrdup(g);
-	sodium_mprotect_noaccess(g);
-	return s;
-}
-
-static void unguard_free(char **g)
-{
-	if (*g)
-		sodium_free(*g);	/* wipes, whatever its protection */
-	*g = NULL;
-}
 
 /* ---------------------------------------------------------------- slots */
 
@@ -185,7 +141,7 @@ static struct tok_slot *tok_new(const char *bot, const char *scope)
 
 static void tok_empty(struct tok_slot *s)
 {
-	unguard_free(&s->tok);
+	broker_unguard_free(&s->tok);
 	free(s->repo);
 	free(s->inst);
 	s->repo = s->inst = NULL;
@@ -201,7 +157,7 @@ static void tok_retire(struct tok_slot *s)
 
 	if (!s->tok || s->expires_at <= now_seconds())
 		return;
-	plain = unguard(s->tok);
+	plain = broker_unguard(s->tok);
 	audit_fingerprint(plain, fp);
 	scope = xstrfmt("%s retired=%s", s->scope, fp);
 	r = tok_find(s->bot, scope) ? NULL : tok_new(s->bot, scope);
@@ -228,7 +184,7 @@ static struct key_slot *key_find(const char *bot)
 
 static void key_empty(struct key_slot *k)
 {
-	unguard_free(&k->pem);
+	broker_unguard_free(&k->pem);
 	free(k->app_id);
 	free(k->vault_inst);
 	free(k->path);
@@ -263,8 +219,8 @@ static void manifest_keep(const char *slug, const char *json)
 	m->json = json ? xstrdup(json) : NULL;
 }
 
-/* Wipe what has expired: keys past their TTL, tokens past their life, the
- * vault session past its own. Under held.mu. */
+/* Wipe what has expired: keys past their TTL, tokens past their life.
+ * Under the held lock. */
 static void sweep(void)
 {
 	struct tok_slot **ps = &held.toks, *s;
@@ -290,8 +246,6 @@ static void sweep(void)
 		}
 		ps = &s->next;
 	}
-	if (held.session && held.session_exp <= wall)
-		unguard_free(&held.session);
 }
 
 /* Everything, at the end (no thread is left). */
@@ -300,7 +254,6 @@ static void wipe_all(void)
 	struct key_slot *k;
 	struct tok_slot *s;
 	struct manifest_slot *m;
-	size_t i;
 
 	while ((k = held.keys)) {
 		held.keys = k->next;
@@ -321,99 +274,6 @@ static void wipe_all(void)
 		free(m->json);
 		free(m);
 	}
-	unguard_free(&held.session);
-	for (i = 0; i < held.nr_idle_gh; i++)
-		github_free(held.idle_gh[i]);
-	held.nr_idle_gh = 0;
-}
-
-/* Wait for held.cv until deadline (monotonic ms); 0, or ETIMEDOUT.
- * Under held.mu. */
-static int wait_until(int64_t deadline)
-{
-	struct timespec ts;
-	int64_t left = deadline - now_ms();
-
-	if (left <= 0)
-		return ETIMEDOUT;
-	if (left > 250)
-		left = 250;	/* the wall clock may jump: look again soon */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += (time_t)(left / 1000);
-	ts.tv_nsec += (long)(left % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_cond_timedwait(&held.cv, &held.mu, &ts);
-	return 0;
-}
-
-/* ---------------------------------------------------------------- clients */
-
-static struct github *gh_take(void)
-{
-	struct github *gh = NULL;
-
-	pthread_mutex_lock(&held.mu);
-	if (held.nr_idle_gh)
-		gh = held.idle_gh[--held.nr_idle_gh];
-	pthread_mutex_unlock(&held.mu);
-	return gh ? gh : github_new(broker_conf.c->api);
-}
-
-/* Keep it for the next request: its TLS connection stays open. */
-static void gh_give(struct github *gh)
-{
-	if (!gh)
-		return;
-	pthread_mutex_lock(&held.mu);
-	if (held.nr_idle_gh < sizeof(held.idle_gh) / sizeof(*held.idle_gh)) {
-		held.idle_gh[held.nr_idle_gh++] = gh;
-		gh = NULL;
-	}
-	pthread_mutex_unlock(&held.mu);
-	github_free(gh);
-}
-
-/* A vault client with the held session, if any. NULL: error recorded. */
-static struct vault *vault_open(void)
-{
-	struct vault *v = vault_new(&broker_conf.vs);
-	char *session = NULL;
-	time_t exp = 0;
-
-	if (!v)
-		return NULL;
-	pthread_mutex_lock(&held.mu);
-	if (held.session && held.session_exp - now_seconds() >= CACHE_SESSION_MIN_TTL) {
-		session = unguard(held.session);
-		exp = held.session_exp;
-	}
-	pthread_mutex_unlock(&held.mu);
-	if (session) {
-		vault_set_session(v, session, exp);
-		free_secret(session);
-	}
-	return v;
-}
-
-/* The session of a vault client that logged in goes to guarded memory. */
-static void vault_close(struct vault *v)
-{
-	const char *session;
-	time_t exp;
-
-	if (!v)
-		return;
-	if (vault_logged_in(v) && (session = vault_session(v, &exp))) {
-		pthread_mutex_lock(&held.mu);
-		unguard_free(&held.session);
-		held.session = guard(session);
-		held.session_exp = exp;
-		pthread_mutex_unlock(&held.mu);
-	}
-	vault_free(v);
 }
 
 /* ---------------------------------------------------------------- keys */
@@ -465,7 +325,7 @@ static int key_get(const char *bot, int fresh, struct key_use *u)
 	int ret;
 
 	memset(u, 0, sizeof(*u));
-	pthread_mutex_lock(&held.mu);
+	broker_held_lock();
 	for (;;) {
 		k = key_find(bot);
 		if (k && k->pem && !fresh && k->until_ms > now_ms()) {
@@ -474,14 +334,14 @@ static int key_get(const char *bot, int fresh, struct key_use *u)
 			sodium_mprotect_noaccess(k->pem);
 			key_use_fill(u, k->app_id, k->vault_inst, k->path);
 			u->held = 1;
-			pthread_mutex_unlock(&held.mu);
+			broker_held_unlock();
 			trace("broker: the App key of %s is held: no vault request", bot);
 			return u->key ? 0 : raxx_errcode();
 		}
 		if (!k || !k->fetching)
 			break;
-		if (wait_until(deadline)) {
-			pthread_mutex_unlock(&held.mu);
+		if (broker_held_wait_until(deadline)) {
+			broker_held_unlock();
 			return raxx_fail_outage(RAXX_EVAULT, "gave up waiting for the "
 						"vault fetch of %s's App key in flight: "
 						"retry, or raise RAXX_TIMEOUT", bot);
@@ -496,27 +356,27 @@ static int key_get(const char *bot, int fresh, struct key_use *u)
 	}
 	k->fetching = 1;
 	key_empty(k);
-	pthread_mutex_unlock(&held.mu);
+	broker_held_unlock();
 
 	mc.vs = &broker_conf.vs;
-	if (!(mc.v = vault_open()))
+	if (!(mc.v = broker_vault_open()))
 		ret = raxx_errcode();
 	else
 		ret = mint_fetch_secrets(&mc, bot, &secrets, &path);
-	vault_close(mc.v);
+	broker_vault_close(mc.v);
 
-	pthread_mutex_lock(&held.mu);
+	broker_held_lock();
 	k->fetching = 0;
 	if (!ret && broker_conf.key_ttl > 0) {
-		k->pem = guard(vault_secrets_get(&secrets, "PRIVATE_KEY_PEM"));
+		k->pem = broker_guard(vault_secrets_get(&secrets, "PRIVATE_KEY_PEM"));
 		k->app_id = xstrdup(issuer(&secrets));
 		k->vault_inst = xstrdup(vault_secrets_get(&secrets, "INSTALLATION_ID") ?
 					vault_secrets_get(&secrets, "INSTALLATION_ID") : "");
 		k->path = xstrdup(path);
 		k->until_ms = now_ms() + broker_conf.key_ttl * 1000;
 	}
-	pthread_cond_broadcast(&held.cv);
-	pthread_mutex_unlock(&held.mu);
+	broker_held_wake();
+	broker_held_unlock();
 	if (!ret) {
 		u->key = jwt_key_load(vault_secrets_get(&secrets, "PRIVATE_KEY_PEM"), path);
 		key_use_fill(u, issuer(&secrets),
@@ -559,7 +419,7 @@ static int mint(const char *bot, const struct token_scope *scope,
 	int ret, again;
 
 	memset(out, 0, sizeof(*out));
-	if (!(mc.gh = gh_take()))
+	if (!(mc.gh = broker_gh_take()))
 		return raxx_errcode();
 	mc.vs = &broker_conf.vs;
 	mc.api = broker_conf.c->api;
@@ -588,16 +448,16 @@ static int mint(const char *bot, const struct token_scope *scope,
 		trace("broker: minted a token for %s in %lld ms (GitHub %d requests)",
 		      bot, (long long)(now_ms() - t0), github_requests(mc.gh));
 	}
-	gh_give(mc.gh);
+	broker_gh_give(mc.gh);
 	return ret;
 }
 
-/* Copy the token held in s into out (under held.mu). */
+/* Copy the token held in s into out (under the held lock). */
 static void from_slot(const struct tok_slot *s, const char *source,
 		      struct fresh *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->tok = unguard(s->tok);
+	out->tok = broker_unguard(s->tok);
 	out->expires_at = s->expires_at;
 	out->inst = s->inst ? xstrdup(s->inst) : NULL;
 	out->source = source;
@@ -607,7 +467,7 @@ static void into_slot(struct tok_slot *s, const char *repo, const struct fresh *
 {
 	tok_retire(s);
 	tok_empty(s);
-	s->tok = guard(f->tok);
+	s->tok = broker_guard(f->tok);
 	s->expires_at = f->expires_at;
 	s->repo = repo ? xstrdup(repo) : NULL;
 	s->inst = f->inst ? xstrdup(f->inst) : NULL;
@@ -621,13 +481,13 @@ static int slot_copy(const char *bot, const char *scope, long min_ttl,
 	struct tok_slot *s;
 	int hit = 0;
 
-	pthread_mutex_lock(&held.mu);
+	broker_held_lock();
 	s = tok_find(bot, scope);
 	if (s && s->tok && s->expires_at - now_seconds() > min_ttl) {
 		from_slot(s, "cache", out);
 		hit = 1;
 	}
-	pthread_mutex_unlock(&held.mu);
+	broker_held_unlock();
 	return hit;
 }
 
@@ -645,19 +505,19 @@ static int flight_claim(const char *bot, const char *scope, long min_ttl,
 
 	*slot = NULL;
 	*hit = 0;
-	pthread_mutex_lock(&held.mu);
+	broker_held_lock();
 	for (;;) {
 		s = tok_find(bot, scope);
 		if (s && s->tok && s->expires_at - now_seconds() > min_ttl) {
 			from_slot(s, "cache", out);
 			*hit = 1;
-			pthread_mutex_unlock(&held.mu);
+			broker_held_unlock();
 			return 0;
 		}
 		if (!s || !s->minting)
 			break;
-		if (wait_until(deadline)) {
-			pthread_mutex_unlock(&held.mu);
+		if (broker_held_wait_until(deadline)) {
+			broker_held_unlock();
 			return raxx_fail_outage(RAXX_EGITHUB, "gave up after %lld ms "
 						"waiting for the broker's mint for %s in "
 						"flight: retry, or raise RAXX_TIMEOUT",
@@ -666,7 +526,7 @@ static int flight_claim(const char *bot, const char *scope, long min_ttl,
 	}
 	if (!s) {
 		if (held.nr_toks >= BROKER_MAX_TOKENS) {
-			pthread_mutex_unlock(&held.mu);
+			broker_held_unlock();
 			return raxx_fail(RAXX_EINTERNAL, "the broker holds %d tokens "
 					 "already: refusing another scope for %s "
 					 "until some expire", BROKER_MAX_TOKENS, bot);
@@ -675,7 +535,7 @@ static int flight_claim(const char *bot, const char *scope, long min_ttl,
 	}
 	s->minting = 1;
 	*slot = s;
-	pthread_mutex_unlock(&held.mu);
+	broker_held_unlock();
 	return 0;
 }
 
@@ -685,12 +545,12 @@ static void flight_land(struct tok_slot *s, const char *repo,
 {
 	if (!s)
 		return;
-	pthread_mutex_lock(&held.mu);
+	broker_held_lock();
 	if (f)
 		into_slot(s, repo, f);
 	s->minting = 0;
-	pthread_cond_broadcast(&held.cv);
-	pthread_mutex_unlock(&held.mu);
+	broker_held_wake();
+	broker_held_unlock();
 }
 
 /* During an outage: the held token of (bot, scope) that still lives a
@@ -702,13 +562,13 @@ static int serve_stale(const char *bot, const char *scope, struct fresh *out,
 	int hit = 0;
 
 	snprintf(why, n, "%s", raxx_errmsg());
-	pthread_mutex_lock(&held.mu);
+	broker_held_lock();
 	s = tok_find(bot, scope);
 	if (s && s->tok && s->expires_at - now_seconds() >= TOKEN_OUTAGE_MIN_TTL) {
 		from_slot(s, "stale", out);
 		hit = 1;
 	}
-	pthread_mutex_unlock(&held.mu);
+	broker_held_unlock();
 	if (hit)
 		raxx_clear_error();
 	return hit;
@@ -973,10 +833,10 @@ static int manifest_held(const struct handoff_ref *ref, struct manifest *m)
 	int ret = -1;
 
 	memset(m, 0, sizeof(*m));
-	pthread_mutex_lock(&held.mu);
+	broker_held_lock();
 	if (manifest_find(ref->slug))
 		json = xstrdup(manifest_find(ref->slug));
-	pthread_mutex_unlock(&held.mu);
+	broker_held_unlock();
 	if (json && !manifest_parse(json, ref->where, m)) {
 		if (!manifest_check_all(m, ref->slug, now_seconds(), ref->where))
 			ret = 0;
@@ -992,9 +852,9 @@ static void manifest_set(const char *slug, const struct manifest *m)
 {
 	char *json = m ? manifest_json(m) : NULL;
 
-	pthread_mutex_lock(&held.mu);
+	broker_held_lock();
 	manifest_keep(slug, json);
-	pthread_mutex_unlock(&held.mu);
+	broker_held_unlock();
 	free(json);
 }
 
@@ -1101,12 +961,12 @@ static int handoff_token(struct request *r, struct fresh *out, char **bot,
 	/* another request may have minted while this one waited */
 	if ((hit = handoff_warm(r, &ref, out, bot, repo, &ret)))
 		goto land;
-	if (!(v = vault_open())) {
+	if (!(v = broker_vault_open())) {
 		ret = raxx_errcode();
 		goto land;
 	}
 	ret = handoff_manifest_fetch(v, &ref, &m);
-	vault_close(v);
+	broker_vault_close(v);
 	if (ret == 1) {
 		manifest_set(slug, NULL);
 		ret = raxx_fail(RAXX_EHANDOFF, "handoff '%s' has no manifest at %s "
@@ -1346,10 +1206,10 @@ static int do_peek(struct request *r)
 	}
 	raxx_clear_error();
 	if (key) {
-		pthread_mutex_lock(&held.mu);
+		broker_held_lock();
 		if ((s = tok_find(bot, key)) && s->tok && s->expires_at > now_seconds())
 			from_slot(s, "cache", &f);
-		pthread_mutex_unlock(&held.mu);
+		broker_held_unlock();
 	}
 	if (f.tok) {
 		if (have_m && f.expires_at > m.expires_at)
@@ -1391,7 +1251,7 @@ static void held_release(struct held *h, size_t nr)
 	free(h);
 }
 
-/* Drop (bot, scope)'s token if it is still tok. Under held.mu. */
+/* Drop (bot, scope)'s token if it is still tok. Under the held lock. */
 static void drop_if_same(const char *bot, const char *scope, const char *tok)
 {
 	struct tok_slot *s = tok_find(bot, scope);
@@ -1434,7 +1294,7 @@ static struct held *collect(const struct request *r, const char *bot,
 	struct tok_slot *s;
 	size_t n = 0;
 
-	pthread_mutex_lock(&held.mu);
+	broker_held_lock();
 	for (s = held.toks; s; s = s->next) {
 		char *plain;
 
@@ -1442,7 +1302,7 @@ static struct held *collect(const struct request *r, const char *bot,
 		    (bot && strcmp(s->bot, bot)) || !allowed(r, s->bot) ||
 		    (slug && !manifest_scope_is_slug(s->scope, slug)))
 			continue;
-		plain = unguard(s->tok);
+		plain = broker_unguard(s->tok);
 		if (match && !secret_equal(plain, match)) {
 			free_secret(plain);
 			continue;
@@ -1455,7 +1315,7 @@ static struct held *collect(const struct request *r, const char *bot,
 		h[n].expires_at = s->expires_at;
 		n++;
 	}
-	pthread_mutex_unlock(&held.mu);
+	broker_held_unlock();
 	*nr = n;
 	return h;
 }
@@ -1470,9 +1330,9 @@ static int do_erase(struct request *r)
 	if (pw && *pw)
 		h = collect(r, NULL, NULL, pw, &nr);
 	for (i = 0; i < nr; i++) {
-		pthread_mutex_lock(&held.mu);
+		broker_held_lock();
 		drop_if_same(h[i].bot, h[i].scope, h[i].tok);
-		pthread_mutex_unlock(&held.mu);
+		broker_held_unlock();
 		audit_held(r, "erase", &h[i], "git rejected the token");
 	}
 	broker_msg_add(r->out, "status", "ok");
@@ -1517,7 +1377,7 @@ static int do_revoke(struct request *r)
 	}
 	set_deadline(r);
 	h = collect(r, slug ? NULL : bot, slug, NULL, &nr);
-	if (nr && !(gh = gh_take())) {
+	if (nr && !(gh = broker_gh_take())) {
 		ret = raxx_errcode();
 		goto fail;
 	}
@@ -1525,9 +1385,9 @@ static int do_revoke(struct request *r)
 		int rc = github_revoke_token(gh, h[i].tok);
 
 		if (rc == 0 || rc == 1) {
-			pthread_mutex_lock(&held.mu);
+			broker_held_lock();
 			drop_if_same(h[i].bot, h[i].scope, h[i].tok);
-			pthread_mutex_unlock(&held.mu);
+			broker_held_unlock();
 			audit_held(r, "revoke", &h[i], rc ? "GitHub no longer knew it" :
 				   slug ? "handoff revoke" : NULL);
 			revoked++;
@@ -1535,7 +1395,7 @@ static int do_revoke(struct request *r)
 			failed = rc;	/* its message is recorded */
 		}
 	}
-	gh_give(gh);
+	broker_gh_give(gh);
 	if (failed) {
 		ret = failed;
 		goto fail;
@@ -1565,13 +1425,13 @@ static int do_status(struct request *r)
 	char *policy = broker_policy_text(&broker_conf.policy, broker_conf.owner);
 	int keys = 0, toks = 0, session;
 
-	pthread_mutex_lock(&held.mu);
+	broker_held_lock();
 	for (k = held.keys; k; k = k->next)
 		keys += k->pem != NULL;
 	for (s = held.toks; s; s = s->next)
 		toks += s->tok && s->expires_at > now_seconds();
-	session = held.session != NULL;
-	pthread_mutex_unlock(&held.mu);
+	broker_held_unlock();
+	session = broker_session_held();
 	broker_msg_add(r->out, "status", "ok");
 	broker_msg_add(r->out, "version", RAXX_VERSION);
 	broker_msg_addf(r->out, "pid", "%ld", (long)getpid());
@@ -2006,7 +1866,7 @@ int broker_main(struct raxx_config *c, int argc, char **argv)
 			ret = raxx_errcode();
 			goto out;
 		}
-		gh_give(gh);
+		broker_gh_give(gh);
 	}
 	if (pipe(server.wake)) {
 		ret = raxx_fail(RAXX_EINTERNAL, "broker: cannot make a pipe: %s",
@@ -2042,9 +1902,10 @@ int broker_main(struct raxx_config *c, int argc, char **argv)
 					{ server.lfd, POLLIN, 0 } };
 		int busy, n;
 
-		pthread_mutex_lock(&held.mu);
+		broker_held_lock();
 		sweep();
-		pthread_mutex_unlock(&held.mu);
+		broker_held_unlock();
+		broker_session_sweep();
 		pthread_mutex_lock(&server.mu);
 		busy = server.active >= BROKER_MAX_CONN;
 		pthread_mutex_unlock(&server.mu);
@@ -2099,6 +1960,7 @@ int broker_main(struct raxx_config *c, int argc, char **argv)
 out:
 	unlisten();
 	wipe_all();
+	broker_state_wipe();
 	broker_settings_release();
 	free(server.sock);
 	if (server.wake[0] >= 0) {

@@ -7,8 +7,11 @@
  * the modules of the sections above its own, never one below: no circle.
  *
  *   broker.c            the server
+ *   broker_state.c      the held state's lock, guarded copies, the clients
  *   broker_settings.c   what the broker was started with
  */
+
+#include <stdint.h>
 
 #include "agentmap.h"
 #include "broker_policy.h"
@@ -45,5 +48,48 @@ extern struct broker_conf broker_conf;
  */
 int broker_settings_load(struct raxx_config *c);
 void broker_settings_release(void);
+
+/* ------------------------------------------------ broker_state.c */
+
+/*
+ * One lock guards everything the broker holds between requests (keys,
+ * tokens, manifests, the session, idle clients), with one condition
+ * variable for the single flights; the work that takes time (the vault,
+ * GitHub, parsing a key) runs unlocked.
+ */
+void broker_held_lock(void);
+void broker_held_unlock(void);
+/* Wait for a flight to land until deadline (monotonic ms), 250 ms at most
+ * at a time (the wall clock may jump): 0, or ETIMEDOUT. Under the lock. */
+int broker_held_wait_until(int64_t deadline);
+/* Wake every waiter: a flight landed. Under the lock. */
+void broker_held_wake(void);
+
+/* A guarded copy of s (no access until read); out of secure memory: dies. */
+char *broker_guard(const char *s);
+/* A plain copy of guarded g (wipe it with free_secret). Under the lock. */
+char *broker_unguard(char *g);
+/* Wipe and free guarded *g (may be NULL), then NULL it. */
+void broker_unguard_free(char **g);
+
+/* A GitHub client for the broker's API: one kept from an earlier request
+ * (its TLS connection open), else a new one; NULL: error recorded. */
+struct github *broker_gh_take(void);
+/* Keep gh (may be NULL) for the next request, or free it when 8 are kept. */
+void broker_gh_give(struct github *gh);
+
+/* A vault client with the held session, if it lives a minute more. NULL:
+ * error recorded. */
+struct vault *broker_vault_open(void);
+/* Free v (may be NULL); the session of a client that logged in goes to
+ * guarded memory, for the next. */
+void broker_vault_close(struct vault *v);
+/* Whether a vault session is held (status). */
+int broker_session_held(void);
+/* Wipe the session once it has expired. */
+void broker_session_sweep(void);
+
+/* At the end (no thread left): wipe the session, free the idle clients. */
+void broker_state_wipe(void);
 
 #endif
