@@ -68,15 +68,6 @@ const char broker_usage[] =
 
 /* ---------------------------------------------------------------- state */
 
-struct key_slot {		/* a bot's App secrets, held for the key TTL */
-	char *bot;
-	char *app_id, *vault_inst, *path;
-	char *pem;		/* guarded; NULL: none held */
-	int64_t until_ms;	/* monotonic */
-	int fetching;
-	struct key_slot *next;
-};
-
 struct tok_slot {		/* a token per (bot, scope) */
 	char *bot, *scope;
 	char *repo;		/* for answers, or NULL */
@@ -93,9 +84,8 @@ struct manifest_slot {		/* a handoff's manifest, as last read */
 	struct manifest_slot *next;
 };
 
-/* The keys, tokens and manifests held, under the held lock (broker_state.c). */
+/* The tokens and manifests held, under the held lock (broker_state.c). */
 static struct {
-	struct key_slot *keys;
 	struct tok_slot *toks;
 	size_t nr_toks;
 	struct manifest_slot *manifests;
@@ -172,26 +162,6 @@ static void tok_retire(struct tok_slot *s)
 	free_secret(plain);
 }
 
-static struct key_slot *key_find(const char *bot)
-{
-	struct key_slot *k;
-
-	for (k = held.keys; k; k = k->next)
-		if (!strcmp(k->bot, bot))
-			return k;
-	return NULL;
-}
-
-static void key_empty(struct key_slot *k)
-{
-	broker_unguard_free(&k->pem);
-	free(k->app_id);
-	free(k->vault_inst);
-	free(k->path);
-	k->app_id = k->vault_inst = k->path = NULL;
-	k->until_ms = 0;
-}
-
 static const char *manifest_find(const char *slug)
 {
 	struct manifest_slot *m;
@@ -219,21 +189,12 @@ static void manifest_keep(const char *slug, const char *json)
 	m->json = json ? xstrdup(json) : NULL;
 }
 
-/* Wipe what has expired: keys past their TTL, tokens past their life.
- * Under the held lock. */
+/* Wipe the tokens past their life. Under the held lock. */
 static void sweep(void)
 {
 	struct tok_slot **ps = &held.toks, *s;
-	struct key_slot *k;
-	int64_t now = now_ms();
 	time_t wall = now_seconds();
 
-	for (k = held.keys; k; k = k->next)
-		if (k->pem && !k->fetching && k->until_ms <= now) {
-			trace("broker: the App key of %s held %ld s: wiped", k->bot,
-			      broker_conf.key_ttl);
-			key_empty(k);
-		}
 	while ((s = *ps)) {
 		if (!s->minting && (!s->tok || s->expires_at <= wall)) {
 			*ps = s->next;
@@ -251,16 +212,9 @@ static void sweep(void)
 /* Everything, at the end (no thread is left). */
 static void wipe_all(void)
 {
-	struct key_slot *k;
 	struct tok_slot *s;
 	struct manifest_slot *m;
 
-	while ((k = held.keys)) {
-		held.keys = k->next;
-		key_empty(k);
-		free(k->bot);
-		free(k);
-	}
 	while ((s = held.toks)) {
 		held.toks = s->next;
 		tok_empty(s);
@@ -274,119 +228,6 @@ static void wipe_all(void)
 		free(m->json);
 		free(m);
 	}
-}
-
-/* ---------------------------------------------------------------- keys */
-
-struct key_use {
-	struct jwt_key *key;
-	char *app_id, *vault_inst, *path;
-	int held;		/* from guarded memory, not the vault just now */
-};
-
-static void key_use_release(struct key_use *k)
-{
-	jwt_key_free(k->key);
-	free(k->app_id);
-	free(k->vault_inst);
-	free(k->path);
-	memset(k, 0, sizeof(*k));
-}
-
-static void key_use_fill(struct key_use *u, const char *app_id,
-			 const char *inst, const char *path)
-{
-	u->app_id = xstrdup(app_id ? app_id : "");
-	u->vault_inst = inst && *inst ? xstrdup(inst) : NULL;
-	u->path = xstrdup(path);
-}
-
-/* The JWT issuer from a bot's secrets: CLIENT_ID, else APP_ID (jwt.h). */
-static const char *issuer(const struct vault_secrets *secrets)
-{
-	const char *iss = jwt_issuer(vault_secrets_get(secrets, "APP_ID"),
-				     vault_secrets_get(secrets, "CLIENT_ID"));
-
-	return iss ? iss : "";
-}
-
-/*
- * bot's App key, loaded: held (a guarded PEM parsed under the lock), or
- * fetched from the vault (single flight per bot) and then held for the
- * key TTL. fresh: fetch even when one is held (GitHub refused it).
- */
-static int key_get(const char *bot, int fresh, struct key_use *u)
-{
-	struct mint_clients mc = { 0 };
-	struct vault_secrets secrets = { 0 };
-	struct key_slot *k;
-	int64_t deadline = http_deadline();
-	char *path = NULL;
-	int ret;
-
-	memset(u, 0, sizeof(*u));
-	broker_held_lock();
-	for (;;) {
-		k = key_find(bot);
-		if (k && k->pem && !fresh && k->until_ms > now_ms()) {
-			sodium_mprotect_readonly(k->pem);
-			u->key = jwt_key_load(k->pem, k->path);
-			sodium_mprotect_noaccess(k->pem);
-			key_use_fill(u, k->app_id, k->vault_inst, k->path);
-			u->held = 1;
-			broker_held_unlock();
-			trace("broker: the App key of %s is held: no vault request", bot);
-			return u->key ? 0 : raxx_errcode();
-		}
-		if (!k || !k->fetching)
-			break;
-		if (broker_held_wait_until(deadline)) {
-			broker_held_unlock();
-			return raxx_fail_outage(RAXX_EVAULT, "gave up waiting for the "
-						"vault fetch of %s's App key in flight: "
-						"retry, or raise RAXX_TIMEOUT", bot);
-		}
-		fresh = 0;	/* another request fetched it meanwhile */
-	}
-	if (!k) {
-		k = xcalloc(1, sizeof(*k));
-		k->bot = xstrdup(bot);
-		k->next = held.keys;
-		held.keys = k;
-	}
-	k->fetching = 1;
-	key_empty(k);
-	broker_held_unlock();
-
-	mc.vs = &broker_conf.vs;
-	if (!(mc.v = broker_vault_open()))
-		ret = raxx_errcode();
-	else
-		ret = mint_fetch_secrets(&mc, bot, &secrets, &path);
-	broker_vault_close(mc.v);
-
-	broker_held_lock();
-	k->fetching = 0;
-	if (!ret && broker_conf.key_ttl > 0) {
-		k->pem = broker_guard(vault_secrets_get(&secrets, "PRIVATE_KEY_PEM"));
-		k->app_id = xstrdup(issuer(&secrets));
-		k->vault_inst = xstrdup(vault_secrets_get(&secrets, "INSTALLATION_ID") ?
-					vault_secrets_get(&secrets, "INSTALLATION_ID") : "");
-		k->path = xstrdup(path);
-		k->until_ms = now_ms() + broker_conf.key_ttl * 1000;
-	}
-	broker_held_wake();
-	broker_held_unlock();
-	if (!ret) {
-		u->key = jwt_key_load(vault_secrets_get(&secrets, "PRIVATE_KEY_PEM"), path);
-		key_use_fill(u, issuer(&secrets),
-			     vault_secrets_get(&secrets, "INSTALLATION_ID"), path);
-		if (!u->key)
-			ret = raxx_errcode();
-	}
-	vault_secrets_release(&secrets);
-	free(path);
-	return ret;
 }
 
 /* ---------------------------------------------------------------- minting */
@@ -429,17 +270,17 @@ static int mint(const char *bot, const struct token_scope *scope,
 	rq.scope = scope;
 	rq.repo_hint = repo_hint;
 	for (again = 0; again < 2; again++) {
-		if ((ret = key_get(bot, again, &u)))
+		if ((ret = broker_key_get(bot, again, &u)))
 			break;
 		ret = mint_with_key(&mc, &rq, u.key, u.app_id, u.vault_inst, u.path,
 				    &tok, &out->inst);
 		if (!ret || !u.held || (ret != RAXX_EAPPCRED && ret != RAXX_ENOINST)) {
-			key_use_release(&u);
+			broker_key_use_release(&u);
 			break;
 		}
 		info("broker: GitHub refused %s's held App key (%s): fetching it "
 		     "again from the vault", bot, raxx_errmsg());
-		key_use_release(&u);
+		broker_key_use_release(&u);
 	}
 	if (!ret) {
 		out->tok = tok.token;
@@ -1420,14 +1261,12 @@ fail:
 /* status: what the broker is, and how much it holds (never a value). */
 static int do_status(struct request *r)
 {
-	struct key_slot *k;
 	struct tok_slot *s;
 	char *policy = broker_policy_text(&broker_conf.policy, broker_conf.owner);
-	int keys = 0, toks = 0, session;
+	int keys, toks = 0, session;
 
+	keys = broker_keys_held();
 	broker_held_lock();
-	for (k = held.keys; k; k = k->next)
-		keys += k->pem != NULL;
 	for (s = held.toks; s; s = s->next)
 		toks += s->tok && s->expires_at > now_seconds();
 	broker_held_unlock();
@@ -1902,6 +1741,7 @@ int broker_main(struct raxx_config *c, int argc, char **argv)
 					{ server.lfd, POLLIN, 0 } };
 		int busy, n;
 
+		broker_keys_sweep();
 		broker_held_lock();
 		sweep();
 		broker_held_unlock();
@@ -1959,6 +1799,7 @@ int broker_main(struct raxx_config *c, int argc, char **argv)
 	ret = 0;
 out:
 	unlisten();
+	broker_keys_wipe();
 	wipe_all();
 	broker_state_wipe();
 	broker_settings_release();

@@ -7,6 +7,7 @@
  * the modules of the sections above its own, never one below: no circle.
  *
  *   broker.c            the server
+ *   broker_keys.c       the App keys held
  *   broker_state.c      the held state's lock, guarded copies, the clients
  *   broker_settings.c   what the broker was started with
  */
@@ -91,5 +92,31 @@ void broker_session_sweep(void);
 
 /* At the end (no thread left): wipe the session, free the idle clients. */
 void broker_state_wipe(void);
+
+/* ------------------------------------------------ broker_keys.c */
+
+/* A bot's App key, loaded for one mint. */
+struct key_use {
+	struct jwt_key *key;
+	char *app_id, *vault_inst, *path;
+	int held;		/* from guarded memory, not the vault just now */
+};
+void broker_key_use_release(struct key_use *k);
+
+/*
+ * bot's App key, loaded: held (a guarded PEM parsed under the lock), or
+ * fetched from the vault (single flight per bot) and then held for the
+ * key TTL. fresh: fetch even when one is held (GitHub refused it). 0 with
+ * u filled, or the exit code with the message recorded (u may then hold
+ * the key's names: release it on failure too).
+ */
+int broker_key_get(const char *bot, int fresh, struct key_use *u);
+
+/* Wipe the keys held past their TTL. */
+void broker_keys_sweep(void);
+/* How many keys are held (status). */
+int broker_keys_held(void);
+/* At the end (no thread left): wipe every key. */
+void broker_keys_wipe(void);
 
 #endif
