@@ -68,29 +68,6 @@ const char broker_usage[] =
 
 /* ---------------------------------------------------------------- state */
 
-struct tok_slot {		/* a token per (bot, scope) */
-	char *bot, *scope;
-	char *repo;		/* for answers, or NULL */
-	char *inst;		/* the installation minted with, or NULL */
-	char *tok;		/* guarded; NULL: none held */
-	time_t expires_at;	/* local clock */
-	int minting;		/* a flight is on: others wait */
-	struct tok_slot *next;
-};
-
-struct manifest_slot {		/* a handoff's manifest, as last read */
-	char *slug;
-	char *json;		/* checked again at every use */
-	struct manifest_slot *next;
-};
-
-/* The tokens and manifests held, under the held lock (broker_state.c). */
-static struct {
-	struct tok_slot *toks;
-	size_t nr_toks;
-	struct manifest_slot *manifests;
-} held;
-
 /* The server: its socket, the signal handler's pipe, and the connections
  * being served, counted under their own mutex (server.mu). */
 static struct {
@@ -105,146 +82,7 @@ static struct {
 } server = { .lfd = -1, .wake = { -1, -1 }, .mu = PTHREAD_MUTEX_INITIALIZER,
 	     .cv = PTHREAD_COND_INITIALIZER };
 
-/* ---------------------------------------------------------------- slots */
-
-static struct tok_slot *tok_find(const char *bot, const char *scope)
-{
-	struct tok_slot *s;
-
-	for (s = held.toks; s; s = s->next)
-		if (!strcmp(s->bot, bot) && !strcmp(s->scope, scope))
-			return s;
-	return NULL;
-}
-
-static struct tok_slot *tok_new(const char *bot, const char *scope)
-{
-	struct tok_slot *s = xcalloc(1, sizeof(*s));
-
-	s->bot = xstrdup(bot);
-	s->scope = xstrdup(scope);
-	s->next = held.toks;
-	held.toks = s;
-	held.nr_toks++;
-	return s;
-}
-
-static void tok_empty(struct tok_slot *s)
-{
-	broker_unguard_free(&s->tok);
-	free(s->repo);
-	free(s->inst);
-	s->repo = s->inst = NULL;
-	s->expires_at = 0;
-}
-
-/* Keep a live token about to be replaced under another scope, so that a
- * revoke still finds it (as token.c does with the cache). */
-static void tok_retire(struct tok_slot *s)
-{
-	struct tok_slot *r;
-	char fp[AUDIT_FP_LEN + 1], *plain, *scope;
-
-	if (!s->tok || s->expires_at <= now_seconds())
-		return;
-	plain = broker_unguard(s->tok);
-	audit_fingerprint(plain, fp);
-	scope = xstrfmt("%s retired=%s", s->scope, fp);
-	r = tok_find(s->bot, scope) ? NULL : tok_new(s->bot, scope);
-	if (r) {
-		r->tok = s->tok;
-		s->tok = NULL;
-		r->expires_at = s->expires_at;
-		r->repo = s->repo ? xstrdup(s->repo) : NULL;
-		r->inst = s->inst ? xstrdup(s->inst) : NULL;
-	}
-	free(scope);
-	free_secret(plain);
-}
-
-static const char *manifest_find(const char *slug)
-{
-	struct manifest_slot *m;
-
-	for (m = held.manifests; m; m = m->next)
-		if (!strcmp(m->slug, slug))
-			return m->json;
-	return NULL;
-}
-
-static void manifest_keep(const char *slug, const char *json)
-{
-	struct manifest_slot *m;
-
-	for (m = held.manifests; m; m = m->next)
-		if (!strcmp(m->slug, slug))
-			break;
-	if (!m) {
-		m = xcalloc(1, sizeof(*m));
-		m->slug = xstrdup(slug);
-		m->next = held.manifests;
-		held.manifests = m;
-	}
-	free(m->json);
-	m->json = json ? xstrdup(json) : NULL;
-}
-
-/* Wipe the tokens past their life. Under the held lock. */
-static void sweep(void)
-{
-	struct tok_slot **ps = &held.toks, *s;
-	time_t wall = now_seconds();
-
-	while ((s = *ps)) {
-		if (!s->minting && (!s->tok || s->expires_at <= wall)) {
-			*ps = s->next;
-			tok_empty(s);
-			free(s->bot);
-			free(s->scope);
-			free(s);
-			held.nr_toks--;
-			continue;
-		}
-		ps = &s->next;
-	}
-}
-
-/* Everything, at the end (no thread is left). */
-static void wipe_all(void)
-{
-	struct tok_slot *s;
-	struct manifest_slot *m;
-
-	while ((s = held.toks)) {
-		held.toks = s->next;
-		tok_empty(s);
-		free(s->bot);
-		free(s->scope);
-		free(s);
-	}
-	while ((m = held.manifests)) {
-		held.manifests = m->next;
-		free(m->slug);
-		free(m->json);
-		free(m);
-	}
-}
-
 /* ---------------------------------------------------------------- minting */
-
-struct fresh {			/* a token just minted, or handed out */
-	char *tok;		/* plain: wipe with free_secret */
-	time_t expires_at;
-	char *inst;
-	const char *source;	/* "mint", "cache", "stale" */
-};
-
-static void fresh_release(struct fresh *f)
-{
-	free_secret(f->tok);
-	free(f->inst);
-	memset(f, 0, sizeof(*f));
-}
 
 /* A token for bot narrowed to scope: the held key (or the vault's), then
  * GitHub. A refusal of a held key is tried once more with the vault's
@@ -291,128 +129,6 @@ static int mint(const char *bot, const struct token_scope *scope,
 	}
 	broker_gh_give(mc.gh);
 	return ret;
-}
-
-/* Copy the token held in s into out (under the held lock). */
-static void from_slot(const struct tok_slot *s, const char *source,
-		      struct fresh *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->tok = broker_unguard(s->tok);
-	out->expires_at = s->expires_at;
-	out->inst = s->inst ? xstrdup(s->inst) : NULL;
-	out->source = source;
-}
-
-static void into_slot(struct tok_slot *s, const char *repo, const struct fresh *f)
-{
-	tok_retire(s);
-	tok_empty(s);
-	s->tok = broker_guard(f->tok);
-	s->expires_at = f->expires_at;
-	s->repo = repo ? xstrdup(repo) : NULL;
-	s->inst = f->inst ? xstrdup(f->inst) : NULL;
-}
-
-/* Copy (bot, scope)'s token into out when it lives more than min_ttl:
- * 1, else 0. */
-static int slot_copy(const char *bot, const char *scope, long min_ttl,
-		     struct fresh *out)
-{
-	struct tok_slot *s;
-	int hit = 0;
-
-	broker_held_lock();
-	s = tok_find(bot, scope);
-	if (s && s->tok && s->expires_at - now_seconds() > min_ttl) {
-		from_slot(s, "cache", out);
-		hit = 1;
-	}
-	broker_held_unlock();
-	return hit;
-}
-
-/*
- * Claim the flight of (bot, scope). 0 with *hit set when the slot holds a
- * token living more than min_ttl (copied into out), else with *slot
- * claimed (the caller mints, then flight_land); or an error code (waited
- * past the deadline, or too many tokens held).
- */
-static int flight_claim(const char *bot, const char *scope, long min_ttl,
-			struct fresh *out, struct tok_slot **slot, int *hit)
-{
-	int64_t t0 = now_ms(), deadline = http_deadline();
-	struct tok_slot *s;
-
-	*slot = NULL;
-	*hit = 0;
-	broker_held_lock();
-	for (;;) {
-		s = tok_find(bot, scope);
-		if (s && s->tok && s->expires_at - now_seconds() > min_ttl) {
-			from_slot(s, "cache", out);
-			*hit = 1;
-			broker_held_unlock();
-			return 0;
-		}
-		if (!s || !s->minting)
-			break;
-		if (broker_held_wait_until(deadline)) {
-			broker_held_unlock();
-			return raxx_fail_outage(RAXX_EGITHUB, "gave up after %lld ms "
-						"waiting for the broker's mint for %s in "
-						"flight: retry, or raise RAXX_TIMEOUT",
-						(long long)(now_ms() - t0), bot);
-		}
-	}
-	if (!s) {
-		if (held.nr_toks >= BROKER_MAX_TOKENS) {
-			broker_held_unlock();
-			return raxx_fail(RAXX_EINTERNAL, "the broker holds %d tokens "
-					 "already: refusing another scope for %s "
-					 "until some expire", BROKER_MAX_TOKENS, bot);
-		}
-		s = tok_new(bot, scope);
-	}
-	s->minting = 1;
-	*slot = s;
-	broker_held_unlock();
-	return 0;
-}
-
-/* End the flight of s: the fresh token stored (ok), waiters woken. */
-static void flight_land(struct tok_slot *s, const char *repo,
-			const struct fresh *f)
-{
-	if (!s)
-		return;
-	broker_held_lock();
-	if (f)
-		into_slot(s, repo, f);
-	s->minting = 0;
-	broker_held_wake();
-	broker_held_unlock();
-}
-
-/* During an outage: the held token of (bot, scope) that still lives a
- * minute. 1 with out filled, the outage cleared; else 0. */
-static int serve_stale(const char *bot, const char *scope, struct fresh *out,
-		       char *why, size_t n)
-{
-	struct tok_slot *s;
-	int hit = 0;
-
-	snprintf(why, n, "%s", raxx_errmsg());
-	broker_held_lock();
-	s = tok_find(bot, scope);
-	if (s && s->tok && s->expires_at - now_seconds() >= TOKEN_OUTAGE_MIN_TTL) {
-		from_slot(s, "stale", out);
-		hit = 1;
-	}
-	broker_held_unlock();
-	if (hit)
-		raxx_clear_error();
-	return hit;
 }
 
 /* ---------------------------------------------------------------- requests */
@@ -652,13 +368,13 @@ static int bot_token(struct request *r, struct fresh *out)
 		return refuse_bot(r, r->id.bot);
 	if ((ret = request_scope(r, &h)))
 		return ret;
-	ret = flight_claim(r->id.bot, h.key, broker_conf.min_ttl, out, &s, &hit);
+	ret = broker_flight_claim(r->id.bot, h.key, broker_conf.min_ttl, out, &s, &hit);
 	if (!ret && !hit) {
 		ret = mint(r->id.bot, &h.scope, r->repo_hint, out);
-		flight_land(s, r->id.repo, ret ? NULL : out);
+		broker_flight_land(s, r->id.repo, ret ? NULL : out);
 	}
 	if (ret && raxx_err_outage() &&
-	    serve_stale(r->id.bot, h.key, out, why, sizeof(why))) {
+	    broker_serve_stale(r->id.bot, h.key, out, why, sizeof(why))) {
 		stale_warning(r, r->id.bot, out, why);
 		ret = 0;
 	}
@@ -674,10 +390,7 @@ static int manifest_held(const struct handoff_ref *ref, struct manifest *m)
 	int ret = -1;
 
 	memset(m, 0, sizeof(*m));
-	broker_held_lock();
-	if (manifest_find(ref->slug))
-		json = xstrdup(manifest_find(ref->slug));
-	broker_held_unlock();
+	json = broker_manifest_copy(ref->slug);
 	if (json && !manifest_parse(json, ref->where, m)) {
 		if (!manifest_check_all(m, ref->slug, now_seconds(), ref->where))
 			ret = 0;
@@ -693,9 +406,7 @@ static void manifest_set(const char *slug, const struct manifest *m)
 {
 	char *json = m ? manifest_json(m) : NULL;
 
-	broker_held_lock();
-	manifest_keep(slug, json);
-	broker_held_unlock();
+	broker_manifest_keep(slug, json);
 	free(json);
 }
 
@@ -729,7 +440,7 @@ static int handoff_warm(struct request *r, const struct handoff_ref *ref,
 		return -1;
 	}
 	key = manifest_token_scope_key(&m);
-	if (slot_copy(m.bot, key, broker_conf.min_ttl, out)) {
+	if (broker_tok_copy(m.bot, key, broker_conf.min_ttl, out)) {
 		*bot = xstrdup(m.bot);
 		*repo = xstrdup(m.repo);
 		if (out->expires_at > m.expires_at)
@@ -755,7 +466,7 @@ static int handoff_stale(struct request *r, const struct handoff_ref *ref,
 		if (!handoff_fits(r, &m)) {
 			key = manifest_token_scope_key(&m);
 			raxx_fail_outage(code, "%s", why);
-			if (serve_stale(m.bot, key, out, again, sizeof(again))) {
+			if (broker_serve_stale(m.bot, key, out, again, sizeof(again))) {
 				stale_warning(r, m.bot, out, why);
 				*bot = xstrdup(m.bot);
 				*repo = xstrdup(m.repo);
@@ -797,7 +508,7 @@ static int handoff_token(struct request *r, struct fresh *out, char **bot,
 	handoff_ref_init(&ref, &broker_conf.vs, slug);
 	if ((hit = handoff_warm(r, &ref, out, bot, repo, &ret)))
 		goto out;
-	if ((ret = flight_claim(HANDOFF_LOCK_NAME, slug, 0, out, &flight, &hit)))
+	if ((ret = broker_flight_claim(HANDOFF_LOCK_NAME, slug, 0, out, &flight, &hit)))
 		goto stale;
 	/* another request may have minted while this one waited */
 	if ((hit = handoff_warm(r, &ref, out, bot, repo, &ret)))
@@ -829,12 +540,12 @@ static int handoff_token(struct request *r, struct fresh *out, char **bot,
 		goto land;
 	manifest_set(slug, &m);
 	key = manifest_token_scope_key(&m);
-	if ((ret = flight_claim(m.bot, key, broker_conf.min_ttl, out, &s, &hit)))
+	if ((ret = broker_flight_claim(m.bot, key, broker_conf.min_ttl, out, &s, &hit)))
 		goto land;
 	if (!hit) {
 		manifest_scope(&m, perms, &scope);
 		ret = mint(m.bot, &scope, NULL, out);
-		flight_land(s, m.repo, ret ? NULL : out);
+		broker_flight_land(s, m.repo, ret ? NULL : out);
 	}
 	if (!ret) {
 		*bot = xstrdup(m.bot);
@@ -843,7 +554,7 @@ static int handoff_token(struct request *r, struct fresh *out, char **bot,
 			out->expires_at = m.expires_at;	/* git forgets it with the handoff */
 	}
 land:
-	flight_land(flight, NULL, NULL);
+	broker_flight_land(flight, NULL, NULL);
 stale:
 	if (ret && raxx_err_outage() && handoff_stale(r, &ref, out, bot, repo))
 		ret = 0;
@@ -1002,7 +713,7 @@ static int do_token(struct request *r)
 		 r->id.handoff ? " (handoff)" : "");
 	free(bot);
 	free(repo);
-	fresh_release(&f);
+	broker_fresh_release(&f);
 	return 0;
 fail:
 	answer_error(r);
@@ -1011,7 +722,7 @@ fail:
 	snprintf(r->outcome, sizeof(r->outcome), "failed (exit %d)", ret);
 	free(bot);
 	free(repo);
-	fresh_release(&f);
+	broker_fresh_release(&f);
 	return ret;
 }
 
@@ -1021,7 +732,6 @@ static int do_peek(struct request *r)
 	struct scope_hold h = { 0 };
 	struct handoff_ref ref;
 	struct manifest m;
-	struct tok_slot *s;
 	struct fresh f = { 0 };
 	const char *bot = NULL, *repo = NULL;
 	char *key = NULL;
@@ -1046,12 +756,8 @@ static int do_peek(struct request *r)
 		repo = r->id.repo;
 	}
 	raxx_clear_error();
-	if (key) {
-		broker_held_lock();
-		if ((s = tok_find(bot, key)) && s->tok && s->expires_at > now_seconds())
-			from_slot(s, "cache", &f);
-		broker_held_unlock();
-	}
+	if (key)
+		broker_tok_copy(bot, key, 0, &f);
 	if (f.tok) {
 		if (have_m && f.expires_at > m.expires_at)
 			f.expires_at = m.expires_at;
@@ -1064,7 +770,7 @@ static int do_peek(struct request *r)
 	if (have_m)
 		manifest_release(&m);
 	scope_hold_release(&h);
-	fresh_release(&f);
+	broker_fresh_release(&f);
 	free(key);
 	return 0;
 fail:
@@ -1073,42 +779,8 @@ fail:
 	return ret;
 }
 
-/* A token held, as collected for erase and revoke. */
-struct held {
-	char *bot, *scope, *repo, *tok;
-	time_t expires_at;
-};
-
-static void held_release(struct held *h, size_t nr)
-{
-	size_t i;
-
-	for (i = 0; i < nr; i++) {
-		free(h[i].bot);
-		free(h[i].scope);
-		free(h[i].repo);
-		free_secret(h[i].tok);
-	}
-	free(h);
-}
-
-/* Drop (bot, scope)'s token if it is still tok. Under the held lock. */
-static void drop_if_same(const char *bot, const char *scope, const char *tok)
-{
-	struct tok_slot *s = tok_find(bot, scope);
-	int same;
-
-	if (!s || !s->tok)
-		return;
-	sodium_mprotect_readonly(s->tok);
-	same = secret_equal(s->tok, tok);
-	sodium_mprotect_noaccess(s->tok);
-	if (same)
-		tok_empty(s);
-}
-
 static void audit_held(const struct request *r, const char *event,
-		       const struct held *h, const char *reason)
+		       const struct held_token *h, const char *reason)
 {
 	struct audit_event ev = { 0 };
 	char why[200];
@@ -1126,60 +798,23 @@ static void audit_held(const struct request *r, const char *event,
 	audit_write(&ev);
 }
 
-/* The live tokens held for bot (NULL: of every bot r may have), of
- * handoff slug (NULL: any scope), equal to match (NULL: any). */
-static struct held *collect(const struct request *r, const char *bot,
-			    const char *slug, const char *match, size_t *nr)
-{
-	struct held *h = NULL;
-	struct tok_slot *s;
-	size_t n = 0;
-
-	broker_held_lock();
-	for (s = held.toks; s; s = s->next) {
-		char *plain;
-
-		if (!s->tok || s->expires_at <= now_seconds() ||
-		    (bot && strcmp(s->bot, bot)) || !allowed(r, s->bot) ||
-		    (slug && !manifest_scope_is_slug(s->scope, slug)))
-			continue;
-		plain = broker_unguard(s->tok);
-		if (match && !secret_equal(plain, match)) {
-			free_secret(plain);
-			continue;
-		}
-		h = xrealloc(h, (n + 1) * sizeof(*h));
-		h[n].bot = xstrdup(s->bot);
-		h[n].scope = xstrdup(s->scope);
-		h[n].repo = s->repo ? xstrdup(s->repo) : NULL;
-		h[n].tok = plain;
-		h[n].expires_at = s->expires_at;
-		n++;
-	}
-	broker_held_unlock();
-	*nr = n;
-	return h;
-}
-
 /* erase: git rejected this password; forget it wherever it is held. */
 static int do_erase(struct request *r)
 {
 	const char *pw = broker_msg_get(r->in, "password");
-	struct held *h = NULL;
+	struct held_token *h = NULL;
 	size_t i, nr = 0;
 
 	if (pw && *pw)
-		h = collect(r, NULL, NULL, pw, &nr);
+		h = broker_toks_collect(r->uid, NULL, NULL, pw, &nr);
 	for (i = 0; i < nr; i++) {
-		broker_held_lock();
-		drop_if_same(h[i].bot, h[i].scope, h[i].tok);
-		broker_held_unlock();
+		broker_tok_drop_if_same(h[i].bot, h[i].scope, h[i].tok);
 		audit_held(r, "erase", &h[i], "git rejected the token");
 	}
 	broker_msg_add(r->out, "status", "ok");
 	broker_msg_addf(r->out, "dropped", "%zu", nr);
 	snprintf(r->outcome, sizeof(r->outcome), "dropped %zu", nr);
-	held_release(h, nr);
+	broker_held_tokens_release(h, nr);
 	return 0;
 }
 
@@ -1193,7 +828,7 @@ static int do_revoke(struct request *r)
 	const char *bot = broker_msg_get(r->in, "bot");
 	const char *slug = broker_msg_get(r->in, "handoff");
 	struct github *gh = NULL;
-	struct held *h = NULL;
+	struct held_token *h = NULL;
 	size_t i, nr = 0;
 	int ret = 0, revoked = 0, failed = 0;
 
@@ -1217,7 +852,7 @@ static int do_revoke(struct request *r)
 		r->bot_shown = bot;
 	}
 	set_deadline(r);
-	h = collect(r, slug ? NULL : bot, slug, NULL, &nr);
+	h = broker_toks_collect(r->uid, slug ? NULL : bot, slug, NULL, &nr);
 	if (nr && !(gh = broker_gh_take())) {
 		ret = raxx_errcode();
 		goto fail;
@@ -1226,9 +861,7 @@ static int do_revoke(struct request *r)
 		int rc = github_revoke_token(gh, h[i].tok);
 
 		if (rc == 0 || rc == 1) {
-			broker_held_lock();
-			drop_if_same(h[i].bot, h[i].scope, h[i].tok);
-			broker_held_unlock();
+			broker_tok_drop_if_same(h[i].bot, h[i].scope, h[i].tok);
 			audit_held(r, "revoke", &h[i], rc ? "GitHub no longer knew it" :
 				   slug ? "handoff revoke" : NULL);
 			revoked++;
@@ -1249,10 +882,10 @@ static int do_revoke(struct request *r)
 	broker_msg_add(r->out, "status", "ok");
 	broker_msg_addf(r->out, "revoked", "%d", revoked);
 	snprintf(r->outcome, sizeof(r->outcome), "revoked %d", revoked);
-	held_release(h, nr);
+	broker_held_tokens_release(h, nr);
 	return 0;
 fail:
-	held_release(h, nr);
+	broker_held_tokens_release(h, nr);
 	answer_error(r);
 	snprintf(r->outcome, sizeof(r->outcome), "failed (exit %d)", ret);
 	return ret;
@@ -1261,15 +894,11 @@ fail:
 /* status: what the broker is, and how much it holds (never a value). */
 static int do_status(struct request *r)
 {
-	struct tok_slot *s;
 	char *policy = broker_policy_text(&broker_conf.policy, broker_conf.owner);
-	int keys, toks = 0, session;
+	int keys, toks, session;
 
 	keys = broker_keys_held();
-	broker_held_lock();
-	for (s = held.toks; s; s = s->next)
-		toks += s->tok && s->expires_at > now_seconds();
-	broker_held_unlock();
+	toks = broker_toks_live();
 	session = broker_session_held();
 	broker_msg_add(r->out, "status", "ok");
 	broker_msg_add(r->out, "version", RAXX_VERSION);
@@ -1742,9 +1371,7 @@ int broker_main(struct raxx_config *c, int argc, char **argv)
 		int busy, n;
 
 		broker_keys_sweep();
-		broker_held_lock();
-		sweep();
-		broker_held_unlock();
+		broker_toks_sweep();
 		broker_session_sweep();
 		pthread_mutex_lock(&server.mu);
 		busy = server.active >= BROKER_MAX_CONN;
@@ -1800,7 +1427,7 @@ int broker_main(struct raxx_config *c, int argc, char **argv)
 out:
 	unlisten();
 	broker_keys_wipe();
-	wipe_all();
+	broker_toks_wipe();
 	broker_state_wipe();
 	broker_settings_release();
 	free(server.sock);

@@ -7,12 +7,15 @@
  * the modules of the sections above its own, never one below: no circle.
  *
  *   broker.c            the server
+ *   broker_tokens.c     the tokens held, their single flights, manifests
  *   broker_keys.c       the App keys held
  *   broker_state.c      the held state's lock, guarded copies, the clients
  *   broker_settings.c   what the broker was started with
  */
 
+#include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "agentmap.h"
 #include "broker_policy.h"
@@ -118,5 +121,69 @@ void broker_keys_sweep(void);
 int broker_keys_held(void);
 /* At the end (no thread left): wipe every key. */
 void broker_keys_wipe(void);
+
+/* ------------------------------------------------ broker_tokens.c */
+
+struct fresh {			/* a token just minted, or handed out */
+	char *tok;		/* plain: wipe with free_secret */
+	time_t expires_at;
+	char *inst;
+	const char *source;	/* "mint", "cache", "stale" */
+};
+void broker_fresh_release(struct fresh *f);
+
+/* Copy (bot, scope)'s token into out when it lives more than min_ttl:
+ * 1, else 0. */
+int broker_tok_copy(const char *bot, const char *scope, long min_ttl,
+		    struct fresh *out);
+
+/*
+ * Claim the flight of (bot, scope). 0 with *hit set when the slot holds a
+ * token living more than min_ttl (copied into out), else with *slot
+ * claimed (the caller mints, then broker_flight_land); or an error code
+ * (waited past the deadline, or BROKER_MAX_TOKENS held).
+ */
+struct tok_slot;
+int broker_flight_claim(const char *bot, const char *scope, long min_ttl,
+			struct fresh *out, struct tok_slot **slot, int *hit);
+/* End the flight of s (may be NULL): f (the fresh token, or NULL after a
+ * failure) stored for repo, the token it replaces kept under another
+ * scope while it lives (for revoke), waiters woken. */
+void broker_flight_land(struct tok_slot *s, const char *repo,
+			const struct fresh *f);
+
+/* During an outage: the held token of (bot, scope) that still lives a
+ * minute (TOKEN_OUTAGE_MIN_TTL). 1 with out filled, the outage cleared;
+ * else 0. Either way, why gets the outage's message. */
+int broker_serve_stale(const char *bot, const char *scope, struct fresh *out,
+		       char *why, size_t n);
+
+/* A token held, as collected for erase and revoke. */
+struct held_token {
+	char *bot, *scope, *repo, *tok;
+	time_t expires_at;
+};
+/* The live tokens held for bot (NULL: of every bot uid may have, by the
+ * broker's policy), of handoff slug (NULL: any scope), equal to match
+ * (NULL: any): a fresh array of *nr (release it). */
+struct held_token *broker_toks_collect(unsigned long uid, const char *bot,
+				       const char *slug, const char *match,
+				       size_t *nr);
+void broker_held_tokens_release(struct held_token *h, size_t nr);
+/* Drop (bot, scope)'s token if it is still tok. */
+void broker_tok_drop_if_same(const char *bot, const char *scope,
+			     const char *tok);
+
+/* How many live tokens are held (status). */
+int broker_toks_live(void);
+/* Drop the tokens past their life. */
+void broker_toks_sweep(void);
+/* At the end (no thread left): wipe every token, forget every manifest. */
+void broker_toks_wipe(void);
+
+/* The manifest of handoff slug as last read (fresh JSON), or NULL. */
+char *broker_manifest_copy(const char *slug);
+/* Keep json (NULL: forget it) as slug's manifest. */
+void broker_manifest_keep(const char *slug, const char *json);
 
 #endif
