@@ -131,228 +131,7 @@ static int mint(const char *bot, const struct token_scope *scope,
 	return ret;
 }
 
-/* ---------------------------------------------------------------- requests */
-
-struct request {
-	unsigned long uid;
-	const struct broker_msg *in;
-	struct broker_msg *out;
-	struct identity id;	/* as the client sent it, checked */
-	enum fallback fallback;	/* the client's */
-	const char *repo_hint;
-	const char *bot_shown;	/* for the log line */
-	char outcome[160];
-	char warn[512];		/* a warning for the client, or "" */
-	struct {		/* the audit event, written after the answer */
-		const char *event;	/* NULL: none */
-		char *bot, *repo, *tok, *reason;
-		time_t expires_at;
-	} audit;
-};
-
-static void request_release(struct request *r)
-{
-	size_t i;
-
-	free(r->audit.bot);
-	free(r->audit.repo);
-	free_secret(r->audit.tok);
-	free(r->audit.reason);
-	memset(&r->audit, 0, sizeof(r->audit));
-	free(r->id.bot);
-	free(r->id.agent);
-	free(r->id.handoff);
-	free(r->id.repo);
-	for (i = 0; i < r->id.nr_perms; i++) {
-		free(r->id.perms[i].name);
-		free(r->id.perms[i].level);
-	}
-	free(r->id.perms);
-	memset(&r->id, 0, sizeof(r->id));
-}
-
-/* The API base and host must be the broker's own. */
-static int check_target(const struct request *r)
-{
-	const char *api = broker_msg_get(r->in, "api");
-	const char *host = broker_msg_get(r->in, "host");
-
-	if (!api || strcmp(api, broker_conf.c->api))
-		return raxx_fail(RAXX_EVAULT, "this broker mints for the GitHub API "
-				 "'%s', not '%s': set RAXX_GITHUB_API alike, or use "
-				 "a broker of that API", broker_conf.c->api,
-				 api ? api : "");
-	if (!host || !credential_host_matches(host, broker_conf.c->host))
-		return raxx_fail(RAXX_EVAULT, "this broker answers for the git host "
-				 "'%s', not '%s': set RAXX_GITHUB_HOST alike",
-				 broker_conf.c->host, host ? host : "");
-	return 0;
-}
-
-static int bad_field(const char *key, const char *value)
-{
-	char safe[80];
-
-	return raxx_fail(RAXX_EUSAGE, "request field %s '%s' is not valid", key,
-			 sanitize(safe, sizeof(safe), value));
-}
-
-/* The client's identity into r->id: shapes checked, nothing trusted yet. */
-static int read_identity(struct request *r)
-{
-	const char *bot = broker_msg_get(r->in, "bot");
-	const char *src = broker_msg_get(r->in, "bot_source");
-	const char *agent = broker_msg_get(r->in, "agent");
-	const char *handoff = broker_msg_get(r->in, "handoff");
-	const char *repo = broker_msg_get(r->in, "repo");
-	const char *fb = broker_msg_get(r->in, "fallback");
-	const char *p;
-	char *norm = NULL;
-	size_t i;
-	int source;
-
-	if (bot && *bot && !bot_name_ok(bot))
-		return bad_field("bot", bot);
-	if (agent && *agent && !bot_name_ok(agent))
-		return bad_field("agent", agent);
-	if (handoff && *handoff && !handoff_slug_ok(handoff))
-		return raxx_fail(RAXX_EHANDOFF, "handoff slug '%.64s' is not valid: "
-				 "letters, digits, '-' and '_'", handoff);
-	if (repo && *repo && (credential_repo(repo, &norm) || strcmp(norm, repo))) {
-		free(norm);
-		return bad_field("repo", repo);
-	}
-	free(norm);
-	source = src ? broker_source_parse(src) : BOT_OPTION;
-	if (source < 0)
-		return bad_field("bot_source", src);
-	r->id.source = (enum bot_source)source;
-	r->fallback = !fb || !strcmp(fb, "pat") ? FALLBACK_PAT :
-		!strcmp(fb, "pass") ? FALLBACK_PASS : FALLBACK_DENY;
-	r->id.bot = bot && *bot ? xstrdup(bot) : NULL;
-	r->id.agent = agent && *agent ? xstrdup(agent) : NULL;
-	r->id.handoff = handoff && *handoff ? xstrdup(handoff) : NULL;
-	r->id.repo = repo && *repo ? xstrdup(repo) : NULL;
-	r->repo_hint = broker_msg_get(r->in, "repo_hint");
-	if (r->repo_hint && credential_repo(r->repo_hint, &norm))
-		r->repo_hint = NULL;
-	free(norm);
-	if (r->id.source == BOT_NONE && r->id.bot)
-		r->id.source = BOT_OPTION;
-	for (i = 0; (p = broker_msg_nth(r->in, "permission", i)); i++) {
-		struct broker_perm bp;
-
-		if (broker_perm_parse(p, &bp))
-			return bad_field("permission", p);
-		r->id.perms = xrealloc(r->id.perms, (i + 1) * sizeof(*r->id.perms));
-		r->id.perms[i].name = bp.name;
-		r->id.perms[i].level = bp.level;
-		r->id.nr_perms = i + 1;
-	}
-	r->bot_shown = r->id.handoff ? r->id.handoff : r->id.bot;
-	return 0;
-}
-
-static int refuse_bot(const struct request *r, const char *bot)
-{
-	return raxx_fail(RAXX_EVAULT, "uid %lu may not have %s's tokens from this "
-			 "broker: ask its operator to grant it in RAXX_BROKER_UIDS "
-			 "(%lu:%s)", r->uid, bot, r->uid, bot);
-}
-
-/* What a request is narrowed to: the cache key and GitHub's scope. */
-struct scope_hold {
-	char *key;
-	struct token_scope scope;
-	struct gh_permission *gp;	/* pointing into eff */
-	struct broker_perm *eff;
-	size_t nr_eff;
-};
-
-static void scope_hold_release(struct scope_hold *h)
-{
-	free(h->key);
-	free(h->gp);
-	broker_perms_release(h->eff, h->nr_eff);
-	memset(h, 0, sizeof(*h));
-}
-
-/*
- * The permissions this request gets. The broker's own uid: as the client
- * resolved them, narrowing a repository token only (token.c's rule). A
- * granted uid: narrowed by the broker's map (broker_policy.h), with or
- * without a repository.
- */
-static int request_scope(const struct request *r, struct scope_hold *h)
-{
-	const struct agent_map_bot *mb;
-	struct broker_perm *asked, *ceil = NULL;
-	const struct broker_perm *bad;
-	struct strbuf sb = STRBUF_INIT;
-	size_t i, nr_ceil = 0, nr_asked = r->id.nr_perms;
-	int ret = 0;
-
-	memset(h, 0, sizeof(*h));
-	asked = xcalloc(nr_asked + 1, sizeof(*asked));
-	for (i = 0; i < nr_asked; i++) {
-		asked[i].name = r->id.perms[i].name;
-		asked[i].level = r->id.perms[i].level;
-	}
-	if (r->uid == broker_conf.owner) {
-		if (!r->id.repo)
-			nr_asked = 0;
-	} else if ((mb = agent_map_find_bot(&broker_conf.map, r->id.bot)) &&
-		   mb->nr_perms) {
-		ceil = xcalloc(mb->nr_perms, sizeof(*ceil));
-		for (i = 0; i < mb->nr_perms; i++) {
-			ceil[i].name = mb->perms[i].name;
-			ceil[i].level = mb->perms[i].level;
-		}
-		nr_ceil = mb->nr_perms;
-	}
-	/* copies: the owner's as asked, a granted uid's within the ceiling */
-	if (broker_perms_narrow(asked, nr_asked, ceil, nr_ceil, &h->eff,
-				&h->nr_eff, &bad))
-		ret = raxx_fail(RAXX_EVAULT, "uid %lu asked for %s:%s, beyond %s's "
-				"permissions in the broker's map %s: refused", r->uid,
-				bad->name, bad->level, r->id.bot, broker_conf.map_where);
-	free(ceil);
-	free(asked);
-	if (ret)
-		return ret;
-	if (r->id.repo || h->nr_eff)
-		sb_adds(&sb, r->id.repo ? r->id.repo : "");
-	for (i = 0; i < h->nr_eff; i++)
-		sb_addf(&sb, "%c%s=%s", i ? ',' : ' ', h->eff[i].name, h->eff[i].level);
-	h->key = sb_detach(&sb);
-	h->scope.repo = r->id.repo;
-	if (h->nr_eff) {
-		h->gp = xcalloc(h->nr_eff, sizeof(*h->gp));
-		for (i = 0; i < h->nr_eff; i++) {
-			h->gp[i].name = h->eff[i].name;
-			h->gp[i].level = h->eff[i].level;
-		}
-		h->scope.perms = h->gp;
-		h->scope.nr_perms = h->nr_eff;
-	}
-	return 0;
-}
-
 /* ---------------------------------------------------------------- tokens */
-
-static int allowed(const struct request *r, const char *bot)
-{
-	return broker_policy_allows(&broker_conf.policy, broker_conf.owner, r->uid,
-				    bot);
-}
-
-static void stale_warning(struct request *r, const char *bot,
-			  const struct fresh *f, const char *why)
-{
-	snprintf(r->warn, sizeof(r->warn), "minting for %s failed (%.300s); serving "
-		 "its token held by the broker, which lives %lld s more, until "
-		 "then", bot, why, (long long)(f->expires_at - now_seconds()));
-}
 
 /* A bot's token: held, else minted (single flight); during an outage,
  * the held one that still lives a minute. */
@@ -364,9 +143,9 @@ static int bot_token(struct request *r, struct fresh *out)
 	int ret, hit;
 
 	memset(out, 0, sizeof(*out));
-	if (!allowed(r, r->id.bot))
-		return refuse_bot(r, r->id.bot);
-	if ((ret = request_scope(r, &h)))
+	if (!broker_allowed(r, r->id.bot))
+		return broker_refuse_bot(r, r->id.bot);
+	if ((ret = broker_request_scope(r, &h)))
 		return ret;
 	ret = broker_flight_claim(r->id.bot, h.key, broker_conf.min_ttl, out, &s, &hit);
 	if (!ret && !hit) {
@@ -375,10 +154,10 @@ static int bot_token(struct request *r, struct fresh *out)
 	}
 	if (ret && raxx_err_outage() &&
 	    broker_serve_stale(r->id.bot, h.key, out, why, sizeof(why))) {
-		stale_warning(r, r->id.bot, out, why);
+		broker_stale_warning(r, r->id.bot, out, why);
 		ret = 0;
 	}
-	scope_hold_release(&h);
+	broker_scope_hold_release(&h);
 	return ret;
 }
 
@@ -418,8 +197,8 @@ static int handoff_fits(struct request *r, const struct manifest *m)
 
 	if ((ret = manifest_check_repo(m, r->id.repo)))
 		return ret;
-	if (!allowed(r, m->bot))
-		return refuse_bot(r, m->bot);
+	if (!broker_allowed(r, m->bot))
+		return broker_refuse_bot(r, m->bot);
 	return 0;
 }
 
@@ -467,7 +246,7 @@ static int handoff_stale(struct request *r, const struct handoff_ref *ref,
 			key = manifest_token_scope_key(&m);
 			raxx_fail_outage(code, "%s", why);
 			if (broker_serve_stale(m.bot, key, out, again, sizeof(again))) {
-				stale_warning(r, m.bot, out, why);
+				broker_stale_warning(r, m.bot, out, why);
 				*bot = xstrdup(m.bot);
 				*repo = xstrdup(m.repo);
 				if (out->expires_at > m.expires_at)
@@ -566,120 +345,7 @@ out:
 	return ret;
 }
 
-/* ---------------------------------------------------------------- answers */
-
-static void answer_fresh(struct request *r, const char *bot, const char *repo,
-			 const struct fresh *f)
-{
-	broker_msg_add(r->out, "status", "ok");
-	broker_msg_add(r->out, "token", f->tok);
-	broker_msg_addf(r->out, "expires_at", "%lld", (long long)f->expires_at);
-	broker_msg_add(r->out, "bot", bot);
-	broker_msg_add(r->out, "repo", repo);
-	broker_msg_add(r->out, "installation_id", f->inst);
-	broker_msg_add(r->out, "source", f->source);
-	if (*r->warn)
-		broker_msg_add(r->out, "warning", r->warn);
-}
-
-/* The failure recorded now as an answer. */
-static void answer_error(struct request *r)
-{
-	char msg[1024];
-	int code = raxx_errcode() ? raxx_errcode() : RAXX_EINTERNAL;
-
-	/* one line: the sink's sanitiser, applied before it travels */
-	snprintf(msg, sizeof(msg), "%s", *raxx_errmsg() ? raxx_errmsg() : "failed");
-	sanitize_text(msg);
-	broker_msg_release(r->out);
-	broker_msg_add(r->out, "status", "error");
-	broker_msg_addf(r->out, "code", "%d", code);
-	broker_msg_add(r->out, "outage", raxx_err_outage() ? "1" : "0");
-	broker_msg_add(r->out, "message", msg);
-}
-
-static int strictness(enum fallback f)
-{
-	return f == FALLBACK_DENY ? 2 : f == FALLBACK_PASS ? 1 : 0;
-}
-
-/* fallback.h decides, with the broker's policy made stricter by the
- * client's, and the operator token for the broker's own uid only. */
-static void answer_fallback(struct request *r)
-{
-	struct raxx_config rc = *broker_conf.c;
-	struct fallback_decision d;
-
-	rc.id = &r->id;
-	if (strictness(r->fallback) > strictness(broker_conf.c->fallback))
-		rc.fallback = r->fallback;
-	fallback_decide(&rc, &d);
-	if (d.action == FALLBACK_USE_PAT && r->uid != broker_conf.owner) {
-		d.action = FALLBACK_ANSWER_NOTHING;
-		d.pat = NULL;
-		snprintf(d.why, sizeof(d.why), "the broker gives the operator token "
-			 "to its own user only");
-	}
-	broker_msg_add(r->out, "fallback", d.action == FALLBACK_USE_PAT ? "use-pat" :
-		       d.action == FALLBACK_ANSWER_NOTHING ? "answer-nothing" :
-		       "refuse");
-	broker_msg_add(r->out, "fallback_why", d.why);
-	if (d.action == FALLBACK_USE_PAT)
-		broker_msg_add(r->out, "password", d.pat);
-}
-
-/* The token request's audit event, kept for after the answer: the client
- * does not wait for the log. */
-static void audit_token(struct request *r, int ret, const char *bot,
-			const char *repo, const struct fresh *f)
-{
-	const char *b = ret ? r->id.bot : bot, *rp = ret ? r->id.repo : repo;
-
-	if (ret)
-		r->audit.reason = xstrdup(raxx_errmsg());
-	else if (r->id.handoff)
-		r->audit.reason = xstrfmt("handoff %s, broker uid %lu", r->id.handoff,
-					  r->uid);
-	else
-		r->audit.reason = xstrfmt("broker uid %lu%s", r->uid,
-					  !strcmp(f->source, "stale") ?
-					  ", held token during an outage" : "");
-	r->audit.event = ret ? "fail" : !strcmp(f->source, "mint") ? "mint" : "reuse";
-	r->audit.bot = b ? xstrdup(b) : NULL;
-	r->audit.repo = rp ? xstrdup(rp) : NULL;
-	r->audit.tok = ret ? NULL : xstrdup(f->tok);
-	r->audit.expires_at = ret ? 0 : f->expires_at;
-}
-
-static void audit_flush(struct request *r)
-{
-	struct audit_event ev = { 0 };
-
-	if (!r->audit.event)
-		return;
-	ev.event = r->audit.event;
-	ev.bot = r->audit.bot;
-	ev.agent = r->id.agent;
-	ev.host = broker_conf.c->host;
-	ev.repo = r->audit.repo;
-	ev.token = r->audit.tok;
-	ev.expires_at = r->audit.expires_at;
-	ev.reason = r->audit.reason;
-	audit_write(&ev);
-}
-
 /* ---------------------------------------------------------------- actions */
-
-static int set_deadline(const struct request *r)
-{
-	const char *t = broker_msg_get(r->in, "timeout_ms");
-	long ms = broker_conf.timeout_s * 1000, client;
-
-	if (t && !parse_long(t, 0, LONG_MAX / 2, &client) && client - 100 < ms)
-		ms = client > 200 ? client - 100 : 100;
-	http_set_deadline(now_ms() + ms);
-	return 0;
-}
 
 static int do_token(struct request *r)
 {
@@ -687,7 +353,7 @@ static int do_token(struct request *r)
 	char *bot = NULL, *repo = NULL;
 	int ret;
 
-	if ((ret = check_target(r)) || (ret = read_identity(r)))
+	if ((ret = broker_check_target(r)) || (ret = broker_read_identity(r)))
 		goto fail;
 	if (!r->id.bot && !r->id.handoff) {
 		ret = raxx_fail(RAXX_EVAULT, "no bot in the request: pass --bot or "
@@ -695,7 +361,7 @@ static int do_token(struct request *r)
 				"(git-credential-raxx setup)");
 		goto fail;
 	}
-	set_deadline(r);
+	broker_set_deadline(r);
 	if (r->id.handoff) {
 		ret = handoff_token(r, &f, &bot, &repo);
 	} else {
@@ -703,10 +369,10 @@ static int do_token(struct request *r)
 		bot = xstrdup(r->id.bot);
 		repo = r->id.repo ? xstrdup(r->id.repo) : NULL;
 	}
-	audit_token(r, ret, bot, repo, &f);
+	broker_audit_token(r, ret, bot, repo, &f);
 	if (ret)
 		goto fail;
-	answer_fresh(r, bot, repo, &f);
+	broker_answer_fresh(r, bot, repo, &f);
 	snprintf(r->outcome, sizeof(r->outcome), "%s%s",
 		 !strcmp(f.source, "mint") ? "minted" : !strcmp(f.source, "stale") ?
 		 "held token, during an outage" : "held token",
@@ -716,9 +382,9 @@ static int do_token(struct request *r)
 	broker_fresh_release(&f);
 	return 0;
 fail:
-	answer_error(r);
+	broker_answer_error(r);
 	if (r->id.bot || r->id.handoff)
-		answer_fallback(r);
+		broker_answer_fallback(r);
 	snprintf(r->outcome, sizeof(r->outcome), "failed (exit %d)", ret);
 	free(bot);
 	free(repo);
@@ -737,20 +403,20 @@ static int do_peek(struct request *r)
 	char *key = NULL;
 	int ret, have_m = 0;
 
-	if ((ret = check_target(r)) || (ret = read_identity(r)))
+	if ((ret = broker_check_target(r)) || (ret = broker_read_identity(r)))
 		goto fail;
 	if (r->id.handoff) {
 		handoff_ref_init(&ref, &broker_conf.vs, r->id.handoff);
 		if (!manifest_held(&ref, &m)) {
 			have_m = 1;
-			if (allowed(r, m.bot) && !manifest_check_repo(&m, r->id.repo)) {
+			if (broker_allowed(r, m.bot) && !manifest_check_repo(&m, r->id.repo)) {
 				key = manifest_token_scope_key(&m);
 				bot = m.bot;
 				repo = m.repo;
 			}
 		}
 		handoff_ref_release(&ref);
-	} else if (r->id.bot && allowed(r, r->id.bot) && !request_scope(r, &h)) {
+	} else if (r->id.bot && broker_allowed(r, r->id.bot) && !broker_request_scope(r, &h)) {
 		key = xstrdup(h.key);
 		bot = r->id.bot;
 		repo = r->id.repo;
@@ -761,7 +427,7 @@ static int do_peek(struct request *r)
 	if (f.tok) {
 		if (have_m && f.expires_at > m.expires_at)
 			f.expires_at = m.expires_at;
-		answer_fresh(r, bot, repo, &f);
+		broker_answer_fresh(r, bot, repo, &f);
 		snprintf(r->outcome, sizeof(r->outcome), "held token");
 	} else {
 		broker_msg_add(r->out, "status", "none");
@@ -769,12 +435,12 @@ static int do_peek(struct request *r)
 	}
 	if (have_m)
 		manifest_release(&m);
-	scope_hold_release(&h);
+	broker_scope_hold_release(&h);
 	broker_fresh_release(&f);
 	free(key);
 	return 0;
 fail:
-	answer_error(r);
+	broker_answer_error(r);
 	snprintf(r->outcome, sizeof(r->outcome), "failed (exit %d)", ret);
 	return ret;
 }
@@ -832,26 +498,26 @@ static int do_revoke(struct request *r)
 	size_t i, nr = 0;
 	int ret = 0, revoked = 0, failed = 0;
 
-	if ((ret = check_target(r)))
+	if ((ret = broker_check_target(r)))
 		goto fail;
 	if (slug) {
 		if (!handoff_slug_ok(slug)) {
-			ret = bad_field("handoff", slug);
+			ret = broker_bad_field("handoff", slug);
 			goto fail;
 		}
 		r->bot_shown = slug;
 		manifest_set(slug, NULL);
 	} else if (!bot || !bot_name_ok(bot)) {
-		ret = bad_field("bot", bot ? bot : "");
+		ret = broker_bad_field("bot", bot ? bot : "");
 		goto fail;
-	} else if (!allowed(r, bot)) {
+	} else if (!broker_allowed(r, bot)) {
 		r->bot_shown = bot;
-		ret = refuse_bot(r, bot);
+		ret = broker_refuse_bot(r, bot);
 		goto fail;
 	} else {
 		r->bot_shown = bot;
 	}
-	set_deadline(r);
+	broker_set_deadline(r);
 	h = broker_toks_collect(r->uid, slug ? NULL : bot, slug, NULL, &nr);
 	if (nr && !(gh = broker_gh_take())) {
 		ret = raxx_errcode();
@@ -886,7 +552,7 @@ static int do_revoke(struct request *r)
 	return 0;
 fail:
 	broker_held_tokens_release(h, nr);
-	answer_error(r);
+	broker_answer_error(r);
 	snprintf(r->outcome, sizeof(r->outcome), "failed (exit %d)", ret);
 	return ret;
 }
@@ -1058,7 +724,7 @@ static void serve_one(int fd)
 		else
 			raxx_fail(RAXX_EVAULT, "the broker cannot tell the caller's "
 				  "uid: refused");
-		answer_error(&r);
+		broker_answer_error(&r);
 		send_answer(fd, &out, now_ms() + 1000);
 		snprintf(r.outcome, sizeof(r.outcome), "refused: uid not admitted");
 		goto done;
@@ -1067,14 +733,14 @@ static void serve_one(int fd)
 		snprintf(r.outcome, sizeof(r.outcome), "dropped: %s", why);
 		if (answer) {
 			raxx_fail(RAXX_EUSAGE, "malformed request (%s): dropped", why);
-			answer_error(&r);
+			broker_answer_error(&r);
 			send_answer(fd, &out, now_ms() + 1000);
 		}
 		goto done;
 	}
 	if (broker_msg_parse(&in, buf.buf, (size_t)end, &why)) {
 		raxx_fail(RAXX_EUSAGE, "malformed request (%s)", why);
-		answer_error(&r);
+		broker_answer_error(&r);
 		snprintf(r.outcome, sizeof(r.outcome), "malformed: %s", why);
 		goto reply;
 	}
@@ -1085,7 +751,7 @@ static void serve_one(int fd)
 		raxx_fail(RAXX_EUSAGE, "request of wire version '%.8s', this broker "
 			  "speaks %s: run the same git-credential-raxx on both sides",
 			  version ? version : "", BROKER_WIRE_VERSION);
-		answer_error(&r);
+		broker_answer_error(&r);
 		snprintf(r.outcome, sizeof(r.outcome), "refused: wire version");
 	} else if (action && !strcmp(action, "token")) {
 		do_token(&r);
@@ -1100,12 +766,12 @@ static void serve_one(int fd)
 	} else {
 		raxx_fail(RAXX_EUSAGE, "unknown action '%s': token, peek, erase, "
 			  "revoke or status", act);
-		answer_error(&r);
+		broker_answer_error(&r);
 		snprintf(r.outcome, sizeof(r.outcome), "refused: unknown action");
 	}
 reply:
 	send_answer(fd, &out, now_ms() + 5000);
-	audit_flush(&r);
+	broker_audit_flush(&r);
 done:
 	/* one line a request: who, what, for whom, how it went; no secret */
 	if (have_uid)
@@ -1115,7 +781,7 @@ done:
 			 (long long)(now_ms() - t0));
 	else
 		err_line("raxx: broker: uid=? outcome=%s", r.outcome);
-	request_release(&r);
+	broker_request_release(&r);
 	broker_msg_release(&in);
 	broker_msg_release(&out);
 	sb_release(&buf);

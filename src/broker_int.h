@@ -7,6 +7,7 @@
  * the modules of the sections above its own, never one below: no circle.
  *
  *   broker.c            the server
+ *   broker_request.c    a request: identity checks, scope, answers, audit
  *   broker_tokens.c     the tokens held, their single flights, manifests
  *   broker_keys.c       the App keys held
  *   broker_state.c      the held state's lock, guarded copies, the clients
@@ -20,6 +21,8 @@
 #include "agentmap.h"
 #include "broker_policy.h"
 #include "config.h"
+#include "github.h"
+#include "identity.h"
 #include "owners.h"
 #include "vault.h"
 
@@ -185,5 +188,80 @@ void broker_toks_wipe(void);
 char *broker_manifest_copy(const char *slug);
 /* Keep json (NULL: forget it) as slug's manifest. */
 void broker_manifest_keep(const char *slug, const char *json);
+
+/* ------------------------------------------------ broker_request.c */
+
+/* A request being served: filled as it goes, logged in one line. */
+struct request {
+	unsigned long uid;	/* the peer's */
+	const struct broker_msg *in;
+	struct broker_msg *out;
+	struct identity id;	/* as the client sent it, checked */
+	enum fallback fallback;	/* the client's */
+	const char *repo_hint;
+	const char *bot_shown;	/* for the log line */
+	char outcome[160];	/* for the log line */
+	char warn[512];		/* a warning for the client, or "" */
+	struct {		/* the audit event, written after the answer */
+		const char *event;	/* NULL: none */
+		char *bot, *repo, *tok, *reason;
+		time_t expires_at;
+	} audit;
+};
+void broker_request_release(struct request *r);
+
+/* The API base and host asked for must be the broker's own: 0, or
+ * RAXX_EVAULT with the message recorded. */
+int broker_check_target(const struct request *r);
+/* RAXX_EUSAGE: request field key's value (shown sanitised) is not valid. */
+int broker_bad_field(const char *key, const char *value);
+/* The client's identity into r->id: shapes checked, nothing trusted yet.
+ * 0, or the exit code with the message recorded. */
+int broker_read_identity(struct request *r);
+/* Whether r's uid may have bot's tokens (broker_policy.h). */
+int broker_allowed(const struct request *r, const char *bot);
+/* RAXX_EVAULT: r's uid may not have bot's tokens, and how to grant it. */
+int broker_refuse_bot(const struct request *r, const char *bot);
+
+/* What a request is narrowed to: the cache key and GitHub's scope. */
+struct scope_hold {
+	char *key;
+	struct token_scope scope;
+	struct gh_permission *gp;	/* pointing into eff */
+	struct broker_perm *eff;
+	size_t nr_eff;
+};
+void broker_scope_hold_release(struct scope_hold *h);
+/*
+ * The permissions this request gets. The broker's own uid: as the client
+ * resolved them, narrowing a repository token only (token.c's rule). A
+ * granted uid: narrowed by the broker's map (broker_policy.h), with or
+ * without a repository. 0 with h filled (release it), or RAXX_EVAULT (a
+ * permission beyond the map's) with the message recorded.
+ */
+int broker_request_scope(const struct request *r, struct scope_hold *h);
+
+/* The request's deadline for the vault and GitHub (http.h): the broker's
+ * RAXX_TIMEOUT, or the client's timeout_ms less 100 ms when shorter. */
+int broker_set_deadline(const struct request *r);
+
+/* r->warn: minting for bot failed (why), f is the held token served. */
+void broker_stale_warning(struct request *r, const char *bot,
+			  const struct fresh *f, const char *why);
+/* The answer with token f of bot for repo (may be NULL). */
+void broker_answer_fresh(struct request *r, const char *bot, const char *repo,
+			 const struct fresh *f);
+/* The failure recorded now as the answer, sanitised to one line. */
+void broker_answer_error(struct request *r);
+/* fallback.h decides, with the broker's policy made stricter by the
+ * client's, and the operator token for the broker's own uid only. */
+void broker_answer_fallback(struct request *r);
+
+/* The token request's audit event (ret: its outcome), kept for after the
+ * answer: the client does not wait for the log. */
+void broker_audit_token(struct request *r, int ret, const char *bot,
+			const char *repo, const struct fresh *f);
+/* Write the audit event kept, if any. */
+void broker_audit_flush(struct request *r);
 
 #endif
