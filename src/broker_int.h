@@ -7,6 +7,7 @@
  * the modules of the sections above its own, never one below: no circle.
  *
  *   broker.c            the server
+ *   broker_mint.c       minting with a held key; a bot's token
  *   broker_request.c    a request: identity checks, scope, answers, audit
  *   broker_tokens.c     the tokens held, their single flights, manifests
  *   broker_keys.c       the App keys held
@@ -263,5 +264,20 @@ void broker_audit_token(struct request *r, int ret, const char *bot,
 			const char *repo, const struct fresh *f);
 /* Write the audit event kept, if any. */
 void broker_audit_flush(struct request *r);
+
+/* ------------------------------------------------ broker_mint.c */
+
+/* A token for bot narrowed to scope: the held key (or the vault's), then
+ * GitHub. A refusal of a held key is tried once more with the vault's
+ * (the key or the installation may have been rotated). 0 with out filled
+ * (source "mint"), or the exit code with the message recorded. */
+int broker_mint(const char *bot, const struct token_scope *scope,
+		const char *repo_hint, struct fresh *out);
+
+/* r's bot's token, if r's uid may have it: held, else minted (single
+ * flight); during an outage, the held one that still lives a minute, with
+ * a warning for the client. 0 with out filled, or the exit code with the
+ * message recorded. */
+int broker_bot_token(struct request *r, struct fresh *out);
 
 #endif
