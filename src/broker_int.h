@@ -7,6 +7,7 @@
  * the modules of the sections above its own, never one below: no circle.
  *
  *   broker.c            the server
+ *   broker_handoff.c    a handoff's token: the manifest's checks
  *   broker_mint.c       minting with a held key; a bot's token
  *   broker_request.c    a request: identity checks, scope, answers, audit
  *   broker_tokens.c     the tokens held, their single flights, manifests
@@ -279,5 +280,26 @@ int broker_mint(const char *bot, const struct token_scope *scope,
  * a warning for the client. 0 with out filled, or the exit code with the
  * message recorded. */
 int broker_bot_token(struct request *r, struct fresh *out);
+
+/* ------------------------------------------------ broker_handoff.c */
+
+struct handoff_ref;
+struct manifest;
+
+/* The manifest of ref's slug as last read, when it still passes the whole
+ * policy now: 0 with *m (release it), else -1 (nothing recorded). */
+int broker_manifest_held(const struct handoff_ref *ref, struct manifest *m);
+/* Keep m (NULL: forget it) as the manifest of slug. */
+void broker_manifest_set(const char *slug, const struct manifest *m);
+
+/*
+ * A handoff's token: warm from the manifest read last (checked again now)
+ * and its held token; cold, in one flight per slug, from the vault's
+ * manifest, checked by the policy, then minted narrowed to it. *bot and
+ * *repo (fresh) get the manifest's. 0 with out filled, or the exit code
+ * with the message recorded.
+ */
+int broker_handoff_token(struct request *r, struct fresh *out, char **bot,
+			 char **repo);
 
 #endif
