@@ -7,6 +7,7 @@
  * the modules of the sections above its own, never one below: no circle.
  *
  *   broker.c            the server
+ *   broker_actions.c    what a request asks: token, peek, erase, revoke, status
  *   broker_handoff.c    a handoff's token: the manifest's checks
  *   broker_mint.c       minting with a held key; a bot's token
  *   broker_request.c    a request: identity checks, scope, answers, audit
@@ -301,5 +302,12 @@ void broker_manifest_set(const char *slug, const struct manifest *m);
  */
 int broker_handoff_token(struct request *r, struct fresh *out, char **bot,
 			 char **repo);
+
+/* ------------------------------------------------ broker_actions.c */
+
+/* What r->in asks, done: its wire version checked, then its action
+ * (token, peek, erase, revoke, status); r->out and r->outcome filled, the
+ * audit event kept. act: the action as the log line shows it. */
+void broker_act(struct request *r, const char *act);
 
 #endif
