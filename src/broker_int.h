@@ -6,7 +6,9 @@
  * share, one section a module, from the bottom up. A module calls only
  * the modules of the sections above its own, never one below: no circle.
  *
- *   broker.c            the server
+ *   broker.c            the server: options, signals, the accept loop,
+ *                       the connection cap and threads, shutdown
+ *   broker_conn.c       one connection: uid, limits, answer, log line
  *   broker_actions.c    what a request asks: token, peek, erase, revoke, status
  *   broker_handoff.c    a handoff's token: the manifest's checks
  *   broker_mint.c       minting with a held key; a bot's token
@@ -309,5 +311,18 @@ int broker_handoff_token(struct request *r, struct fresh *out, char **bot,
  * (token, peek, erase, revoke, status); r->out and r->outcome filled, the
  * audit event kept. act: the action as the log line shows it. */
 void broker_act(struct request *r, const char *act);
+
+/* ------------------------------------------------ broker_conn.c */
+
+/*
+ * Serve the connection fd (the caller closes it): a peer the policy does
+ * not admit is answered an error before a byte is read (sock: the
+ * broker's socket, for that message); a request over BROKER_MAX_MSG, or
+ * not whole within BROKER_READ_MS, is dropped, a malformed one answered
+ * an error; then broker_act, the answer within 5 s, the audit event, and
+ * one line on stderr (uid, action, bot, repository, outcome, never a
+ * secret).
+ */
+void broker_serve_conn(int fd, const char *sock);
 
 #endif
