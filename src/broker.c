@@ -1,54 +1,39 @@
 /*
- * The token broker: the contract is in broker.h.
+ * The token broker's server (the contract is in broker.h, its modules are
+ * in broker_int.h):
  *
- *   main thread:  socket, signals, accept loop, the sweep of what expired
- *   one thread a connection:  uid -> request -> action -> answer -> log
+ *   main thread:  options, settings, socket, signals, the accept loop
+ *                 under the connection cap, the sweep of what expired,
+ *                 and at the end the wait for the requests in flight
+ *   one thread a connection (broker_conn.c):
+ *                 uid -> request -> action -> answer -> log
  *
  * What the requests share is held under one lock (broker_state.c); the
  * work that takes time (the vault, GitHub, parsing a key) runs unlocked.
  */
-#define _GNU_SOURCE	/* struct ucred, SO_PEERCRED */
-#define _DARWIN_C_SOURCE	/* getpeereid */
+#define _POSIX_C_SOURCE 200809L
+#define _DARWIN_C_SOURCE	/* PT_DENY_ATTACH */
 #include "broker.h"
-#include "broker_int.h"
-#include "agentmap.h"
-#include "audit.h"
 #include "broker_client.h"
+#include "broker_int.h"
 #include "broker_policy.h"
-#include "broker_wire.h"
-#include "cache.h"
 #include "cli.h"
-#include "clientsecret.h"
-#include "fallback.h"
 #include "github.h"
-#include "handoff_manifest.h"
-#include "handoff_store.h"
-#include "http.h"
-#include "identity.h"
-#include "jwt.h"
 #include "log.h"
-#include "mint.h"
-#include "owners.h"
 #include "settings_cache.h"
-#include "protocol.h"
-#include "token.h"
 #include "util.h"
-#include "vault.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
-
-#include <sodium.h>
 
 const char broker_usage[] =
 "usage: git-credential-raxx broker [--socket PATH]\n"
@@ -62,24 +47,23 @@ const char broker_usage[] =
 "bots), RAXX_BROKER_KEY_TTL (seconds an App key is held, default 3600;\n"
 "0: fetched for every mint). SIGTERM or SIGINT stops it cleanly.\n";
 
-/* ---------------------------------------------------------------- state */
-
 /* The server: its socket, the signal handler's pipe, and the connections
  * being served, counted under their own mutex (server.mu). */
 static struct {
-	char *sock;
-	int lfd;
-	dev_t sock_dev;
-	ino_t sock_ino;
+	char *sock;		/* the socket's path */
+	struct broker_listener listener;
 	int wake[2];		/* the signal handler's self-pipe */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;	/* signalled when a connection ends */
 	int active;		/* connections being served */
-} server = { .lfd = -1, .wake = { -1, -1 }, .mu = PTHREAD_MUTEX_INITIALIZER,
-	     .cv = PTHREAD_COND_INITIALIZER };
+} server = {
+	.listener = { .fd = -1 },
+	.wake = { -1, -1 },
+	.mu = PTHREAD_MUTEX_INITIALIZER,
+	.cv = PTHREAD_COND_INITIALIZER,
+};
 
-/* ---------------------------------------------------------------- connections */
-
+/* A connection's thread. */
 static void *serve(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
@@ -93,8 +77,6 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-/* ---------------------------------------------------------------- the socket */
-
 static void on_signal(int sig)
 {
 	int saved = errno;
@@ -105,147 +87,6 @@ static void on_signal(int sig)
 	}
 	errno = saved;
 }
-
-/* Every directory above dir must let others through (o+x) for a granted
- * uid to reach the socket: say which one does not. */
-static void check_reachable(const char *dir)
-{
-	char *p = xstrdup(dir), *slash;
-	struct stat st;
-
-	while ((slash = strrchr(p, '/'))) {
-		if (slash == p)
-			slash[1] = '\0';
-		else
-			*slash = '\0';
-		if (!stat(p, &st) && !(st.st_mode & S_IXOTH)) {
-			warning("directory '%s' (mode %04o) keeps the uids of "
-				"RAXX_BROKER_UIDS from the socket: chmod o+x it, or "
-				"give --socket a directory they can reach", p,
-				(unsigned)(st.st_mode & 07777));
-			break;
-		}
-		if (slash == p)
-			break;
-	}
-	free(p);
-}
-
-/* The socket's directory: made (parents too) or checked as ours, then set
- * to mode. 0, or RAXX_EVAULT (message recorded). */
-static int socket_dir(const char *dir, mode_t mode)
-{
-	char *p = xstrdup(dir), *q;
-	struct stat st;
-
-	for (q = p + 1; *q; q++) {
-		if (*q != '/')
-			continue;
-		*q = '\0';
-		if (mkdir(p, mode) && errno != EEXIST)
-			trace("broker: cannot create '%s': %s", p, strerror(errno));
-		*q = '/';
-	}
-	free(p);
-	if (mkdir(dir, mode) && errno != EEXIST)
-		return raxx_fail(RAXX_EVAULT, "broker socket directory '%s' cannot be "
-				 "created: %s", dir, strerror(errno));
-	if (lstat(dir, &st) || !S_ISDIR(st.st_mode))
-		return raxx_fail(RAXX_EVAULT, "broker socket directory '%s' is not a "
-				 "directory (a symbolic link is refused): give --socket "
-				 "a real directory", dir);
-	if (st.st_uid != geteuid())
-		return raxx_fail(RAXX_EVAULT, "broker socket directory '%s' belongs to "
-				 "uid %ld, not to you: give --socket a directory of "
-				 "your own", dir, (long)st.st_uid);
-	if ((st.st_mode & 07777) != mode && chmod(dir, mode))
-		return raxx_fail(RAXX_EVAULT, "broker socket directory '%s' cannot be "
-				 "set to mode %04o: %s", dir, (unsigned)mode,
-				 strerror(errno));
-	return 0;
-}
-
-static int listen_on(const char *path, int open_to_others)
-{
-	struct sockaddr_un sa;
-	struct stat st;
-	char *dir, *slash;
-	mode_t old;
-	int fd, ret;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (path[0] != '/' || strlen(path) >= sizeof(sa.sun_path))
-		return raxx_fail(RAXX_EUSAGE, "broker socket '%s' must be an absolute "
-				 "path of at most %zu bytes", path,
-				 sizeof(sa.sun_path) - 1);
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	slash = strrchr(path, '/');
-	dir = slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
-	ret = socket_dir(dir, open_to_others ? 0711 : 0700);
-	if (!ret && open_to_others)
-		check_reachable(dir);
-	free(dir);
-	if (ret)
-		return ret;
-	if (!lstat(path, &st)) {
-		int probe;
-
-		if (!S_ISSOCK(st.st_mode))
-			return raxx_fail(RAXX_EVAULT, "'%s' exists and is not a socket: "
-					 "remove it, or choose another --socket", path);
-		/* a broker that answers there: leave it be */
-		probe = socket(AF_UNIX, SOCK_STREAM, 0);
-		if (probe >= 0 && !connect(probe, (struct sockaddr *)&sa, sizeof(sa))) {
-			close(probe);
-			return raxx_fail(RAXX_EVAULT, "a broker is already listening on "
-					 "'%s': stop it first, or choose another "
-					 "--socket", path);
-		}
-		if (probe >= 0)
-			close(probe);
-		if (unlink(path))
-			return raxx_fail(RAXX_EVAULT, "cannot remove the stale socket "
-					 "'%s': %s", path, strerror(errno));
-		notice("broker: removed the stale socket %s", path);
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
-		return raxx_fail(RAXX_EVAULT, "broker: cannot make a socket: %s",
-				 strerror(errno));
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	/* the mode is the socket's from the start: no window open to others */
-	old = umask(open_to_others ? 0111 : 0177);
-	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (ret || chmod(path, open_to_others ? 0666 : 0600) ||
-	    listen(fd, SOMAXCONN) || lstat(path, &st)) {
-		ret = raxx_fail(RAXX_EVAULT, "broker cannot listen on '%s': %s", path,
-				strerror(errno));
-		close(fd);
-		return ret;
-	}
-	server.lfd = fd;
-	server.sock_dev = st.st_dev;
-	server.sock_ino = st.st_ino;
-	return 0;
-}
-
-/* Remove the socket, unless another broker has put its own there since. */
-static void unlisten(void)
-{
-	struct stat st;
-
-	if (server.lfd < 0)
-		return;
-	close(server.lfd);
-	server.lfd = -1;
-	if (!lstat(server.sock, &st) && st.st_dev == server.sock_dev &&
-	    st.st_ino == server.sock_ino)
-		unlink(server.sock);
-}
-
-/* ---------------------------------------------------------------- main */
 
 int broker_main(struct raxx_config *c, int argc, char **argv)
 {
@@ -308,7 +149,8 @@ int broker_main(struct raxx_config *c, int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	if ((ret = listen_on(server.sock, broker_conf.policy.nr > 0)))
+	if ((ret = broker_listen(&server.listener, server.sock,
+				 broker_conf.policy.nr > 0)))
 		goto out;
 	policy = broker_policy_text(&broker_conf.policy, broker_conf.owner);
 	notice("broker: listening on %s (pid %ld); %s; App keys held %ld s%s",
@@ -325,7 +167,7 @@ int broker_main(struct raxx_config *c, int argc, char **argv)
 	sigaddset(&block, SIGHUP);
 	while (!stop) {
 		struct pollfd pf[2] = { { server.wake[0], POLLIN, 0 },
-					{ server.lfd, POLLIN, 0 } };
+					{ server.listener.fd, POLLIN, 0 } };
 		int busy, n;
 
 		broker_keys_sweep();
@@ -351,7 +193,7 @@ int broker_main(struct raxx_config *c, int argc, char **argv)
 			break;
 		}
 		if (!busy && (pf[1].revents & POLLIN)) {
-			int fd = accept(server.lfd, NULL, NULL);
+			int fd = accept(server.listener.fd, NULL, NULL);
 			pthread_t t;
 
 			if (fd < 0)
@@ -375,7 +217,7 @@ int broker_main(struct raxx_config *c, int argc, char **argv)
 	}
 	pthread_attr_destroy(&attr);
 	/* no new connections; the ones being served finish */
-	unlisten();
+	broker_unlisten(&server.listener);
 	pthread_mutex_lock(&server.mu);
 	while (server.active)
 		pthread_cond_wait(&server.cv, &server.mu);
@@ -383,7 +225,7 @@ int broker_main(struct raxx_config *c, int argc, char **argv)
 	notice("broker: stopped; the socket is removed and the keys wiped");
 	ret = 0;
 out:
-	unlisten();
+	broker_unlisten(&server.listener);
 	broker_keys_wipe();
 	broker_toks_wipe();
 	broker_state_wipe();

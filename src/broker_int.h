@@ -8,6 +8,7 @@
  *
  *   broker.c            the server: options, signals, the accept loop,
  *                       the connection cap and threads, shutdown
+ *   broker_socket.c     the socket: its directory, modes, removal
  *   broker_conn.c       one connection: uid, limits, answer, log line
  *   broker_actions.c    what a request asks: token, peek, erase, revoke, status
  *   broker_handoff.c    a handoff's token: the manifest's checks
@@ -20,6 +21,7 @@
  */
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -324,5 +326,29 @@ void broker_act(struct request *r, const char *act);
  * secret).
  */
 void broker_serve_conn(int fd, const char *sock);
+
+/* ------------------------------------------------ broker_socket.c */
+
+struct broker_listener {
+	int fd;			/* listening, non-blocking; -1: not listening */
+	const char *path;	/* not owned */
+	dev_t dev;		/* the socket made, so as to remove only it */
+	ino_t ino;
+};
+
+/*
+ * Listen on path (absolute, short enough for sockaddr_un) into l. Its
+ * directory is made or checked as the broker's own, then set to 0700, or
+ * 0711 when open_to_others (a warning names a directory above that keeps
+ * them out); the socket is 0600, or 0666 with the uid check as the gate,
+ * from the moment it is bound. A stale socket is removed; one a broker
+ * answers on, or anything else than a socket, is refused. 0, or the exit
+ * code with the message recorded.
+ */
+int broker_listen(struct broker_listener *l, const char *path,
+		  int open_to_others);
+/* Stop listening, and remove the socket unless another broker has put
+ * its own there since. */
+void broker_unlisten(struct broker_listener *l);
 
 #endif
