@@ -1,29 +1,16 @@
 #define _POSIX_C_SOURCE 200809L
-#include "http.h"
+#include "http_internal.h"
 #include "log.h"
 #include "truststore.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <sodium.h>
-
-struct http_client {
-	CURL *curl;
-	char *service;
-	int fail_code;
-	struct curl_slist *extra;	/* per-client headers, may hold secrets */
-	int requests;
-	int connections;
-	char errbuf[CURL_ERROR_SIZE];
-	struct preconnect *pre;		/* http_preconnect's, or NULL */
-};
 
 static void preconnect_end(struct http_client *c);
 
@@ -47,16 +34,6 @@ int64_t http_deadline(void)
 {
 	return deadline_ms;
 }
-
-/* The setopt calls are checked, with the option's name in the message. */
-#define SETOPT(c, opt, val) do { \
-	CURLcode rc_ = curl_easy_setopt((c), (opt), (val)); \
-	if (rc_ != CURLE_OK) { \
-		raxx_fail(RAXX_EINTERNAL, "libcurl: setting %s failed: %s", \
-			  #opt, curl_easy_strerror(rc_)); \
-		goto fail; \
-	} \
-} while (0)
 
 static int is_loopback_host(const char *host)
 {
@@ -170,189 +147,6 @@ out:
 	curl_url_cleanup(b);
 	curl_url_cleanup(u);
 	return ret;
-}
-
-/* ---------------------------------------------------------------- proxies */
-
-/* An IP address (IPv6 without brackets) into buf; its family, or 0. */
-static int parse_ip(const char *s, size_t n, unsigned char *buf)
-{
-	char tmp[64];
-
-	if (n == 0 || n >= sizeof(tmp))
-		return 0;
-	memcpy(tmp, s, n);
-	tmp[n] = '\0';
-	if (inet_pton(AF_INET, tmp, buf) == 1)
-		return AF_INET;
-	if (inet_pton(AF_INET6, tmp, buf) == 1)
-		return AF_INET6;
-	return 0;
-}
-
-/* Does one no_proxy entry (not NUL-terminated) cover host? */
-static int noproxy_entry_matches(const char *e, size_t n, const char *host,
-				 int host_af, const unsigned char *host_ip)
-{
-	unsigned char net[16];
-	const char *slash = memchr(e, '/', n);
-	size_t hn = strlen(host), an;
-	long bits;
-	int af;
-
-	if (n == 1 && *e == '*')
-		return 1;
-	if (host_af) {
-		/* an address: the same address, or inside a CIDR range */
-		if (n >= 2 && e[0] == '[' && memchr(e, ']', n)) {
-			const char *close = memchr(e, ']', n);
-
-			an = (size_t)(close - e - 1);
-			af = parse_ip(e + 1, an, net);
-			slash = close + 1 < e + n && close[1] == '/' ? close + 1 : NULL;
-		} else {
-			an = slash ? (size_t)(slash - e) : n;
-			af = parse_ip(e, an, net);
-		}
-		if (af != host_af)
-			return 0;
-		bits = af == AF_INET ? 32 : 128;
-		if (slash) {
-			char num[8];
-			size_t dn = (size_t)(e + n - slash - 1);
-
-			if (!dn || dn >= sizeof(num))
-				return 0;
-			memcpy(num, slash + 1, dn);
-			num[dn] = '\0';
-			if (parse_long(num, 0, bits, &bits))
-				return 0;
-		}
-		if (memcmp(net, host_ip, (size_t)bits / 8))
-			return 0;
-		if (bits % 8) {
-			unsigned char mask = (unsigned char)(0xff << (8 - bits % 8));
-
-			return (net[bits / 8] & mask) == (host_ip[bits / 8] & mask);
-		}
-		return 1;
-	}
-	/* a name: equal, or a domain above it (".example.com" = "example.com") */
-	if (*e == '.') {
-		e++;
-		n--;
-	}
-	if (!n || n > hn)
-		return 0;
-	if (strncasecmp(host + hn - n, e, n))
-		return 0;
-	return n == hn || host[hn - n - 1] == '.';
-}
-
-/* no_proxy's list (commas or blanks between entries) against host. */
-static int noproxy_matches(const char *list, const char *host)
-{
-	unsigned char ip[16];
-	char name[256];
-	size_t hn = strlen(host);
-	int af;
-
-	/* "[::1]" -> "::1"; "example.com." -> "example.com" */
-	if (hn >= 2 && host[0] == '[' && host[hn - 1] == ']') {
-		host++;
-		hn -= 2;
-	}
-	while (hn > 0 && host[hn - 1] == '.')
-		hn--;
-	if (hn == 0 || hn >= sizeof(name))
-		return 0;
-	memcpy(name, host, hn);
-	name[hn] = '\0';
-	af = parse_ip(name, hn, ip);
-	while (*list) {
-		size_t n;
-
-		list += strspn(list, ", \t");
-		n = strcspn(list, ", \t");
-		if (n && noproxy_entry_matches(list, n, name, af, ip))
-			return 1;
-		list += n;
-	}
-	return 0;
-}
-
-/* The first of these variables that is set, or NULL; *which names it. */
-static const char *first_env(const char *const *names, const char **which)
-{
-	const char *v;
-
-	for (; *names; names++)
-		if ((v = env_get(*names))) {
-			*which = *names;
-			return v;
-		}
-	return NULL;
-}
-
-/*
- * The proxy for a request to url, read from the environment as git
- * (libcurl) reads it, and gh for the common cases: no_proxy/NO_PROXY first
- * ("*", host names matching exactly or as a domain suffix, IP addresses
- * and CIDR ranges); then https_proxy/HTTPS_PROXY for https:// (http_proxy
- * for an http:// loopback; never HTTP_PROXY, which CGI sets from a request
- * header), then all_proxy/ALL_PROXY. NULL: connect directly. *which
- * names the variable the proxy came from.
- */
-static const char *proxy_for(const char *url, const char **which)
-{
-	static const char *const no[] = { "no_proxy", "NO_PROXY", NULL };
-	static const char *const https[] = { "https_proxy", "HTTPS_PROXY",
-					     "all_proxy", "ALL_PROXY", NULL };
-	static const char *const http[] = { "http_proxy", "all_proxy",
-					    "ALL_PROXY", NULL };
-	const char *proxy, *list, *unused;
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL;
-
-	if (!u)
-		die("out of memory");
-	*which = NULL;
-	proxy = NULL;
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-		goto out;
-	proxy = first_env(strcasecmp(scheme, "http") ? https : http, which);
-	if (proxy && (list = first_env(no, &unused)) && noproxy_matches(list, host)) {
-		proxy = NULL;
-		*which = NULL;
-	}
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
-	return proxy;
-}
-
-/*
- * A proxy URL for messages: scheme, host and port only. A proxy's
- * userinfo ("http://user:password@proxy:3128") is its own password and
- * is never shown.
- */
-static char *proxy_shown(const char *proxy)
-{
-	const char *sep = strstr(proxy, "://");
-	const char *auth = sep ? sep + 3 : proxy, *end, *at;
-	char buf[256];
-
-	end = auth + strcspn(auth, "/?#");
-	at = NULL;
-	for (const char *p = auth; p < end; p++)
-		if (*p == '@')
-			at = p;
-	snprintf(buf, sizeof(buf), "%.*s%.*s", sep ? (int)(sep + 3 - proxy) : 0,
-		 proxy, (int)(end - (at ? at + 1 : auth)), at ? at + 1 : auth);
-	return xstrdup(sanitize(buf, sizeof(buf), buf));
 }
 
 /* ---------------------------------------------------------------- client */
@@ -529,7 +323,7 @@ struct http_client *http_client_new(const char *service, int fail_code)
 #endif
 	SETOPT(c->curl, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
 	/*
-	 * Proxies: proxy_for() decides from the environment, as git and gh
+	 * Proxies: http_proxy_for() decides from the environment, as git and gh
 	 * do, and each request sets CURLOPT_PROXY to its choice ("" for
 	 * none); libcurl's own reading of no_proxy is switched off so that
 	 * the trace says what really happens. Through an HTTP proxy every
@@ -878,7 +672,7 @@ void http_preconnect(struct http_client *c, const char *url)
 	{
 		/* the proxy the request itself will take (no_proxy included),
 		 * or the connection opened ahead is not the one it reuses */
-		const char *unused, *proxy = proxy_for(url, &unused);
+		const char *unused, *proxy = http_proxy_for(url, &unused);
 
 		SETOPT(p->curl, CURLOPT_PROXY, proxy ? proxy : "");
 	}
@@ -956,8 +750,8 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	int attempt, ret;
 	CURLcode rc = CURLE_OK;
 
-	if ((proxy = proxy_for(url, &proxy_var))) {
-		char *ps = proxy_shown(proxy);
+	if ((proxy = http_proxy_for(url, &proxy_var))) {
+		char *ps = http_proxy_shown(proxy);
 
 		via = xstrfmt(" through proxy '%s' (%s)", ps, proxy_var);
 		free(ps);
