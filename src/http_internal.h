@@ -5,10 +5,16 @@
  * What the files of the HTTP module share with one another; nothing else
  * includes this. The contract is http.h.
  *
- *   http.c        clients, what they share, requests and their retries.
+ *   http.c        a client (its options and headers), one request with its
+ *                 retries and the naming of its failure; URL checks,
+ *                 redirects, escaping.
+ *   http_net.c    what the clients share: the multi and share handles, the
+ *                 trust store hook, the deadline, the connections opened
+ *                 ahead, moving transfers on, http_forget_connections.
  *   http_proxy.c  the proxy for a URL, from the environment alone.
  *
- * Calls go one way: http.c -> http_proxy.c.
+ * Calls go one way: http.c -> http_net.c -> http_proxy.c, and http.c ->
+ * http_proxy.c.
  */
 
 #include "http.h"
@@ -37,6 +43,31 @@ struct http_client {
 		goto fail; \
 	} \
 } while (0)
+
+/* ---- http_net.c */
+
+/* What is left of the process deadline (http_set_deadline) in ms, 0 when
+ * it has passed; 30000 when there is none. */
+long http_remaining_ms(void);
+
+/*
+ * The shared handles, made with the first client and gone with the last:
+ * http_net_open counts a client in, even when it fails (-1, message
+ * recorded), and http_net_close counts it out.
+ */
+int http_net_open(void);
+void http_net_close(void);
+/* Put a client's handle on the shared handles, trusting the system's
+ * anchors plus ca (NULL: none). 0, or -1 with the message recorded. */
+int http_net_setup(CURL *h, const char *ca);
+
+/* Give up c's connection opened ahead, if any (http_client_free). */
+void http_preconnect_end(struct http_client *c);
+/* Let c's unfinished connection opened ahead end first. */
+void http_preconnect_wait(struct http_client *c);
+/* One transfer of c's on the shared multi handle, to its end: its result
+ * (CURLE_FAILED_INIT when it cannot be run). */
+CURLcode http_transfer(struct http_client *c);
 
 /* ---- http_proxy.c */
 
