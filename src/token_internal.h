@@ -5,14 +5,17 @@
  * What the files of the token source share with one another; nothing
  * else includes this. The contract is token.h.
  *
- *   token.c          a bot's token and a handoff's, and what the callers
- *                    ask for: token_get, token_get_for_bot, token_peek,
+ *   token.c          a bot's token, and what the callers ask for:
+ *                    token_get, token_get_for_bot, token_peek,
  *                    token_refresh_ahead (audited there).
+ *   token_handoff.c  a handoff's token: its warm and cold paths, the
+ *                    records hook (handoff_records.h), token_get_handoff.
  *   token_flight.c   the source and the pieces it holds (cache, vault,
  *                    GitHub, broker), the mint, and the single flight
  *                    (token_fly) both paths use.
  *
- * Calls go one way: token.c -> token_flight.c.
+ * Calls go one way: token.c -> token_handoff.c -> token_flight.c, and
+ * token.c -> token_flight.c.
  */
 
 #include "token.h"
@@ -73,5 +76,16 @@ struct flight {
  */
 int token_fly(struct token_source *ts, const struct flight *f,
 	      struct token *out);
+
+/* ---- token_handoff.c */
+
+/*
+ * token_peek for handoff slug: 1 with out filled when the cached manifest
+ * and token serve (err: the manifest refuses repo), 0 when not, -1 when
+ * not looked at (a bad slug, or no vault settings: that error stays
+ * recorded).
+ */
+int token_handoff_peek(struct token_source *ts, const char *slug,
+		       const char *repo, struct token *out, int *err);
 
 #endif
