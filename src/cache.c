@@ -1,6 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #define _DARWIN_C_SOURCE	/* flock(2) on macOS */
-#include "cache.h"
+#include "cache_internal.h"
 #include "clientsecret.h"
 #include "log.h"
 #include "store.h"
@@ -9,28 +9,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
-#define MAGIC "RXC1"
-#define MAGIC_LEN 4
-#define HEADER_LEN (MAGIC_LEN + crypto_secretbox_NONCEBYTES)
-#define NAME_HASH_BYTES 16
-/* "t-" + 32 hex digits + NUL */
-#define FILE_LEN (2 + 2 * NAME_HASH_BYTES + 1)
-#define KEY_BYTES crypto_secretbox_KEYBYTES
-
-/* Fixed contexts: changing one voids every cache (a new format). */
-static const char seal_context[] = "git-credential-raxx cache seal v1";
-static const char name_context[] = "git-credential-raxx cache name v1";
-/* cache_open_local's: entries that hold no secret, under a key of the
- * user's own (LOCAL_KEY in the directory) */
-static const char local_seal_context[] = "git-credential-raxx local seal v1";
-static const char local_name_context[] = "git-credential-raxx local name v1";
+/* cache_open_local's key, of the user's own, in the directory */
 #define LOCAL_KEY "local.key"
 #define LOCAL_KEY_BYTES 32
 
@@ -50,30 +35,6 @@ static void cannot_write(const struct cache *c, int err)
 	warning("cache directory '%s' cannot be written (%s): minting without "
 		"reuse; free some space, or set RAXX_CACHE_DIR to a writable "
 		"directory", c->dir, strerror(err));
-}
-
-/* The seal key, then the name key, from n bytes of input key material. */
-static void derive_keys_raw(const unsigned char *in, size_t n,
-			    unsigned char *keys, const char *seal_ctx,
-			    const char *name_ctx)
-{
-	unsigned char ikm[crypto_generichash_BYTES_MAX];
-
-	/* BLAKE2b keys are at most 64 bytes; a client secret may be longer */
-	crypto_generichash(ikm, sizeof(ikm), in, n, NULL, 0);
-	crypto_generichash(keys, KEY_BYTES, (const unsigned char *)seal_ctx,
-			   strlen(seal_ctx), ikm, sizeof(ikm));
-	crypto_generichash(keys + KEY_BYTES, KEY_BYTES,
-			   (const unsigned char *)name_ctx, strlen(name_ctx),
-			   ikm, sizeof(ikm));
-	sodium_memzero(ikm, sizeof(ikm));
-}
-
-static void derive_keys(const char *secret, unsigned char *keys,
-			const char *seal_ctx, const char *name_ctx)
-{
-	derive_keys_raw((const unsigned char *)secret, strlen(secret), keys,
-			seal_ctx, name_ctx);
 }
 
 /* The directory and a cache around it, keys to come: NULL when there is
@@ -100,7 +61,7 @@ static struct cache *open_dir(void)
 	c = xcalloc(1, sizeof(*c));
 	c->dir = dir;
 	c->dfd = dfd;
-	c->keys = sodium_malloc(2 * KEY_BYTES);
+	c->keys = sodium_malloc(2 * CACHE_KEY_BYTES);
 	if (!c->keys)
 		die("out of memory (secure memory for the cache key)");
 	return c;
@@ -119,7 +80,7 @@ struct cache *cache_open(void)
 		return NULL;
 	}
 	if ((c = open_dir()))
-		derive_keys(secret, c->keys, seal_context, name_context);
+		cache_keys_from_secret(secret, c->keys);
 	return c;
 }
 
@@ -162,8 +123,7 @@ struct cache *cache_open_local(void)
 		cache_close(c);
 		return NULL;
 	}
-	derive_keys_raw(key, sizeof(key), c->keys, local_seal_context,
-			local_name_context);
+	cache_keys_local(key, sizeof(key), c->keys);
 	sodium_memzero(key, sizeof(key));
 	return c;
 }
@@ -201,37 +161,6 @@ long cache_min_ttl(void)
 	return ttl;
 }
 
-static void entry_file(const struct cache *c, char kind, const char *api,
-		       const char *name, const char *scope, char out[FILE_LEN])
-{
-	crypto_generichash_state st;
-	unsigned char h[NAME_HASH_BYTES];
-	const char kinds[2] = { kind, '\n' };
-
-	crypto_generichash_init(&st, c->keys + KEY_BYTES, KEY_BYTES, sizeof(h));
-	crypto_generichash_update(&st, (const unsigned char *)kinds, 2);
-	crypto_generichash_update(&st, (const unsigned char *)api, strlen(api));
-	crypto_generichash_update(&st, (const unsigned char *)"\n", 1);
-	crypto_generichash_update(&st, (const unsigned char *)name, strlen(name));
-	crypto_generichash_update(&st, (const unsigned char *)"\n", 1);
-	crypto_generichash_update(&st, (const unsigned char *)scope, strlen(scope));
-	crypto_generichash_final(&st, h, sizeof(h));
-	out[0] = kind;
-	out[1] = '-';
-	sodium_bin2hex(out + 2, FILE_LEN - 2, h, sizeof(h));
-}
-
-void cache_entry_release(struct cache_entry *e)
-{
-	free(e->api);
-	free(e->name);
-	free(e->scope);
-	free(e->installation_id);
-	free_secret(e->secret);
-	free(e->file);
-	memset(e, 0, sizeof(*e));
-}
-
 /* Remove file unless it is no longer the one seen (a fresh entry renamed
  * over it meanwhile must stay). */
 static void discard(struct cache *c, const char *file, const struct stat *seen,
@@ -246,48 +175,6 @@ static void discard(struct cache *c, const char *file, const struct stat *seen,
 		return;
 	if (unlinkat(c->dfd, file, 0))
 		trace("cache: cannot remove %s/%s: %s", c->dir, file, strerror(errno));
-}
-
-/* One "key=value" line of a record into *val (fresh); 0 on success. */
-static int field(const char **p, const char *end, const char *key, char **val)
-{
-	size_t klen = strlen(key);
-	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
-
-	if (!nl || (size_t)(nl - *p) <= klen || memcmp(*p, key, klen) ||
-	    (*p)[klen] != '=')
-		return -1;
-	*val = xstrndup(*p + klen + 1, (size_t)(nl - *p) - klen - 1);
-	*p = nl + 1;
-	return 0;
-}
-
-static int parse_record(const char *buf, size_t len, char kind,
-			struct cache_entry *e)
-{
-	const char *p = buf, *end = buf + len;
-	char head[] = "raxx-cache 1\nkind=?\n", *exp = NULL;
-	long t;
-	int ret = -1;
-
-	head[18] = kind;
-	if (memchr(buf, '\0', len) || len < sizeof(head) - 1 ||
-	    memcmp(p, head, sizeof(head) - 1))
-		return -1;
-	p += sizeof(head) - 1;
-	if (field(&p, end, "api", &e->api) || field(&p, end, "name", &e->name) ||
-	    field(&p, end, "scope", &e->scope) ||
-	    field(&p, end, "installation_id", &e->installation_id) ||
-	    field(&p, end, "expires_at", &exp) ||
-	    field(&p, end, "secret", &e->secret) || p != end)
-		goto out;
-	if (parse_long(exp, 0, LONG_MAX, &t))
-		goto out;
-	e->expires_at = (time_t)t;
-	ret = *e->secret ? 0 : -1;
-out:
-	free(exp);
-	return ret;
 }
 
 /* The reason a file was refused, in the cache's words. */
@@ -323,17 +210,17 @@ static int load(struct cache *c, const char *file, int listing,
 		struct cache_entry *out)
 {
 	static const struct store_rules rules = {
-		.min = HEADER_LEN + crypto_secretbox_MACBYTES,
+		.min = CACHE_SEAL_MIN,
 		.max = CACHE_MAX_FILE,
 		.one_link = 1,
 	};
-	unsigned char *raw = NULL, *plain = NULL;
-	char whybuf[64], expect[FILE_LEN];
+	unsigned char *raw = NULL;
+	char whybuf[64];
 	const char *why = NULL;
 	enum store_status s;
 	struct stat st;
-	size_t len = 0, plen = 0;
-	int ret = -1;
+	size_t len = 0;
+	int ret = -1, other_key;
 
 	memset(out, 0, sizeof(*out));
 	s = store_read_at(c->dfd, file, &rules, (char **)&raw, &len, &st);
@@ -351,26 +238,12 @@ static int load(struct cache *c, const char *file, int listing,
 		why = refusal(s, &st, whybuf, sizeof(whybuf));
 		goto bad;
 	}
-	plen = len - HEADER_LEN - crypto_secretbox_MACBYTES;
-	plain = xmalloc(plen + 1);
-	if (memcmp(raw, MAGIC, MAGIC_LEN)) {
-		why = "not a cache entry";
-	} else if (crypto_secretbox_open_easy(plain, raw + HEADER_LEN,
-					      len - HEADER_LEN, raw + MAGIC_LEN,
-					      c->keys)) {
-		why = "corrupt, or sealed with another INFISICAL_CLIENT_SECRET";
-		if (listing) {
-			/* another identity may share the directory: leave it */
-			trace("cache: skipping %s/%s: %s", c->dir, file, why);
-			why = NULL;
-			goto out;
-		}
-	} else if (parse_record((const char *)plain, plen, file[0], out)) {
-		why = "malformed record";
-	} else {
-		entry_file(c, file[0], out->api, out->name, out->scope, expect);
-		if (strcmp(expect, file))
-			why = "moved from another entry's name";
+	why = cache_unseal(c->keys, file, raw, len, out, &other_key);
+	if (why && other_key && listing) {
+		/* another identity may share the directory: leave it */
+		trace("cache: skipping %s/%s: %s", c->dir, file, why);
+		why = NULL;
+		goto out;
 	}
 	if (why)
 		goto bad;
@@ -384,10 +257,6 @@ bad:
 out:
 	if (ret != 1)
 		cache_entry_release(out);
-	if (plain) {
-		sodium_memzero(plain, plen + 1);
-		free(plain);
-	}
 	if (raw) {
 		sodium_memzero(raw, len);
 		free(raw);
@@ -407,41 +276,16 @@ static void write_file(struct cache *c, const char *file,
 	trace("cache: stored %s/%s", c->dir, file);
 }
 
-static int one_line(const char *s)
-{
-	return !strchr(s, '\n');
-}
 
 static void store(struct cache *c, char kind, const struct cache_entry *e)
 {
-	struct strbuf plain = STRBUF_INIT;
 	unsigned char *raw;
-	char file[FILE_LEN];
+	char file[CACHE_FILE_LEN];
 	size_t len;
 
-	if (!one_line(e->api) || !one_line(e->name) || !one_line(e->scope) ||
-	    !one_line(e->installation_id) || !one_line(e->secret) || !*e->secret) {
-		trace("cache: not storing an entry with a line break in it");
+	if (!(raw = cache_seal(c->keys, kind, e, &len)))
 		return;
-	}
-	plain.secret = 1;
-	sb_addf(&plain, "raxx-cache 1\nkind=%c\napi=%s\nname=%s\nscope=%s\n"
-		"installation_id=%s\nexpires_at=%lld\nsecret=%s\n", kind,
-		e->api, e->name, e->scope, e->installation_id,
-		(long long)e->expires_at, e->secret);
-	len = HEADER_LEN + crypto_secretbox_MACBYTES + plain.len;
-	if (len > CACHE_MAX_FILE) {
-		trace("cache: entry too large to store (%zu bytes)", len);
-		sb_release(&plain);
-		return;
-	}
-	raw = xmalloc(len);
-	memcpy(raw, MAGIC, MAGIC_LEN);
-	randombytes_buf(raw + MAGIC_LEN, crypto_secretbox_NONCEBYTES);
-	crypto_secretbox_easy(raw + HEADER_LEN, (const unsigned char *)plain.buf,
-			      plain.len, raw + MAGIC_LEN, c->keys);
-	sb_release(&plain);
-	entry_file(c, kind, e->api, e->name, e->scope, file);
+	cache_entry_file(c->keys, kind, e->api, e->name, e->scope, file);
 	write_file(c, file, raw, len);
 	free(raw);	/* sealed: nothing secret left in it */
 }
@@ -449,10 +293,10 @@ static void store(struct cache *c, char kind, const struct cache_entry *e)
 int cache_get_token(struct cache *c, const char *api, const char *bot,
 		    const char *scope, long min_ttl, struct cache_entry *out)
 {
-	char file[FILE_LEN];
+	char file[CACHE_FILE_LEN];
 	long long left;
 
-	entry_file(c, 't', api, bot, scope, file);
+	cache_entry_file(c->keys, 't', api, bot, scope, file);
 	if (load(c, file, 0, out) != 1) {
 		trace("cache: no token of %s for %s%s%s", bot, api,
 		      *scope ? " scoped to " : "", scope);
@@ -477,9 +321,9 @@ void cache_put_token(struct cache *c, const struct cache_entry *e)
 int cache_get_session(struct cache *c, const char *base, const char *client_id,
 		      struct cache_entry *out)
 {
-	char file[FILE_LEN];
+	char file[CACHE_FILE_LEN];
 
-	entry_file(c, 's', base, client_id, "", file);
+	cache_entry_file(c->keys, 's', base, client_id, "", file);
 	if (load(c, file, 0, out) != 1)
 		return 0;
 	if (out->expires_at - now_seconds() < CACHE_SESSION_MIN_TTL) {
@@ -519,7 +363,7 @@ static void nap_ms(int64_t ms)
 static int lock_file(struct cache *c, const char *file, const char *what,
 		     int64_t deadline, int *out)
 {
-	char lk[FILE_LEN + 5];
+	char lk[CACHE_FILE_LEN + 5];
 	int64_t start = now_ms(), nap = 2;
 	int fd, waited = 0;
 
@@ -575,9 +419,9 @@ static int lock_file(struct cache *c, const char *file, const char *what,
 int cache_lock_token(struct cache *c, const char *api, const char *bot,
 		     const char *scope, int64_t deadline_ms, int *fd)
 {
-	char file[FILE_LEN];
+	char file[CACHE_FILE_LEN];
 
-	entry_file(c, 't', api, bot, scope, file);
+	cache_entry_file(c->keys, 't', api, bot, scope, file);
 	return lock_file(c, file, bot, deadline_ms, fd);
 }
 
@@ -648,7 +492,7 @@ int cache_list_tokens(struct cache *c, struct cache_entry **out, size_t *nr)
 			reap_temp(c, name);
 			continue;
 		}
-		if (strlen(name) != FILE_LEN - 1 || strncmp(name, "t-", 2))
+		if (strlen(name) != CACHE_FILE_LEN - 1 || strncmp(name, "t-", 2))
 			continue;
 		if (load(c, name, 1, &e) != 1)
 			continue;
@@ -669,11 +513,11 @@ int cache_list_tokens(struct cache *c, struct cache_entry **out, size_t *nr)
 int cache_refresh_claim(struct cache *c, const char *api, const char *bot,
 			const char *scope, long interval)
 {
-	char file[FILE_LEN], mark[FILE_LEN + 8];
+	char file[CACHE_FILE_LEN], mark[CACHE_FILE_LEN + 8];
 	struct stat st;
 	int fd;
 
-	entry_file(c, 't', api, bot, scope, file);
+	cache_entry_file(c->keys, 't', api, bot, scope, file);
 	snprintf(mark, sizeof(mark), "%s.refresh", file);
 	fd = store_open_write(c->dfd, mark, O_WRONLY | O_EXCL, NULL);
 	if (fd >= 0) {
@@ -701,10 +545,10 @@ int cache_get_blob(struct cache *c, char kind, const char *name,
 		   const char *scope, struct strbuf *out)
 {
 	struct cache_entry e;
-	char file[FILE_LEN];
+	char file[CACHE_FILE_LEN];
 	int ret = 0;
 
-	entry_file(c, kind, "", name, scope, file);
+	cache_entry_file(c->keys, kind, "", name, scope, file);
 	if (load(c, file, 0, &e) != 1)
 		return 0;
 	if (e.expires_at <= now_seconds())
@@ -731,7 +575,7 @@ static void sweep_kind(struct cache *c, char kind)
 	rewinddir(d);
 	while ((de = readdir(d))) {
 		if (de->d_name[0] != kind || de->d_name[1] != '-' ||
-		    strlen(de->d_name) != FILE_LEN - 1)
+		    strlen(de->d_name) != CACHE_FILE_LEN - 1)
 			continue;
 		if (!fstatat(c->dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) &&
 		    st.st_mtime < now_seconds() - CACHE_BLOB_KEEP)

@@ -3,11 +3,11 @@
 
 /*
  * The trust store of the process's HTTPS connections (OpenSSL), made once
- * and shared by all of them: http.c hands it to every connection.
+ * and shared by all of them: http_net.c hands it to every connection.
  *
  * What it trusts is what libcurl would trust plus the extra anchors: the
- * CA bundle file and the CA directory libcurl was built with (http.c asks
- * libcurl; OpenSSL's own defaults when it names neither), and
+ * CA bundle file and the CA directory libcurl was built with (http_net.c
+ * asks libcurl; OpenSSL's own defaults when it names neither), and
  * RAXX_CA_BUNDLE.
  *
  * How it loads them is the point. OpenSSL 3 decodes each certificate's

@@ -1,5 +1,9 @@
+/*
+ * The Infisical client: the contract is in vault.h. Writes and folders
+ * are vault_write.c's (vault_internal.h).
+ */
 #define _POSIX_C_SOURCE 200809L
-#include "vault.h"
+#include "vault_internal.h"
 #include "clientsecret.h"
 #include "http.h"
 #include "json.h"
@@ -8,15 +12,6 @@
 
 #include <string.h>
 #include <strings.h>
-
-struct vault {
-	const struct vault_settings *s;
-	struct http_client *http;
-	char *session;		/* secret */
-	time_t session_expires;
-	int logged_in;
-	long last_status;	/* of the last answer; 0: none came */
-};
 
 int vault_settings_from_env(struct vault_settings *s)
 {
@@ -460,16 +455,16 @@ void vault_secrets_release(struct vault_secrets *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* ---- single secrets and folders (handoff.c) ---- */
+/* ---- single secrets and folders (handoff.c): writes in vault_write.c ---- */
 
 /*
  * One request with the session: log in when there is none, and once more
  * when the vault refuses it (expired 403 TokenError, unknown 401). 0 with
  * Infisical's own answer in r (any status), else RAXX_EVAULT.
  */
-static int authed_request(struct vault *v, const char *method, const char *url,
-			  const char *body, const char *what,
-			  struct http_response *r)
+int vault_authed_request(struct vault *v, const char *method,
+			 const char *url, const char *body, const char *what,
+			 struct http_response *r)
 {
 	const char *headers[4];
 	char *auth;
@@ -500,8 +495,8 @@ static int authed_request(struct vault *v, const char *method, const char *url,
 	}
 }
 
-static int refused(const struct http_response *r, const char *what,
-		   const char *path, const char *name, int write)
+int vault_refused(const struct http_response *r, const char *what,
+		  const char *path, const char *name, int write)
 {
 	char msg[300];
 
@@ -520,7 +515,7 @@ static int refused(const struct http_response *r, const char *what,
 }
 
 /* A 404 about the secret or its folder, not about the environment. */
-static int not_found(const struct http_response *r)
+int vault_not_found(const struct http_response *r)
 {
 	char msg[300];
 
@@ -528,33 +523,6 @@ static int not_found(const struct http_response *r)
 		return 0;
 	json_message(r->body.buf, r->body.len, msg, sizeof(msg));
 	return !strstr(msg, "Environment with slug") && !route_missing(r);
-}
-
-static int says_exists(const struct http_response *r)
-{
-	return r->status == 400 && strstr(sb_str(&r->body), "already exists");
-}
-
-/* The JSON body of a v3 raw write: project, environment, path, type. */
-static struct json_object *write_body(const struct vault *v, const char *path)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "workspaceId",
-			       json_object_new_string(v->s->project_id));
-	json_object_object_add(o, "environment",
-			       json_object_new_string(v->s->environment));
-	json_object_object_add(o, "secretPath", json_object_new_string(path));
-	json_object_object_add(o, "type", json_object_new_string("shared"));
-	return o;
-}
-
-static char *body_of(struct json_object *o)
-{
-	char *s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-
-	json_put_wiped(o);
-	return s;
 }
 
 int vault_get_secret(struct vault *v, const char *path, const char *name,
@@ -576,7 +544,7 @@ int vault_get_secret(struct vault *v, const char *path, const char *name,
 			      "&includeImports=false", v->s->base,
 			      read_v3 ? "v3/secrets/raw" : "v4/secrets", n,
 			      read_v3 ? "workspaceId" : "projectId", proj, env, p);
-		ret = authed_request(v, "GET", url, NULL, "vault read", &r);
+		ret = vault_authed_request(v, "GET", url, NULL, "vault read", &r);
 	} while (!ret && switched_to_v3(&r));
 	free(proj);
 	free(env);
@@ -585,12 +553,12 @@ int vault_get_secret(struct vault *v, const char *path, const char *name,
 	free(url);
 	if (ret)
 		goto out;
-	if (not_found(&r)) {
+	if (vault_not_found(&r)) {
 		ret = 1;
 		goto out;
 	}
 	if (r.status != 200) {
-		ret = refused(&r, "vault read of", path, name, 0);
+		ret = vault_refused(&r, "vault read of", path, name, 0);
 		goto out;
 	}
 	o = json_parse(r.body.buf, r.body.len);
@@ -605,157 +573,4 @@ int vault_get_secret(struct vault *v, const char *path, const char *name,
 out:
 	http_response_release(&r);
 	return ret;
-}
-
-static int write_secret(struct vault *v, const char *method, const char *path,
-			const char *name, const char *value)
-{
-	struct http_response r = HTTP_RESPONSE_INIT;
-	struct json_object *o = write_body(v, path), *ans;
-	char *n = http_escape(name), *url, *body;
-	const char *what = !strcmp(method, "POST") ? "vault write of" :
-		!strcmp(method, "PATCH") ? "vault update of" : "vault delete of";
-	int ret;
-
-	if (value)
-		json_object_object_add(o, "secretValue", json_object_new_string(value));
-	body = body_of(o);
-	url = xstrfmt("%s/v3/secrets/raw/%s", v->s->base, n);
-	free(n);
-	ret = authed_request(v, method, url, body, "vault write", &r);
-	free_secret(body);
-	free(url);
-	if (ret)
-		goto out;
-	if (!strcmp(method, "POST") ? says_exists(&r) : not_found(&r)) {
-		ret = 1;
-		goto out;
-	}
-	if (r.status != 200) {
-		ret = refused(&r, what, path, name, 1);
-		goto out;
-	}
-	ans = json_parse(r.body.buf, r.body.len);
-	if (ans && json_object_object_get_ex(ans, "approval", NULL))
-		ret = raxx_fail(RAXX_EVAULT, "%s %s/%s is waiting for approval (a "
-				"secret-approval policy covers that path): nothing "
-				"changed yet: exempt the path, or approve it in "
-				"Infisical", what, path, name);
-	else if (!ans || !json_object_object_get_ex(ans, "secret", NULL))
-		ret = raxx_fail(RAXX_EVAULT, "%s %s/%s: the answer is not "
-				"Infisical's secret JSON: check INFISICAL_HOST",
-				what, path, name);
-	json_put_wiped(ans);
-	trace("vault: %s %s/%s", method, path, name);
-out:
-	http_response_release(&r);
-	return ret;
-}
-
-int vault_create_secret(struct vault *v, const char *path, const char *name,
-			const char *value)
-{
-	return write_secret(v, "POST", path, name, value);
-}
-
-int vault_update_secret(struct vault *v, const char *path, const char *name,
-			const char *value)
-{
-	return write_secret(v, "PATCH", path, name, value);
-}
-
-int vault_delete_secret(struct vault *v, const char *path, const char *name)
-{
-	return write_secret(v, "DELETE", path, name, NULL);
-}
-
-int vault_create_folder(struct vault *v, const char *parent, const char *name)
-{
-	struct http_response r = HTTP_RESPONSE_INIT;
-	struct json_object *o = json_object_new_object();
-	char *url, *body;
-	int ret;
-
-	json_object_object_add(o, "projectId", json_object_new_string(v->s->project_id));
-	json_object_object_add(o, "environment",
-			       json_object_new_string(v->s->environment));
-	json_object_object_add(o, "name", json_object_new_string(name));
-	json_object_object_add(o, "path", json_object_new_string(parent));
-	body = body_of(o);
-	url = xstrfmt("%s/v2/folders", v->s->base);
-	ret = authed_request(v, "POST", url, body, "vault folder creation", &r);
-	free(body);
-	free(url);
-	if (ret)
-		goto out;
-	if (says_exists(&r))
-		ret = 1;
-	else if (r.status != 200)
-		ret = refused(&r, "vault folder creation of", parent, name, 1);
-	trace("vault: folder %s/%s %s", parent, name, ret == 1 ? "was there" :
-	      ret ? "not created" : "created");
-out:
-	http_response_release(&r);
-	return ret;
-}
-
-int vault_list_folders(struct vault *v, const char *path, char ***names,
-		       size_t *nr)
-{
-	struct http_response r = HTTP_RESPONSE_INIT;
-	struct json_object *o, *arr;
-	char *proj = http_escape(v->s->project_id), *env = http_escape(v->s->environment);
-	char *p = http_escape(path), *url;
-	size_t i;
-	int ret;
-
-	*names = NULL;
-	*nr = 0;
-	url = xstrfmt("%s/v2/folders?projectId=%s&environment=%s&path=%s",
-		      v->s->base, proj, env, p);
-	free(proj);
-	free(env);
-	free(p);
-	ret = authed_request(v, "GET", url, NULL, "vault folder list", &r);
-	free(url);
-	if (ret)
-		goto out;
-	if (not_found(&r)) {
-		ret = 1;
-		goto out;
-	}
-	if (r.status != 200) {
-		ret = refused(&r, "vault folder list of", path, NULL, 0);
-		goto out;
-	}
-	o = json_parse(r.body.buf, r.body.len);
-	if (!o || !json_object_object_get_ex(o, "folders", &arr) ||
-	    !json_object_is_type(arr, json_type_array)) {
-		ret = raxx_fail(RAXX_EVAULT, "vault folder list of %s: the answer "
-				"is not Infisical's folders JSON: check "
-				"INFISICAL_HOST", path);
-	} else {
-		for (i = 0; i < json_object_array_length(arr); i++) {
-			const char *name = json_str(json_object_array_get_idx(arr, i),
-						    "name");
-
-			if (!name)
-				continue;
-			*names = xrealloc(*names, (*nr + 1) * sizeof(**names));
-			(*names)[(*nr)++] = xstrdup(name);
-		}
-	}
-	json_object_put(o);
-out:
-	http_response_release(&r);
-	return ret;
-}
-
-void vault_names_free(char **names, size_t nr)
-{
-	size_t i;
-
-	for (i = 0; i < nr; i++)
-		free(names[i]);
-	free(names);
 }
