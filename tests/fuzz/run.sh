@@ -8,8 +8,8 @@
 # once with clang -fsanitize=fuzzer-no-link,address,undefined into
 # tests/fuzz/build/libraxx-fuzz.a, again only when a source or a header
 # changed; each tests/fuzz/fuzz-TARGET.c links against it, taking only
-# what it needs. The target that reads the vault's answers links
-# tests/fuzz/fake-http.c too, which serves those answers from the
+# what it needs. The targets that read answers from the vault or GitHub
+# link tests/fuzz/fake-http.c too, which serves those answers from the
 # fuzzer's input in place of the network (see that file).
 #
 # Each target runs for SECONDS seconds (default 10) on a working corpus
@@ -21,7 +21,7 @@
 # and exits 0 when clang or its libFuzzer runtime is missing.
 set -u
 
-all_targets="protocol agentmap auditlog broker vault"
+all_targets="protocol agentmap auditlog broker vault github"
 
 secs=${1:-10}
 [ $# -gt 0 ] && shift
@@ -116,7 +116,7 @@ for t in $targets; do
 	run=$fuzz/corpus-run/$t
 	srcs="tests/fuzz/fuzz-$t.c"
 	case $t in
-	vault) srcs="$srcs tests/fuzz/fake-http.c" ;;
+	vault|github) srcs="$srcs tests/fuzz/fake-http.c" ;;
 	esac
 	# shellcheck disable=SC2086
 	if ! (cd "$top" && "$CLANG" $CFLAGS -fsanitize=fuzzer -o "$bin" $srcs \
