@@ -295,8 +295,8 @@ static int field(const char **p, const char *end, const char *key, char **val)
 	return 0;
 }
 
-static int parse_record(const char *buf, size_t len, char kind,
-			struct cache_entry *e)
+int cache_parse_record(const char *buf, size_t len, char kind,
+		       struct cache_entry *e)
 {
 	const char *p = buf, *end = buf + len;
 	char head[] = "raxx-cache 1\nkind=?\n", *exp = NULL;
@@ -397,7 +397,7 @@ static int load(struct cache *c, const char *file, int listing,
 			why = NULL;
 			goto out;
 		}
-	} else if (parse_record((const char *)plain, plen, file[0], out)) {
+	} else if (cache_parse_record((const char *)plain, plen, file[0], out)) {
 		why = "malformed record";
 	} else {
 		entry_file(c, file[0], out->api, out->name, out->scope, expect);
