@@ -249,8 +249,7 @@ static int noproxy_entry_matches(const char *e, size_t n, const char *host,
 	return n == hn || host[hn - n - 1] == '.';
 }
 
-/* no_proxy's list (commas or blanks between entries) against host. */
-static int noproxy_matches(const char *list, const char *host)
+int http_noproxy_matches(const char *list, const char *host)
 {
 	unsigned char ip[16];
 	char name[256];
@@ -323,7 +322,8 @@ static const char *proxy_for(const char *url, const char **which)
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
 		goto out;
 	proxy = first_env(strcasecmp(scheme, "http") ? https : http, which);
-	if (proxy && (list = first_env(no, &unused)) && noproxy_matches(list, host)) {
+	if (proxy && (list = first_env(no, &unused)) &&
+	    http_noproxy_matches(list, host)) {
 		proxy = NULL;
 		*which = NULL;
 	}
