@@ -21,7 +21,7 @@
 # and exits 0 when clang or its libFuzzer runtime is missing.
 set -u
 
-all_targets="protocol agentmap auditlog broker vault github cache handoff dates http"
+all_targets="protocol agentmap auditlog broker vault github cache handoff dates http gitconfig"
 
 secs=${1:-10}
 [ $# -gt 0 ] && shift
