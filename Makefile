@@ -15,7 +15,9 @@ CLANG ?= clang
 INSTALL ?= install
 PROVE ?= prove
 PROVE_FLAGS ?= -j2
-FUZZ_SECONDS ?= 10
+# seconds each fuzz target runs: in make check, and in make fuzz
+FUZZ_CHECK_SECONDS ?= 3
+FUZZ_SECONDS ?= 600
 
 # libcurl 7.62 for the URL API (src/http.c uses CURLOPT_PROTOCOLS_STR from
 # 7.85 on, the older CURLOPT_PROTOCOLS before)
@@ -190,7 +192,7 @@ check: $(PROG) $(SHIM) $(UNIT_TESTS)
 	sh tests/lib/mkca.sh tests/trash.tls
 	sh tests/lib/mkappkey.sh tests/trash.tls dev-app
 	sh tests/lib/mkappkey.sh tests/trash.tls ops-app
-	RAXX_BUILD_DIR="$(CURDIR)" SANITIZE="$(SANITIZE)" FUZZ_SECONDS="$(FUZZ_SECONDS)" \
+	RAXX_BUILD_DIR="$(CURDIR)" SANITIZE="$(SANITIZE)" FUZZ_SECONDS="$(FUZZ_CHECK_SECONDS)" \
 		$(PROVE) $(PROVE_FLAGS) --exec '' $(UNIT_TESTS) $(SHELL_TESTS)
 
 unit-check: $(UNIT_TESTS)

@@ -130,6 +130,18 @@ int cache_lock_entry(struct cache *c, const struct cache_entry *e,
 void cache_entry_release(struct cache_entry *e);
 
 /*
+ * An entry's record as it is sealed: "raxx-cache 1\nkind=K\n", then
+ * api, name, scope, installation_id, expires_at (decimal, local clock)
+ * and secret (not empty), one "key=value\n" line each in that order, and
+ * nothing else. e must be zeroed. 0 with its fields filled (file, dev
+ * and ino left alone), else -1 with whatever was filled, for
+ * cache_entry_release. What the loader uses on an opened entry;
+ * exported for the fuzz target.
+ */
+int cache_parse_record(const char *buf, size_t len, char kind,
+		       struct cache_entry *e);
+
+/*
  * Other kinds of entries (settings_cache.h): one blob per (kind, name,
  * scope), kind a lower-case letter other than 't' and 's', sealed and
  * checked like a token entry, refused after expires_at; at most about

@@ -115,8 +115,8 @@ static int field(const char **p, const char *end, const char *key, char **val)
 	return 0;
 }
 
-static int parse_record(const char *buf, size_t len, char kind,
-			struct cache_entry *e)
+int cache_parse_record(const char *buf, size_t len, char kind,
+		       struct cache_entry *e)
 {
 	const char *p = buf, *end = buf + len;
 	char head[] = "raxx-cache 1\nkind=?\n", *exp = NULL;
@@ -202,7 +202,7 @@ const char *cache_unseal(const unsigned char *keys, const char *file,
 					      keys)) {
 		why = "corrupt, or sealed with another INFISICAL_CLIENT_SECRET";
 		*other_key = 1;
-	} else if (parse_record((const char *)plain, plen, file[0], out)) {
+	} else if (cache_parse_record((const char *)plain, plen, file[0], out)) {
 		why = "malformed record";
 	} else {
 		cache_entry_file(keys, file[0], out->api, out->name, out->scope,

@@ -259,7 +259,9 @@ static const char *next_field(const char **p, const char *end)
 void config_parse_z(const struct strbuf *out, int fields,
 		    struct config_entry **e, size_t *nr)
 {
-	const char *p = out->buf, *end = out->buf + out->len;
+	/* no answer at all (git printed nothing) has no buffer: NULL + 0
+	 * would be undefined */
+	const char *p = out->buf, *end = p ? p + out->len : NULL;
 
 	while (p && p < end) {
 		const char *scope = NULL, *origin = NULL, *rec, *nl;

@@ -127,6 +127,14 @@ void http_response_release(struct http_response *resp);
 int http_location_under(const char *base, const char *url,
 			const char *location, char **resolved, char **rest);
 
+/*
+ * Whether no_proxy's list (entries between commas or blanks: "*", a name
+ * or a domain above host, an IP address, a CIDR range) covers host (a
+ * URL's host: a name, an IPv4 address or a bracketed IPv6 one). What the
+ * request's proxy is chosen with (above); exported for the fuzz target.
+ */
+int http_noproxy_matches(const char *list, const char *host);
+
 /* Percent-encode s for a query value or path segment (fresh string). */
 char *http_escape(const char *s);
 

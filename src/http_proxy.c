@@ -86,8 +86,8 @@ static int noproxy_entry_matches(const char *e, size_t n, const char *host,
 	return n == hn || host[hn - n - 1] == '.';
 }
 
-/* no_proxy's list (commas or blanks between entries) against host. */
-static int noproxy_matches(const char *list, const char *host)
+/* no_proxy's list against host: the contract is in http.h. */
+int http_noproxy_matches(const char *list, const char *host)
 {
 	unsigned char ip[16];
 	char name[256];
@@ -152,7 +152,7 @@ const char *http_proxy_for(const char *url, const char **which)
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
 		goto out;
 	proxy = first_env(strcasecmp(scheme, "http") ? https : http, which);
-	if (proxy && (list = first_env(no, &unused)) && noproxy_matches(list, host)) {
+	if (proxy && (list = first_env(no, &unused)) && http_noproxy_matches(list, host)) {
 		proxy = NULL;
 		*which = NULL;
 	}

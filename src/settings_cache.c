@@ -483,11 +483,8 @@ static void serialize(struct strbuf *sb, const char *system,
 	sb_add(sb, entries->buf ? entries->buf : "", entries->len);
 }
 
-/*
- * A remembered payload: 1 with its entries appended to out when every
- * file is as it was, else 0 (and *system: the system file it named).
- */
-static int check(const struct strbuf *blob, struct strbuf *out, char **system)
+int settings_payload_check(const struct strbuf *blob, struct strbuf *out,
+			   char **system)
 {
 	const char *p = blob->buf, *end = blob->buf + blob->len, *nl;
 	size_t hl = strlen(PAYLOAD_HEAD);
@@ -591,7 +588,7 @@ void settings_read(const char *top, struct strbuf *out)
 	    !bypassed() && (cache = cache_open_local())) {
 		env_digest(cwd, top, digest);
 		if (cache_get_blob(cache, KIND, cwd, digest, &blob) &&
-		    check(&blob, out, &prev_system)) {
+		    settings_payload_check(&blob, out, &prev_system)) {
 			trace("git config: remembered for this directory (%zu bytes): "
 			      "no git run", out->len);
 			goto out;

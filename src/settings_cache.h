@@ -61,4 +61,15 @@ void settings_cache_off(void);
 /* The keys config.h keeps (lower-case, as git prints them). */
 int settings_key_wanted(const char *key);
 
+/*
+ * A remembered payload, as the cache gives it back: "raxx-settings 1\n",
+ * "system PATH\n", a "w ..." line for each file watched (how it looked,
+ * then its path), "entries\n" and git's answer. 1 with that answer
+ * appended to out when every file watched looks as it did, else 0; either
+ * way *system is the system file it named (fresh), or NULL. What
+ * settings_read uses on a cache hit; exported for the fuzz target.
+ */
+int settings_payload_check(const struct strbuf *blob, struct strbuf *out,
+			   char **system);
+
 #endif
