@@ -30,6 +30,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "gitcmd.h"
 #include "discover.h"
 #include "owners.h"
 #include "protocol.h"

@@ -5,7 +5,7 @@
 
 #include "tap.h"
 
-#include "config.h"
+#include "gitcmd.h"
 #include "util.h"
 
 struct z_case {
