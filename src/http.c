@@ -1,9 +1,9 @@
 /*
  * HTTP clients and their requests: the contract is in http.h; what the
- * other http files own, http_internal.h says.
+ * other http files own, http_net.h says.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "http_internal.h"
+#include "http_net.h"
 #include "log.h"
 
 #include <ctype.h>

@@ -1,11 +1,11 @@
 /*
- * What the clients of the HTTP module share (http_internal.h): the multi
+ * What the clients of the HTTP module share (http_net.h): the multi
  * and share handles every transfer runs on, the trust store each
  * connection gets, the process deadline, and the connections opened ahead
  * (http_preconnect). The contract is in http.h.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "http_internal.h"
+#include "http_net.h"
 #include "log.h"
 #include "truststore.h"
 #include "util.h"

@@ -1,10 +1,10 @@
 /*
- * The proxy choice of the HTTP module (http_internal.h): which proxy, if
+ * The proxy choice of the HTTP module (http_net.h): which proxy, if
  * any, a request to a URL goes through, from the environment alone, and
  * how a proxy is named in messages. No transfer happens here.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "http_internal.h"
+#include "http_net.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -131,7 +131,7 @@ static const char *first_env(const char *const *names, const char **which)
 	return NULL;
 }
 
-/* As git and gh read it: see http_internal.h. */
+/* As git and gh read it: see http_net.h. */
 const char *http_proxy_for(const char *url, const char **which)
 {
 	static const char *const no[] = { "no_proxy", "NO_PROXY", NULL };
@@ -163,7 +163,7 @@ out:
 	return proxy;
 }
 
-/* Its userinfo never shown: see http_internal.h. */
+/* Its userinfo never shown: see http_net.h. */
 char *http_proxy_shown(const char *proxy)
 {
 	const char *sep = strstr(proxy, "://");

@@ -1,5 +1,5 @@
-#ifndef RAXX_HTTP_INTERNAL_H
-#define RAXX_HTTP_INTERNAL_H
+#ifndef RAXX_HTTP_NET_H
+#define RAXX_HTTP_NET_H
 
 /*
  * What the files of the HTTP module share with one another; nothing else
