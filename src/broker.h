@@ -58,16 +58,4 @@ extern const char broker_usage[];
 /* argv[0] is "broker". Returns the exit status (0 after a clean stop). */
 int broker_main(struct raxx_config *c, int argc, char **argv);
 
-/*
- * doctor with a broker in use (broker_doctor.c): doctor_broker_begin
- * reports the `broker` check and skips the vault checks, returning 1 with
- * *sock set (free it), or 0 when no broker is in use (nothing reported);
- * doctor_broker_mint skips the App checks and gets c->id's token through
- * the broker for the `mint` check.
- */
-struct doctor;
-int doctor_broker_begin(struct doctor *d, struct raxx_config *c, char **sock);
-void doctor_broker_mint(struct doctor *d, struct raxx_config *c,
-			const char *sock);
-
 #endif

@@ -1,6 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "doctor.h"
-#include "broker.h"
+#include "doctor_broker.h"
 #include "cli.h"
 #include "identity.h"
 #include "json.h"

@@ -5,7 +5,7 @@
  * this process holds no vault identity, the broker does.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "broker.h"
+#include "doctor_broker.h"
 #include "broker_client.h"
 #include "broker_wire.h"
 #include "doctor_report.h"
