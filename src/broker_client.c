@@ -5,7 +5,7 @@
 #include "broker_client.h"
 #include "broker_wire.h"
 #include "fallback.h"
-#include "ghexec.h"
+#include "child_env.h"
 #include "identity.h"
 #include "log.h"
 #include "store.h"
@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #ifndef MSG_NOSIGNAL
-#define MSG_NOSIGNAL 0	/* SIGPIPE is ignored (harden_process) */
+#define MSG_NOSIGNAL 0	/* SIGPIPE is ignored (process_harden) */
 #endif
 
 /* ---------------------------------------------------------------- where */

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #ifndef MSG_NOSIGNAL
-#define MSG_NOSIGNAL 0	/* SIGPIPE is ignored (harden_process) */
+#define MSG_NOSIGNAL 0	/* SIGPIPE is ignored (process_harden) */
 #endif
 
 static int poll_fd(int fd, short events, int64_t deadline)

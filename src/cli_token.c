@@ -135,7 +135,7 @@ int cmd_exec(struct raxx_config *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct exec_opts o = cli_caller_settings;
+	struct exec_opts o = { .caller = cli_caller_settings };
 	int opt, ret = 0, i;
 
 	while ((opt = cli_getopt(argc, argv, "+:h", longopts, &ret)) != -1) {

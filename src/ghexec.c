@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "ghexec.h"
+#include "child_env.h"
 #include "fallback.h"
 #include "identity.h"
 #include "log.h"
@@ -72,7 +73,7 @@ int exec_with_token(struct raxx_config *c, char **argv, int argc,
 	raxx_clear_error();
 	if (chain)
 		setenv(GH_CHAIN_ENV, chain, 1);
-	gh_restore_process(o);
+	process_restore(&o->caller);
 	fflush(NULL);
 	if (o->gh)
 		execv(cmd[0], cmd);

@@ -1,26 +1,18 @@
 /*
- * The curl-free half of exec and the gh shim: finding the real gh, putting
- * a token in gh's variables, giving the command the caller's process
- * settings back. The compiled shim (ghshim.c) links only this side, so it
- * starts without libcurl and OpenSSL.
+ * Finding the real gh: the contract is in ghfind.h. The compiled shim
+ * links this, so it stays free of libcurl and OpenSSL.
  */
 #define _XOPEN_SOURCE 700	/* realpath() */
-#include "ghexec.h"
-#include "clientsecret.h"
+#include "ghfind.h"
 #include "log.h"
-#include "protocol.h"
 #include "util.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 #include <unistd.h>
 
 /* Directories (real paths) never to take gh from. */
@@ -212,104 +204,4 @@ char *find_real_gh(const char *shim_path, const char *chain, char **chain_out)
 	}
 	skip_release(&s);
 	return gh;
-}
-
-static int is_github_com(const char *host)
-{
-	return credential_host_matches(host, "github.com");
-}
-
-/* What a child never needs and an agent must never hold: the vault
- * identity (and where its secret is kept), Cloudflare's secret, the
- * operator's PAT. */
-static const char *const identity_vars[] = {
-	CLIENT_SECRET_ENV, CLIENT_SECRET_FILE_ENV,
-	"CF_ACCESS_CLIENT_SECRET", "RAXX_OPERATOR_TOKEN",
-};
-
-void child_env_prepare(const char *host, const char *tok, const char *bot,
-		       time_t expires_at, int keep_env)
-{
-	size_t i;
-
-	if (!keep_env)
-		for (i = 0; i < sizeof(identity_vars) / sizeof(*identity_vars); i++)
-			unsetenv(identity_vars[i]);
-	unsetenv(TOKEN_FOR_ENV);
-	if (!tok)
-		return;
-	if (is_github_com(host)) {
-		setenv("GH_TOKEN", tok, 1);
-	} else {
-		/* gh would offer GH_TOKEN to github.com: an enterprise token
-		 * goes only where gh sends it to the enterprise host */
-		unsetenv("GH_TOKEN");
-		setenv("GH_ENTERPRISE_TOKEN", tok, 1);
-		setenv("GH_HOST", host, 1);
-	}
-	if (bot) {
-		char *v = xstrfmt("%s %s %lld", bot, host, (long long)expires_at);
-
-		setenv(TOKEN_FOR_ENV, v, 1);
-		free(v);
-	}
-}
-
-const char *child_token_inherited(const char *host, const char *bot,
-				  time_t min_left, time_t *expires_at)
-{
-	const char *mark = getenv(TOKEN_FOR_ENV), *tok;
-	char *want;
-	size_t n;
-	long exp;
-	int same;
-
-	if (!mark || !bot || client_secret_in_env())
-		return NULL;
-	want = xstrfmt("%s %s ", bot, host);
-	n = strlen(want);
-	same = !strncmp(mark, want, n) && !parse_long(mark + n, 1, LONG_MAX, &exp);
-	free(want);
-	if (!same || exp - now_seconds() <= min_left)
-		return NULL;
-	tok = env_get(is_github_com(host) ? "GH_TOKEN" : "GH_ENTERPRISE_TOKEN");
-	if (!tok || strspn(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			   "0123456789._") != strlen(tok))
-		return NULL;
-	*expires_at = (time_t)exp;
-	return tok;
-}
-
-void harden_process(struct exec_opts *saved)
-{
-	struct rlimit rl = { 0, 0 };
-
-	/*
-	 * A core dump would hold tokens and keys. Only the soft limit is
-	 * lowered when the hard one is known, so that `exec` can give the
-	 * command the caller's limit back (a lowered hard limit is for good).
-	 */
-	if (!getrlimit(RLIMIT_CORE, &saved->core)) {
-		saved->have_core = 1;
-		rl.rlim_max = saved->core.rlim_max;
-	}
-	setrlimit(RLIMIT_CORE, &rl);
-#ifdef __linux__
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-#endif
-	saved->umask = umask(077);
-	/* it would make libcurl write TLS session keys to disk */
-	unsetenv("SSLKEYLOGFILE");
-	/* a reader gone away (git, a pipe to head) is an error to report,
-	 * not a reason to die */
-	signal(SIGPIPE, SIG_IGN);
-}
-
-void gh_restore_process(const struct exec_opts *o)
-{
-	signal(SIGPIPE, SIG_DFL);	/* ignored here, never for the command */
-	umask(o->umask);
-	if (o->have_core && setrlimit(RLIMIT_CORE, &o->core))
-		trace("exec: cannot restore the core-size limit: %s",
-		      strerror(errno));
 }

@@ -42,7 +42,9 @@
 #include "broker_client.h"
 #include "cache.h"
 #include "config.h"
-#include "ghexec.h"
+#include "child_env.h"
+#include "ghfind.h"
+#include "process.h"
 #include "identity.h"
 #include "refresh.h"
 #include "token.h"
@@ -64,7 +66,7 @@
 
 #define PROG "git-credential-raxx"
 
-static struct exec_opts caller_settings;
+static struct process_settings caller_settings;
 
 
 static int is_executable_file(const char *path)
@@ -160,10 +162,10 @@ static void run_gh(const char *self, int argc, char **argv,
 	cmd[0] = gh;
 	for (i = 1; i < argc; i++)
 		cmd[i] = argv[i];
-	gh_restore_process(&caller_settings);
+	process_restore(&caller_settings);
 	execv(gh, cmd);
 	/* the full program will report it; what was stripped stays stripped */
-	harden_process(&caller_settings);
+	process_harden(&caller_settings);
 	unsetenv("GH_TOKEN");
 	unsetenv("GH_ENTERPRISE_TOKEN");
 	unsetenv("GH_HOST");
@@ -265,10 +267,10 @@ run:
 	cmd[0] = gh;
 	for (i = 1; i < argc; i++)
 		cmd[i] = argv[i];
-	gh_restore_process(&caller_settings);
+	process_restore(&caller_settings);
 	execv(gh, cmd);
 	/* the full program will report it; what was stripped stays stripped */
-	harden_process(&caller_settings);
+	process_harden(&caller_settings);
 	unsetenv("GH_TOKEN");
 	unsetenv("GH_ENTERPRISE_TOKEN");
 	unsetenv("GH_HOST");
@@ -291,7 +293,7 @@ int main(int argc, char **argv)
 	char *self, *prog, **cmd;
 	int i, n = 0, err;
 
-	harden_process(&caller_settings);
+	process_harden(&caller_settings);
 	self = self_path(argc > 0 ? argv[0] : "gh");
 	if (!self) {
 		error_msg("gh shim: cannot tell where it is installed: run it by its "

@@ -9,7 +9,7 @@
 #include "audit.h"
 #include "broker_client.h"
 #include "cache.h"
-#include "ghexec.h"
+#include "child_env.h"
 #include "github.h"
 #include "http.h"
 #include "identity.h"
