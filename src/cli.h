@@ -4,7 +4,9 @@
 /*
  * The actions of the command line. Each takes the process context and the
  * action's own argv (argv[0] is the action's name) and returns the exit
- * status, its error already printed. main.c holds the one table of them.
+ * status, its error already printed. main.c holds the one table of them
+ * and hands it to cli_use_actions first; the rest of this header is what
+ * the actions share.
  */
 
 #include "config.h"
@@ -38,9 +40,11 @@ struct action {
 	const char *help;
 	int loads_config;	/* load the settings before run */
 };
+/* The table to find actions and their help in (main.c's), and the
+ * program's usage text. */
+void cli_use_actions(const struct action *table, size_t nr, const char *usage);
 /* The action called name, or NULL. */
 const struct action *cli_find_action(const char *name);
-extern const char cli_usage_text[];
 /* The help text of action (NULL: the program's); NULL for an unknown one. */
 const char *cli_help_text(const char *action);
 /* Print it on stdout (0), or a usage error for an unknown action. */
@@ -61,7 +65,7 @@ extern int cli_optind;
 extern const char *cli_argv0;
 
 /* The caller's umask and core limit, for exec to give back. */
-struct exec_opts;
-extern struct exec_opts cli_caller_settings;
+struct process_settings;
+extern struct process_settings cli_caller_settings;
 
 #endif
