@@ -19,7 +19,7 @@ PROVE_FLAGS ?= -j2
 FUZZ_CHECK_SECONDS ?= 3
 FUZZ_SECONDS ?= 600
 
-# libcurl 7.62 for the URL API (src/http.c uses CURLOPT_PROTOCOLS_STR from
+# libcurl 7.62 for the URL API (src/services/http.c uses CURLOPT_PROTOCOLS_STR from
 # 7.85 on, the older CURLOPT_PROTOCOLS before)
 PKGS = libcurl openssl libsodium json-c yaml-0.1
 PKGS_MIN = libcurl >= 7.62.0
@@ -86,11 +86,11 @@ endif
 
 PKG_CFLAGS = $(call once,PKG_CFLAGS,$(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(call once,PKG_LIBS,$(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
-# the gh shim serves a warm cache without libcurl and OpenSSL (src/ghshim.c)
+# the gh shim serves a warm cache without libcurl and OpenSSL (helper/gh.c)
 SHIM_LIBS = $(call once,SHIM_LIBS,$(PKG_CONFIG) --libs libsodium yaml-0.1 2>/dev/null)
 override CFLAGS += $(PKG_CFLAGS)
 
-# The program loads libcurl and OpenSSL on first use (src/lazyload.c), so a
+# The program loads libcurl and OpenSSL on first use (src/base/lazyload.c), so a
 # warm call, a token from the cache, maps neither (about 3 ms and 6 MiB
 # less). The probe finds the names to dlopen(); when it cannot, or with
 # LAZY=0, the program links them as usual.
@@ -101,20 +101,22 @@ LAZY_OUT = $(call once,LAZY_OUT,CC="$(CC)" sh src/lazyload-probe.sh \
 	$(shell $(PKG_CONFIG) --libs libcurl openssl 2>/dev/null))
 endif
 LAZY_DEFS = $(filter-out -ldl,$(LAZY_OUT))
-# without LAZY_DEFS, src/lazyload.c compiles to nothing
-PROG_OBJS = src/main.o src/lazyload.o
+# without LAZY_DEFS, src/base/lazyload.c compiles to nothing
+PROG_OBJS = src/main.o src/base/lazyload.o
 PROG_LIBS = $(if $(LAZY_DEFS),$(call once,PROG_LAZY_LIBS,$(PKG_CONFIG) --libs \
 	libsodium json-c yaml-0.1 2>/dev/null) $(filter -ldl,$(LAZY_OUT)),$(PKG_LIBS))
 
 PROG = git-credential-raxx
 SHIM = helper/gh
-LIB_SRCS = $(filter-out src/main.c src/ghshim.c src/lazyload.c,$(wildcard src/*.c))
+# src/README.md maps the folders of src/: one layer each
+LIB_SRCS = $(filter-out src/base/lazyload.c,$(wildcard src/*/*.c))
 LIB_OBJS = $(LIB_SRCS:.c=.o)
-HEADERS = $(wildcard src/*.h)
+HEADERS = $(wildcard src/*/*.h)
 UNIT_SRCS = $(wildcard tests/unit/test-*.c)
 UNIT_TESTS = $(UNIT_SRCS:.c=.t)
 SHELL_TESTS = $(sort $(wildcard tests/t[0-9]*.sh))
-HELPERS = $(sort $(wildcard helper/*) $(SHIM))
+# what helper/ holds besides the shim's source and object
+HELPERS = $(sort $(filter-out %.c %.o,$(wildcard helper/*)) $(SHIM))
 # the broker's service definitions, for PREFIX/share/git-credential-raxx
 DATA = contrib/systemd/git-credential-raxx-broker.service \
 	contrib/launchd/app.raxx.git-credential-raxx.broker.plist
@@ -131,7 +133,7 @@ quote = '$(subst ','\'',$(1))'
 # are rebuilt when it changes (every commit), through their own stamp.
 VERSION = $(call once,VERSION,sh src/version.sh)
 VERSION_STAMP = .build-version
-VERSION_OBJS = $(patsubst %.c,%.o,$(call once,VERSION_SRCS,grep -l RAXX_VERSION src/*.c 2>/dev/null))
+VERSION_OBJS = $(patsubst %.c,%.o,$(call once,VERSION_SRCS,grep -l RAXX_VERSION src/*.c src/*/*.c 2>/dev/null))
 VERSION_DEF = $(if $(filter $@,$(VERSION_OBJS)),-DRAXX_VERSION=$(call quote,"$(VERSION)"))
 
 COMPLETIONS = contrib/completions
@@ -171,7 +173,7 @@ libraxx.a: $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-src/lazyload.o: src/lazyload.c $(HEADERS) $(FLAVOUR_STAMP) | check-deps
+src/base/lazyload.o: src/base/lazyload.c $(HEADERS) $(FLAVOUR_STAMP) | check-deps
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LAZY_DEFS) -c -o $@ $<
 
 $(PROG): $(PROG_OBJS) libraxx.a
@@ -179,9 +181,11 @@ $(PROG): $(PROG_OBJS) libraxx.a
 
 # linked without libcurl/OpenSSL on purpose: a module that needs them here
 # is a link error, not a slower shim
-$(SHIM): src/ghshim.o libraxx.a
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ src/ghshim.o libraxx.a $(SHIM_LIBS)
+helper/%.o: helper/%.c $(HEADERS) $(FLAVOUR_STAMP) | check-deps
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(SHIM): helper/gh.o libraxx.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ helper/gh.o libraxx.a $(SHIM_LIBS)
 
 tests/unit/%.t: tests/unit/%.c tests/unit/tap.h libraxx.a $(FLAVOUR_STAMP)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< libraxx.a $(PKG_LIBS)
@@ -290,7 +294,7 @@ deb: dist
 	@ls $(DISTDIR)/*.deb
 
 clean:
-	rm -f src/*.o libraxx.a $(PROG) $(SHIM) tests/unit/*.t $(FLAVOUR_STAMP) \
+	rm -f src/*.o src/*/*.o helper/*.o libraxx.a $(PROG) $(SHIM) tests/unit/*.t $(FLAVOUR_STAMP) \
 		$(VERSION_STAMP)
 	rm -rf tests/trash.* tests/fuzz/build dist
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # For the Makefile (LAZY=1): the names with which the program can dlopen()
-# libcurl, libssl and libcrypto at run time (src/lazyload.c).
+# libcurl, libssl and libcrypto at run time (src/base/lazyload.c).
 #
 #   CC=cc sh src/lazyload-probe.sh CFLAGS... -- LIBS...
 #

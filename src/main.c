@@ -5,17 +5,17 @@
  * the process and dispatches through it. The work is in the modules.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "cli.h"
-#include "audit_cmd.h"
-#include "broker.h"
-#include "doctor.h"
-#include "handoff.h"
-#include "process.h"
-#include "http.h"
-#include "identity.h"
-#include "log.h"
-#include "protocol.h"
-#include "util.h"
+#include "cli/cli.h"
+#include "cli/audit_cmd.h"
+#include "broker/broker.h"
+#include "doctor/doctor.h"
+#include "handoff/handoff.h"
+#include "base/process.h"
+#include "services/http.h"
+#include "identity/identity.h"
+#include "base/log.h"
+#include "base/protocol.h"
+#include "base/util.h"
 
 #include <getopt.h>
 #include <stdio.h>

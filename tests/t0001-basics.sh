@@ -26,7 +26,7 @@ test_expect_success 'version: BASE-dev-N-gHASH before the first tag, -dirty with
 	test "$(sh vr/src/version.sh --deb)" = "$base~dev.1.g$h" &&
 	echo b >vr/f &&
 	test "$(sh vr/src/version.sh)" = "$base-dev-1-g$h-dirty" &&
-	grep -F "#define RAXX_VERSION \"$base\"" "$BUILD_DIR/src/util.h"
+	grep -F "#define RAXX_VERSION \"$base\"" "$BUILD_DIR/src/base/util.h"
 '
 
 test_expect_success 'version: X.Y.Z at tag vX.Y.Z, git describe after it' '

@@ -1,5 +1,5 @@
 /*
- * src/http.c with its transfers replaced by answers from the fuzzer's
+ * src/services/http.c with its transfers replaced by answers from the fuzzer's
  * input: the contract is in fake-http.h.
  *
  * The real file is compiled here whole, with the three functions that
@@ -10,7 +10,7 @@
 #define http_client_new http_client_new_unused
 #define http_request http_request_unused
 #define http_preconnect http_preconnect_unused
-#include "../../src/http.c"
+#include "../../src/services/http.c"
 #undef http_client_new
 #undef http_request
 #undef http_preconnect

@@ -3,7 +3,7 @@
 
 /*
  * The HTTP layer of the fuzz targets that read the vault's and GitHub's
- * answers (fake-http.c): src/http.c as it is, except that a client makes
+ * answers (fake-http.c): src/services/http.c as it is, except that a client makes
  * no connection and http_request() answers from a script, the fuzzer's
  * input, in order. Nothing goes to the network.
  *

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for src/agentmap.c. Beyond "no crash, no leak, no UB"
+ * libFuzzer target for src/identity/agentmap.c. Beyond "no crash, no leak, no UB"
  * it checks that an accepted map keeps its promises: names in
  * [A-Za-z0-9._-], levels read|write|admin, each agent under one bot, and
  * every refusal says "FILE:LINE: ..." or "FILE: ...".
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agentmap.h"
-#include "util.h"
+#include "identity/agentmap.h"
+#include "base/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

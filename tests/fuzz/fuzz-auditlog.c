@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for src/auditlog.c: the input is an audit log (lines of
+ * libFuzzer target for src/store/auditlog.c: the input is an audit log (lines of
  * JSON, or anything). Beyond "no crash, no leak, no UB" it checks that
  * the counts add up: every non-blank line is counted once, as an event, an
  * old one, a malformed or an unknown line; and that feeding the log whole
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auditlog.h"
-#include "util.h"
+#include "store/auditlog.h"
+#include "base/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /*
  * libFuzzer target for the broker's pure parsers: the wire format
- * (src/broker_wire.c) and the uid policy (src/broker_policy.c). The first
+ * (src/token/broker_wire.c) and the uid policy (src/broker/broker_policy.c). The first
  * byte picks which. Beyond "no crash, no leak, no UB" it checks that a
  * parsed message formats back to exactly the bytes it came from, that no
  * value holds a line end, and that an accepted policy keeps its promises.
@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker_policy.h"
-#include "broker_wire.h"
-#include "util.h"
+#include "broker/broker_policy.h"
+#include "token/broker_wire.h"
+#include "base/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

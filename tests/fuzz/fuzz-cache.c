@@ -1,9 +1,9 @@
 /*
  * libFuzzer target for what the program reads back from its own files:
- * a cache entry's record (src/cache.c), as the loader finds it once the
+ * a cache entry's record (src/store/cache.c), as the loader finds it once the
  * entry is opened (cache_parse_record), then stored and loaded again
  * through a real cache directory; an entry's file as found on disk; and
- * the installations remembered in the state directory (src/discover.c).
+ * the installations remembered in the state directory (src/identity/discover.c).
  *
  *   byte 0    the kind of entry: 't' a token, 's' the vault session,
  *             'g' remembered settings (a blob), or any other byte;
@@ -41,9 +41,9 @@
 
 #include <sodium.h>
 
-#include "cache.h"
-#include "discover.h"
-#include "util.h"
+#include "store/cache.h"
+#include "identity/discover.h"
+#include "base/util.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -2,8 +2,8 @@
  * libFuzzer target for the dates the program reads from servers:
  * parse_iso8601 (GitHub's expires_at, the vault's and the audit log's
  * times, handoff manifests), parse_http_date (GitHub's Date header, the
- * clock offset) in src/util.c, and doctor_parse_token_expiration (a PAT's
- * GitHub-Authentication-Token-Expiration header, src/doctor_ops.c). The
+ * clock offset) in src/base/util.c, and doctor_parse_token_expiration (a PAT's
+ * GitHub-Authentication-Token-Expiration header, src/doctor/doctor_ops.c). The
  * input is one string, given to each.
  *
  * Beyond "no crash, no leak, no UB": a time accepted lies between 1970
@@ -19,8 +19,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "doctor.h"
-#include "util.h"
+#include "doctor/doctor.h"
+#include "base/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

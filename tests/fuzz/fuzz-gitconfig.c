@@ -1,10 +1,10 @@
 /*
  * libFuzzer target for what the program reads from git config, which a
  * repository (so an agent) may write: git's answer (config_parse_z,
- * src/config.c), that answer remembered in the cache
- * (settings_payload_check, src/settings_cache.c), the owners setting
- * (owners_parse, src/owners.c) and a remote's URL
- * (discover_repo_of_url, src/discover.c).
+ * src/identity/config.c), that answer remembered in the cache
+ * (settings_payload_check, src/store/settings_cache.c), the owners setting
+ * (owners_parse, src/identity/owners.c) and a remote's URL
+ * (discover_repo_of_url, src/identity/discover.c).
  *
  *   byte 0    'z': byte 1 is '0' + the CONFIG_Z_* fields, then the output
  *             of `git config -z`; 'p': a remembered payload; 'o': an
@@ -29,13 +29,13 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config.h"
-#include "gitcmd.h"
-#include "discover.h"
-#include "owners.h"
-#include "protocol.h"
-#include "settings_cache.h"
-#include "util.h"
+#include "identity/config.h"
+#include "base/gitcmd.h"
+#include "identity/discover.h"
+#include "identity/owners.h"
+#include "base/protocol.h"
+#include "store/settings_cache.h"
+#include "base/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

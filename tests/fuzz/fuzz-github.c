@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for GitHub's answers (src/github.c), read through the
+ * libFuzzer target for GitHub's answers (src/services/github.c), read through the
  * functions that read them: the input picks a call and scripts GitHub's
  * answers to it (fake-http.h).
  *
@@ -31,10 +31,10 @@
 #include <string.h>
 
 #include "fake-http.h"
-#include "github.h"
-#include "json.h"
-#include "jwt.h"
-#include "util.h"
+#include "services/github.h"
+#include "base/json.h"
+#include "services/jwt.h"
+#include "base/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

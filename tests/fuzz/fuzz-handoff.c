@@ -1,7 +1,7 @@
 /*
  * libFuzzer target for what a handoff reads from the vault: the manifest
- * (src/handoff_manifest.c) and the records of its tokens
- * (src/handoff_records.c).
+ * (src/token/handoff_manifest.c) and the records of its tokens
+ * (src/token/handoff_records.c).
  *
  *   byte 0    'm': the rest is a PROVISION_MANIFEST; 'r': a TOKEN_ record
  *
@@ -24,11 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
-#include "handoff_manifest.h"
-#include "handoff_records.h"
-#include "protocol.h"
-#include "util.h"
+#include "store/audit.h"
+#include "token/handoff_manifest.h"
+#include "token/handoff_records.h"
+#include "base/protocol.h"
+#include "base/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the two decisions src/http.c takes on text from
+ * libFuzzer target for the two decisions src/services/http.c takes on text from
  * outside: whether a redirect's Location stays within the API
  * (http_location_under: where the App JWT may go next), and whether
  * no_proxy covers a host (http_noproxy_matches).
@@ -24,8 +24,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http.h"
-#include "util.h"
+#include "services/http.h"
+#include "base/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

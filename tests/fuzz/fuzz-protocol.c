@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for src/protocol.c. Beyond "no crash, no leak, no UB"
+ * libFuzzer target for src/base/protocol.c. Beyond "no crash, no leak, no UB"
  * it checks invariants: parsed values never hold a line break, reading
  * through a pipe gives exactly what parsing the buffer gives, host
  * matching is symmetric, and answers and repo names have their shape.
@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "protocol.h"
-#include "util.h"
+#include "base/protocol.h"
+#include "base/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

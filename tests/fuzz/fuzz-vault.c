@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the vault's answers (src/vault.c), read through
+ * libFuzzer target for the vault's answers (src/services/vault.c), read through
  * the functions that read them: the input picks a call and scripts the
  * vault's answers to it (fake-http.h).
  *
@@ -32,8 +32,8 @@
 #include <string.h>
 
 #include "fake-http.h"
-#include "util.h"
-#include "vault.h"
+#include "base/util.h"
+#include "services/vault.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,7 +4,7 @@
 #   tests/fuzz/run.sh [SECONDS] [TARGET...]
 #
 # TARGET: one of $all_targets below (default: all of them). The sources
-# in src/ (all but the program's and the shim's main files) are compiled
+# in src/'s folders (all but src/base/lazyload.c) are compiled
 # once with clang -fsanitize=fuzzer-no-link,address,undefined into
 # tests/fuzz/build/libraxx-fuzz.a, again only when a source or a header
 # changed; each tests/fuzz/fuzz-TARGET.c links against it, taking only
@@ -72,28 +72,31 @@ CFLAGS="-g -O1 -std=c11 -Wall -Wextra -Wshadow -Wformat=2 $SAN \
 lib=$build/libraxx-fuzz.a
 flags="$CLANG $CFLAGS"
 if [ "$(cat "$build/obj/flags" 2>/dev/null)" != "$flags" ]; then
-	rm -f "$build"/obj/*.o "$lib"
+	rm -rf "$build"/obj/*/ "$lib"
 	printf '%s\n' "$flags" >"$build/obj/flags"
 fi
-newest_h=$(ls -t "$top"/src/*.h | head -n 1)
+newest_h=$(ls -t "$top"/src/*/*.h | head -n 1)
 stale=
-for c in "$top"/src/*.c; do
-	n=$(basename "$c" .c)
-	case $n in main|ghshim|lazyload) continue ;; esac
+for c in "$top"/src/*/*.c; do
+	n=${c#"$top"/src/}
+	n=${n%.c}
+	case $n in base/lazyload) continue ;; esac
 	o=$build/obj/$n.o
 	if [ ! -f "$o" ] || [ "$c" -nt "$o" ] || [ "$newest_h" -nt "$o" ]; then
 		stale="$stale $n"
 	fi
 done
 # objects of sources since removed
-for o in "$build"/obj/*.o; do
+for o in "$build"/obj/*/*.o; do
 	[ -f "$o" ] || continue
-	[ -f "$top/src/$(basename "$o" .o).c" ] || { rm -f "$o"; stale="$stale -"; }
+	n=${o#"$build"/obj/}
+	[ -f "$top/src/${n%.o}.c" ] || { rm -f "$o"; stale="$stale -"; }
 done
 if [ -n "$stale" ] || [ ! -f "$lib" ]; then
 	status=0
 	for n in $stale; do
 		[ "$n" = - ] && continue
+		mkdir -p "$build/obj/${n%/*}"
 		echo "$n"
 	done | (cd "$top" && xargs -P "${FUZZ_JOBS:-2}" -I@ sh -c \
 		'"$0" $1 -fsanitize=fuzzer-no-link -c -o "$2/obj/@.o" src/@.c \
@@ -105,7 +108,7 @@ if [ -n "$stale" ] || [ ! -f "$lib" ]; then
 		exit 1
 	fi
 	rm -f "$lib"
-	ar rcs "$lib" "$build"/obj/*.o || exit 1
+	ar rcs "$lib" "$build"/obj/*/*.o || exit 1
 fi
 
 # ---- the targets

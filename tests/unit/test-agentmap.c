@@ -1,4 +1,4 @@
-/* Unit tests for src/agentmap.c: the YAML agent -> bot map. */
+/* Unit tests for src/identity/agentmap.c: the YAML agent -> bot map. */
 #define _POSIX_C_SOURCE 200809L
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,8 +9,8 @@
 
 #include "tap.h"
 
-#include "agentmap.h"
-#include "util.h"
+#include "identity/agentmap.h"
+#include "base/util.h"
 
 #define DESIGN_EXAMPLE \
 	"bots:\n" \

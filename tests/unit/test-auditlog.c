@@ -1,4 +1,4 @@
-/* Unit tests for src/auditlog.c: parsing audit log lines, counting them per
+/* Unit tests for src/store/auditlog.c: parsing audit log lines, counting them per
  * bot within a window, a fallback's cause, reading audit.log.1 then
  * audit.log, and durations. */
 #define _POSIX_C_SOURCE 200809L
@@ -11,8 +11,8 @@
 
 #include "tap.h"
 
-#include "auditlog.h"
-#include "util.h"
+#include "store/auditlog.h"
+#include "base/util.h"
 
 #define T0 "2026-11-22T08:00:00Z"
 #define T0_SECS 1795334400L	/* date -u -d 2026-11-22T08:00:00Z +%s */

@@ -1,9 +1,9 @@
 /* Unit tests: the bot author (author.h): shapes, the noreply domain and
  * the remembered user id file. */
 #define _POSIX_C_SOURCE 200809L
-#include "author.h"
-#include "config.h"
-#include "util.h"
+#include "cli/author.h"
+#include "identity/config.h"
+#include "base/util.h"
 #include "tap.h"
 
 #include <fcntl.h>

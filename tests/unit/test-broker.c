@@ -1,8 +1,8 @@
 /* Unit tests: the broker's wire format and its uid policy. */
 #define _POSIX_C_SOURCE 200809L
-#include "broker_policy.h"
-#include "broker_wire.h"
-#include "util.h"
+#include "broker/broker_policy.h"
+#include "token/broker_wire.h"
+#include "base/util.h"
 #include "tap.h"
 
 #include <sodium.h>

@@ -1,11 +1,11 @@
 /* Unit tests: the sealed token cache and the audit log's lines. */
 #define _POSIX_C_SOURCE 200809L
-#include "agentmap.h"
-#include "audit.h"
-#include "cache.h"
-#include "config.h"
-#include "identity.h"
-#include "util.h"
+#include "identity/agentmap.h"
+#include "store/audit.h"
+#include "store/cache.h"
+#include "identity/config.h"
+#include "identity/identity.h"
+#include "base/util.h"
 #include "tap.h"
 
 #include <fcntl.h>

@@ -1,12 +1,12 @@
-/* Unit tests for src/config.c: git's `git config -z` answer, parsed. */
+/* Unit tests for src/identity/config.c: git's `git config -z` answer, parsed. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <string.h>
 
 #include "tap.h"
 
-#include "gitcmd.h"
-#include "util.h"
+#include "base/gitcmd.h"
+#include "base/util.h"
 
 struct z_case {
 	const char *name;

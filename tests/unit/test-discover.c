@@ -1,4 +1,4 @@
-/* Unit tests for src/discover.c: which remote URLs name a repository on
+/* Unit tests for src/identity/discover.c: which remote URLs name a repository on
  * the configured host, and doctor's redaction of operator credentials. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -7,9 +7,9 @@
 
 #include "tap.h"
 
-#include "discover.h"
-#include "doctor.h"
-#include "util.h"
+#include "identity/discover.h"
+#include "doctor/doctor.h"
+#include "base/util.h"
 
 struct url_case {
 	const char *url, *host;

@@ -1,12 +1,12 @@
-/* Unit tests for src/doctor_ops.c: GitHub's token-expiration header. */
+/* Unit tests for src/doctor/doctor_ops.c: GitHub's token-expiration header. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <string.h>
 
 #include "tap.h"
 
-#include "doctor.h"
-#include "util.h"
+#include "doctor/doctor.h"
+#include "base/util.h"
 
 struct exp_case {
 	const char *header;

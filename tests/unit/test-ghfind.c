@@ -9,8 +9,8 @@
  *   noexec/gh    not executable;  dirgh/gh/  a directory
  */
 #define _XOPEN_SOURCE 700
-#include "ghexec.h"
-#include "util.h"
+#include "cli/ghexec.h"
+#include "base/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* Unit tests: the handoff manifest parser and its policy (handoff.h). */
 #define _POSIX_C_SOURCE 200809L
-#include "handoff_manifest.h"
-#include "util.h"
+#include "token/handoff_manifest.h"
+#include "base/util.h"
 #include "tap.h"
 
 #include <sodium.h>

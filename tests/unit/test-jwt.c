@@ -1,8 +1,8 @@
 /* Unit tests: base64url, PEM forms, and JWTs verified with OpenSSL. */
 #define _POSIX_C_SOURCE 200809L
-#include "jwt.h"
-#include "json.h"
-#include "util.h"
+#include "services/jwt.h"
+#include "base/json.h"
+#include "base/util.h"
 #include "tap.h"
 
 #include <openssl/bio.h>

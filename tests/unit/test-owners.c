@@ -1,4 +1,4 @@
-/* Unit tests for src/owners.c: parsing RAXX_OWNERS / raxx.owners, and
+/* Unit tests for src/identity/owners.c: parsing RAXX_OWNERS / raxx.owners, and
  * matching logins as GitHub does (ignoring case). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -7,8 +7,8 @@
 
 #include "tap.h"
 
-#include "owners.h"
-#include "util.h"
+#include "identity/owners.h"
+#include "base/util.h"
 
 struct parse_case {
 	const char *list;

@@ -1,9 +1,9 @@
 /* Unit tests: the parsers of server answers and the small utilities. */
 #define _POSIX_C_SOURCE 200809L
-#include "github.h"
-#include "json.h"
-#include "util.h"
-#include "vault.h"
+#include "services/github.h"
+#include "base/json.h"
+#include "base/util.h"
+#include "services/vault.h"
 #include "tap.h"
 
 #include <sodium.h>

@@ -1,4 +1,4 @@
-/* Unit tests for src/protocol.c: git's credential-helper protocol. */
+/* Unit tests for src/base/protocol.c: git's credential-helper protocol. */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
 #include <stdio.h>
@@ -8,8 +8,8 @@
 
 #include "tap.h"
 
-#include "protocol.h"
-#include "util.h"
+#include "base/protocol.h"
+#include "base/util.h"
 
 /* a literal with its length, NULs included */
 #define S(x) x, sizeof(x) - 1

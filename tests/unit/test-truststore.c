@@ -4,8 +4,8 @@
  * Certificates are made here: roots, an intermediate, a leaf.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "truststore.h"
-#include "util.h"
+#include "services/truststore.h"
+#include "base/util.h"
 #include "tap.h"
 
 #include <stdlib.h>
