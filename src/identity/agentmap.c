@@ -219,6 +219,29 @@ static int is_empty(const struct walk *w)
 	       !w->ev.data.scalar.length;
 }
 
+/*
+ * Step to a key's value: 1 when it opens a collection (start: a sequence's
+ * or a mapping's), whose entries the caller walks with entry(); 0 when it
+ * is empty, with *ret 0, or when the step failed, with *ret set; -1 when
+ * it is anything else, for the caller to say what it wanted.
+ */
+static int enter(struct walk *w, yaml_event_type_t start, int *ret)
+{
+	if ((*ret = next(w)) || is_empty(w))
+		return 0;
+	return w->ev.type == start ? 1 : -1;
+}
+
+/* The collection's next entry: 1 with its first event at hand; 0 at the
+ * collection's end (end: its end event) with *ret 0, or on a failure with
+ * *ret set. */
+static int entry(struct walk *w, yaml_event_type_t end, int *ret)
+{
+	if ((*ret = next(w)))
+		return 0;
+	return w->ev.type != end;
+}
+
 static int scalar_is(const struct walk *w, const char *s)
 {
 	size_t n = strlen(s);
@@ -274,20 +297,12 @@ static int walk_agents(struct walk *w, size_t bi)
 	const struct agent_map_bot *other;
 	struct agent_map_bot *b;
 	char e[NAME_ECHO];
-	int ret;
+	int go, ret;
 
-	if ((ret = next(w)))
-		return ret;
-	if (is_empty(w))
-		return 0;
-	if (w->ev.type != YAML_SEQUENCE_START_EVENT)
+	if ((go = enter(w, YAML_SEQUENCE_START_EVENT, &ret)) < 0)
 		return fail_at(w, ev_line(w), "'agents' of '%s' must be a list, "
 			       "found %s", w->map.bots[bi].name, what(w));
-	for (;;) {
-		if ((ret = next(w)))
-			return ret;
-		if (w->ev.type == YAML_SEQUENCE_END_EVENT)
-			return 0;
+	while (go && entry(w, YAML_SEQUENCE_END_EVENT, &ret)) {
 		if ((ret = check_name(w, "agent")))
 			return ret;
 		b = &w->map.bots[bi];
@@ -308,6 +323,7 @@ static int walk_agents(struct walk *w, size_t bi)
 		b->agents[b->nr_agents++] = scalar_dup(w);
 		w->nr_agents++;
 	}
+	return ret;
 }
 
 static int walk_permissions(struct walk *w, size_t bi)
@@ -315,21 +331,13 @@ static int walk_permissions(struct walk *w, size_t bi)
 	struct agent_map_bot *b = &w->map.bots[bi];
 	char e[NAME_ECHO], pname[NAME_ECHO];
 	size_t i;
-	int ret;
+	int go, ret;
 
-	if ((ret = next(w)))
-		return ret;
-	if (is_empty(w))
-		return 0;
-	if (w->ev.type != YAML_MAPPING_START_EVENT)
+	if ((go = enter(w, YAML_MAPPING_START_EVENT, &ret)) < 0)
 		return fail_at(w, ev_line(w), "'permissions' of '%s' must be a "
 			       "mapping (name: read|write|admin), found %s",
 			       b->name, what(w));
-	for (;;) {
-		if ((ret = next(w)))
-			return ret;
-		if (w->ev.type == YAML_MAPPING_END_EVENT)
-			return 0;
+	while (go && entry(w, YAML_MAPPING_END_EVENT, &ret)) {
 		if ((ret = check_name(w, "permission")))
 			return ret;
 		for (i = 0; i < b->nr_perms; i++)
@@ -359,26 +367,19 @@ static int walk_permissions(struct walk *w, size_t bi)
 				       pname, b->name, echo(w, e, sizeof(e)));
 		b->perms[b->nr_perms - 1].level = scalar_dup(w);
 	}
+	return ret;
 }
 
 static int walk_bot(struct walk *w, size_t bi)
 {
-	int seen_agents = 0, seen_perms = 0, ret;
+	int seen_agents = 0, seen_perms = 0, go, ret;
 	char e[NAME_ECHO];
 
-	if ((ret = next(w)))
-		return ret;
-	if (is_empty(w))
-		return 0;
-	if (w->ev.type != YAML_MAPPING_START_EVENT)
+	if ((go = enter(w, YAML_MAPPING_START_EVENT, &ret)) < 0)
 		return fail_at(w, ev_line(w), "bot '%s' must be a mapping with "
 			       "'agents' and 'permissions', found %s",
 			       w->map.bots[bi].name, what(w));
-	for (;;) {
-		if ((ret = next(w)))
-			return ret;
-		if (w->ev.type == YAML_MAPPING_END_EVENT)
-			return 0;
+	while (go && entry(w, YAML_MAPPING_END_EVENT, &ret)) {
 		if (w->ev.type != YAML_SCALAR_EVENT)
 			return fail_at(w, ev_line(w), "expected a key, found %s",
 				       what(w));
@@ -401,6 +402,7 @@ static int walk_bot(struct walk *w, size_t bi)
 		if (ret)
 			return ret;
 	}
+	return ret;
 }
 
 static int walk_bots(struct walk *w)
@@ -408,20 +410,12 @@ static int walk_bots(struct walk *w)
 	struct agent_map *m = &w->map;
 	char e[NAME_ECHO];
 	size_t i;
-	int ret;
+	int go, ret;
 
-	if ((ret = next(w)))
-		return ret;
-	if (is_empty(w))
-		return 0;
-	if (w->ev.type != YAML_MAPPING_START_EVENT)
+	if ((go = enter(w, YAML_MAPPING_START_EVENT, &ret)) < 0)
 		return fail_at(w, ev_line(w), "'bots' must be a mapping of bot "
 			       "names, found %s", what(w));
-	for (;;) {
-		if ((ret = next(w)))
-			return ret;
-		if (w->ev.type == YAML_MAPPING_END_EVENT)
-			return 0;
+	while (go && entry(w, YAML_MAPPING_END_EVENT, &ret)) {
 		if ((ret = check_name(w, "bot")))
 			return ret;
 		for (i = 0; i < m->nr_bots; i++)
@@ -438,6 +432,7 @@ static int walk_bots(struct walk *w)
 		if ((ret = walk_bot(w, m->nr_bots - 1)))
 			return ret;
 	}
+	return ret;
 }
 
 static int walk_top(struct walk *w)
@@ -445,11 +440,7 @@ static int walk_top(struct walk *w)
 	int seen_bots = 0, ret;
 	char e[NAME_ECHO];
 
-	for (;;) {
-		if ((ret = next(w)))
-			return ret;
-		if (w->ev.type == YAML_MAPPING_END_EVENT)
-			return 0;
+	while (entry(w, YAML_MAPPING_END_EVENT, &ret)) {
 		if (w->ev.type != YAML_SCALAR_EVENT)
 			return fail_at(w, ev_line(w), "expected a key, found %s",
 				       what(w));
@@ -461,6 +452,7 @@ static int walk_top(struct walk *w)
 		if ((ret = walk_bots(w)))
 			return ret;
 	}
+	return ret;
 }
 
 static int walk_stream(struct walk *w)
