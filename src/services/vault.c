@@ -525,6 +525,16 @@ int vault_not_found(const struct http_response *r)
 	return !strstr(msg, "Environment with slug") && !route_missing(r);
 }
 
+int vault_read_answer(const struct http_response *r, const char *what,
+		      const char *path, const char *name)
+{
+	if (vault_not_found(r))
+		return 1;
+	if (r->status != 200)
+		return vault_refused(r, what, path, name, 0);
+	return 0;
+}
+
 int vault_get_secret(struct vault *v, const char *path, const char *name,
 		     char **value)
 {
@@ -551,16 +561,8 @@ int vault_get_secret(struct vault *v, const char *path, const char *name,
 	free(p);
 	free(n);
 	free(url);
-	if (ret)
+	if (ret || (ret = vault_read_answer(&r, "vault read of", path, name)))
 		goto out;
-	if (vault_not_found(&r)) {
-		ret = 1;
-		goto out;
-	}
-	if (r.status != 200) {
-		ret = vault_refused(&r, "vault read of", path, name, 0);
-		goto out;
-	}
 	o = json_parse(r.body.buf, r.body.len);
 	if (!o || !json_object_object_get_ex(o, "secret", &sec) ||
 	    !(val = json_str(sec, "secretValue")))

@@ -47,4 +47,9 @@ int vault_refused(const struct http_response *r, const char *what,
  * route the vault does not have. */
 int vault_not_found(const struct http_response *r);
 
+/* A read's answer, sorted: 1 when it found nothing (vault_not_found),
+ * vault_refused's code for another answer than 200, 0 for a 200. */
+int vault_read_answer(const struct http_response *r, const char *what,
+		      const char *path, const char *name);
+
 #endif

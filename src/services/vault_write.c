@@ -151,16 +151,9 @@ int vault_list_folders(struct vault *v, const char *path, char ***names,
 	free(p);
 	ret = vault_authed_request(v, "GET", url, NULL, "vault folder list", &r);
 	free(url);
-	if (ret)
+	if (ret || (ret = vault_read_answer(&r, "vault folder list of", path,
+					    NULL)))
 		goto out;
-	if (vault_not_found(&r)) {
-		ret = 1;
-		goto out;
-	}
-	if (r.status != 200) {
-		ret = vault_refused(&r, "vault folder list of", path, NULL, 0);
-		goto out;
-	}
 	o = json_parse(r.body.buf, r.body.len);
 	if (!o || !json_object_object_get_ex(o, "folders", &arr) ||
 	    !json_object_is_type(arr, json_type_array)) {
