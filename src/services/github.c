@@ -227,6 +227,20 @@ static int refusal(const struct http_response *r, const char *what,
 			      r->status, *msg ? ": " : "", msg);
 }
 
+/* app_request, with an answer other than want refused (refusal): 0 with
+ * r holding the answer, else the failure's code. */
+static int app_call(struct github *gh, struct jwt_key *key, const char *app_id,
+		    const char *method, const char *path, const char *body,
+		    long want, const char *what, const char *installation_id,
+		    struct http_response *r)
+{
+	int ret = app_request(gh, key, app_id, method, path, body, r);
+
+	if (!ret && r->status != want)
+		ret = refusal(r, what, app_id, installation_id);
+	return ret;
+}
+
 int github_parse_token(const char *body, size_t len, long offset,
 		       const char *what, struct gh_token *out)
 {
@@ -284,15 +298,12 @@ int github_create_token(struct github *gh, struct jwt_key *key,
 				 "number: store the numeric installation id", what);
 	path = xstrfmt("/app/installations/%s/access_tokens", installation_id);
 	body = scope_body(scope);
-	ret = app_request(gh, key, app_id, "POST", path, body ? body : "", &r);
+	ret = app_call(gh, key, app_id, "POST", path, body ? body : "", 201,
+		       what, installation_id, &r);
 	free(path);
 	free(body);
 	if (ret)
 		goto out;
-	if (r.status != 201) {
-		ret = refusal(&r, what, app_id, installation_id);
-		goto out;
-	}
 	ret = github_parse_token(r.body.buf, r.body.len, gh->offset, what, out);
 out:
 	http_response_release(&r);
@@ -534,15 +545,12 @@ int github_get_installation(struct github *gh, struct jwt_key *key,
 		return raxx_fail(RAXX_ESECRETS, "INSTALLATION_ID for %s is not a "
 				 "number: store the numeric installation id", what);
 	path = xstrfmt("/app/installations/%s", installation_id);
-	ret = app_request(gh, key, app_id, "GET", path, NULL, &r);
+	/* a 404 as for a mint: the installation is gone */
+	ret = app_call(gh, key, app_id, "GET", path, NULL, 200, what,
+		       installation_id, &r);
 	free(path);
 	if (ret)
 		goto out;
-	if (r.status != 200) {
-		/* 404 as for a mint: the installation is gone */
-		ret = refusal(&r, what, app_id, installation_id);
-		goto out;
-	}
 	name = xstrfmt("installation %s", installation_id);
 	ret = parse_installation(r.body.buf, r.body.len, name, out);
 	free(name);
@@ -563,13 +571,10 @@ int github_app_owner(struct github *gh, struct jwt_key *key, const char *app_id,
 
 	*login = NULL;
 	*id = 0;
-	ret = app_request(gh, key, app_id, "GET", "/app", NULL, &r);
+	ret = app_call(gh, key, app_id, "GET", "/app", NULL, 200, "the App", "?",
+		       &r);
 	if (ret)
 		goto out;
-	if (r.status != 200) {
-		ret = refusal(&r, "the App", app_id, "?");
-		goto out;
-	}
 	o = json_parse(r.body.buf, r.body.len);
 	if (json_object_object_get_ex(o, "owner", &owner) &&
 	    login_ok(l = json_str(owner, "login")) && !json_int(owner, "id", id) &&
