@@ -404,8 +404,32 @@ int memory_forget_owner(struct json_object *acc, const char *owner)
 	return there;
 }
 
-int memory_owner_login_reused(struct json_object *acc, const char *login,
-			      long long id)
+/* The match of one remembered owner (its key and its account) that the
+ * two questions below ask. */
+struct owner_query {
+	const char *login;		/* login_reused: the login asked about */
+	const struct owners *o;		/* renamed: the owners setting */
+	long long id;
+};
+
+static int login_reused(const char *key, const struct account *a,
+			const struct owner_query *q)
+{
+	return a->id != q->id && (account_same_login(key, q->login) ||
+				  account_same_login(a->login, q->login));
+}
+
+static int renamed(const char *key, const struct account *a,
+		   const struct owner_query *q)
+{
+	return a->id == q->id && (owners_has(q->o, key) ||
+				  owners_has(q->o, a->login));
+}
+
+/* Whether one of the owners remembered in acc matches q. */
+static int any_owner(struct json_object *acc, const struct owner_query *q,
+		     int (*match)(const char *, const struct account *,
+				  const struct owner_query *))
 {
 	struct json_object *owners;
 
@@ -413,9 +437,7 @@ int memory_owner_login_reused(struct json_object *acc, const char *login,
 		return 0;
 	json_object_object_foreach(owners, k, e) {
 		struct account a = { 0 };
-		int hit = !account_read(e, &a) && a.id != id &&
-			(account_same_login(k, login) ||
-			 account_same_login(a.login, login));
+		int hit = !account_read(e, &a) && match(k, &a, q);
 
 		account_release(&a);
 		if (hit)
@@ -424,21 +446,18 @@ int memory_owner_login_reused(struct json_object *acc, const char *login,
 	return 0;
 }
 
+int memory_owner_login_reused(struct json_object *acc, const char *login,
+			      long long id)
+{
+	const struct owner_query q = { login, NULL, id };
+
+	return any_owner(acc, &q, login_reused);
+}
+
 int memory_owner_renamed(struct json_object *acc, const struct owners *o,
 			 long long id)
 {
-	struct json_object *owners;
+	const struct owner_query q = { NULL, o, id };
 
-	if (!(owners = member(acc, "owners", 0)))
-		return 0;
-	json_object_object_foreach(owners, k, e) {
-		struct account a = { 0 };
-		int hit = !account_read(e, &a) && a.id == id &&
-			(owners_has(o, k) || owners_has(o, a.login));
-
-		account_release(&a);
-		if (hit)
-			return 1;
-	}
-	return 0;
+	return any_owner(acc, &q, renamed);
 }
