@@ -165,4 +165,8 @@ const char *env_get(const char *name);
 time_t now_seconds(void);
 int64_t now_ms(void);
 
+/* poll(2) fd for events until deadline (now_ms() time), through EINTR:
+ * poll's answer, 0 when the deadline passed. */
+int poll_until(int fd, short events, int64_t deadline);
+
 #endif

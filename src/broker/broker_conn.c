@@ -23,22 +23,6 @@
 #define MSG_NOSIGNAL 0	/* SIGPIPE is ignored (process_harden) */
 #endif
 
-static int poll_fd(int fd, short events, int64_t deadline)
-{
-	struct pollfd p = { fd, events, 0 };
-	int64_t left;
-	int n;
-
-	for (;;) {
-		left = deadline - now_ms();
-		if (left <= 0)
-			return 0;
-		n = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
-		if (n >= 0 || errno != EINTR)
-			return n;
-	}
-}
-
 static int peer_uid(int fd, unsigned long *uid)
 {
 #if defined(__linux__) && defined(SO_PEERCRED)
@@ -75,7 +59,7 @@ static int read_request(int fd, struct strbuf *in, long *end, const char **why,
 		size_t room;
 		long e;
 
-		if (poll_fd(fd, POLLIN, deadline) <= 0) {
+		if (poll_until(fd, POLLIN, deadline) <= 0) {
 			*why = "not whole within 2 s";
 			return -1;
 		}
@@ -123,7 +107,7 @@ static void send_answer(int fd, const struct broker_msg *m, int64_t deadline)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (poll_fd(fd, POLLOUT, deadline) <= 0)
+			if (poll_until(fd, POLLOUT, deadline) <= 0)
 				break;
 			continue;
 		}

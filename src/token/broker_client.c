@@ -68,22 +68,6 @@ static int64_t default_deadline(void)
 	return now_ms() + secs * 1000;
 }
 
-static int poll_one(int fd, short events, int64_t deadline)
-{
-	struct pollfd p = { fd, events, 0 };
-	int64_t left;
-	int n;
-
-	for (;;) {
-		left = deadline - now_ms();
-		if (left <= 0)
-			return 0;
-		n = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
-		if (n >= 0 || errno != EINTR)
-			return n;
-	}
-}
-
 static void nap_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -123,7 +107,7 @@ static int dial(const char *path, int64_t deadline)
 			return fd;
 		err = errno;
 		if (err == EINPROGRESS) {
-			if (poll_one(fd, POLLOUT, deadline) > 0 &&
+			if (poll_until(fd, POLLOUT, deadline) > 0 &&
 			    !getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) && !err)
 				return fd;
 			if (!err)
@@ -155,7 +139,7 @@ static int send_all(int fd, const char *p, size_t n, int64_t deadline)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (poll_one(fd, POLLOUT, deadline) <= 0)
+			if (poll_until(fd, POLLOUT, deadline) <= 0)
 				return -1;
 			continue;
 		}
@@ -196,7 +180,7 @@ int broker_call(const char *path, const struct broker_msg *req,
 		send_err = errno ? errno : ETIMEDOUT;
 	while (!end) {
 		ssize_t r;
-		int p = poll_one(fd, POLLIN, deadline);
+		int p = poll_until(fd, POLLIN, deadline);
 
 		if (p <= 0) {
 			ret = raxx_fail(RAXX_EVAULT, "broker at '%s' did not answer in "
@@ -386,6 +370,15 @@ static int answer_token(const char *path, const struct broker_msg *ans,
 	return 0;
 }
 
+/* After an exchange that asks for no token: no decision of the broker's
+ * outlives it, and both messages are released. */
+static void exchange_end(struct broker_msg *req, struct broker_msg *ans)
+{
+	fallback_preset_clear();
+	broker_msg_release(req);
+	broker_msg_release(ans);
+}
+
 /* Send req, and sort the answer: 0 (status=ok), 1 (status=none), or the
  * failure's code. */
 static int exchange(const char *path, struct broker_msg *req,
@@ -415,8 +408,6 @@ int broker_token(const char *path, const struct raxx_config *c,
 {
 	struct broker_msg req = BROKER_MSG_INIT, ans = BROKER_MSG_INIT;
 	const struct identity *id = c->id;
-	const char *inherited;
-	time_t exp;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -424,18 +415,10 @@ int broker_token(const char *path, const struct raxx_config *c,
 		return raxx_fail(RAXX_EVAULT, "no bot for this worktree: pass --bot "
 				 "or --agent, or set raxx.bot / raxx.agent "
 				 "(git-credential-raxx setup)");
+	/* inside exec or the gh shim: the token they were given */
 	if (!bot && !id->handoff && !id->repo &&
-	    (inherited = child_token_inherited(c->host, id->bot,
-					       TOKEN_OUTAGE_MIN_TTL, &exp))) {
-		/* inside exec or the gh shim: the token they were given */
-		out->value = xstrdup(inherited);
-		out->expires_at = exp;
-		out->source = "given to this command";
-		out->bot = xstrdup(id->bot);
-		trace("token: %s's token as given to this command (%s)", id->bot,
-		      TOKEN_FOR_ENV);
+	    child_token_take(c->host, id->bot, out))
 		return 0;
-	}
 	if (!deadline)
 		deadline = default_deadline();
 	request_head(&req, c, "token");
@@ -474,11 +457,19 @@ int broker_peek(const char *path, const struct raxx_config *c,
 	return hit;
 }
 
+/* A count in the answer (key's value), 0 when there is none. */
+static long answer_count(const struct broker_msg *ans, const char *key)
+{
+	const char *n = broker_msg_get(ans, key);
+	long count;
+
+	return n && !parse_long(n, 0, INT_MAX, &count) ? count : 0;
+}
+
 int broker_erase(const char *path, const struct raxx_config *c,
 		 const char *password)
 {
 	struct broker_msg req = BROKER_MSG_INIT, ans = BROKER_MSG_INIT;
-	const char *n;
 	long dropped = 0;
 	int ret;
 
@@ -488,15 +479,12 @@ int broker_erase(const char *path, const struct raxx_config *c,
 	if (ret > 0) {
 		warning("%s; nothing forgotten", raxx_errmsg());
 		raxx_clear_error();
-	} else if (!ret && (n = broker_msg_get(&ans, "dropped")) &&
-		   parse_long(n, 0, INT_MAX, &dropped)) {
-		dropped = 0;
+	} else if (!ret) {
+		dropped = answer_count(&ans, "dropped");
 	}
 	trace("erase: the broker dropped %ld token%s", dropped,
 	      dropped == 1 ? "" : "s");
-	fallback_preset_clear();
-	broker_msg_release(&req);
-	broker_msg_release(&ans);
+	exchange_end(&req, &ans);
 	return (int)dropped;
 }
 
@@ -516,9 +504,7 @@ int broker_revoke(const char *path, const struct raxx_config *c)
 	else if (!ret && (n = broker_msg_get(&ans, "revoked")))
 		notice("revoked %s token%s of %s (through the broker)", n,
 		       strcmp(n, "1") ? "s" : "", c->id->bot);
-	fallback_preset_clear();
-	broker_msg_release(&req);
-	broker_msg_release(&ans);
+	exchange_end(&req, &ans);
 	return ret;
 }
 
@@ -526,7 +512,6 @@ int broker_revoke_handoff(const char *path, const struct raxx_config *c,
 			  const char *slug)
 {
 	struct broker_msg req = BROKER_MSG_INIT, ans = BROKER_MSG_INIT;
-	const char *n;
 	long revoked = 0;
 	int ret;
 
@@ -535,12 +520,9 @@ int broker_revoke_handoff(const char *path, const struct raxx_config *c,
 	ret = exchange(path, &req, &ans, 0);
 	if (ret > 0)
 		revoked = -ret;
-	else if (!ret && (n = broker_msg_get(&ans, "revoked")) &&
-		 parse_long(n, 0, INT_MAX, &revoked))
-		revoked = 0;
-	fallback_preset_clear();
-	broker_msg_release(&req);
-	broker_msg_release(&ans);
+	else if (!ret)
+		revoked = answer_count(&ans, "revoked");
+	exchange_end(&req, &ans);
 	return (int)revoked;
 }
 

@@ -6,6 +6,7 @@
 #include "child_env.h"
 #include "store/clientsecret.h"
 #include "base/protocol.h"
+#include "base/log.h"
 #include "base/util.h"
 
 #include <limits.h>
@@ -76,4 +77,21 @@ const char *child_token_inherited(const char *host, const char *bot,
 		return NULL;
 	*expires_at = (time_t)exp;
 	return tok;
+}
+
+int child_token_take(const char *host, const char *bot, struct token *out)
+{
+	const char *tok;
+	time_t exp;
+
+	if (!(tok = child_token_inherited(host, bot, TOKEN_OUTAGE_MIN_TTL, &exp)))
+		return 0;
+	memset(out, 0, sizeof(*out));
+	out->value = xstrdup(tok);
+	out->expires_at = exp;
+	out->source = "given to this command";
+	out->bot = xstrdup(bot);
+	trace("token: %s's token as given to this command (%s)", bot,
+	      TOKEN_FOR_ENV);
+	return 1;
 }

@@ -8,6 +8,8 @@
 
 #include <time.h>
 
+#include "token_value.h"
+
 /* "BOT HOST EXPIRES": the token in gh's variables is BOT's for HOST, as
  * exec or the gh shim gave it, until EXPIRES (unix seconds). */
 #define TOKEN_FOR_ENV "RAXX_TOKEN_FOR"
@@ -32,5 +34,9 @@ void child_env_prepare(const char *host, const char *tok, const char *bot,
  */
 const char *child_token_inherited(const char *host, const char *bot,
 				  time_t min_left, time_t *expires_at);
+
+/* The same as a token: 1 with out filled (its source "given to this
+ * command"), or 0 with out untouched. */
+int child_token_take(const char *host, const char *bot, struct token *out);
 
 #endif

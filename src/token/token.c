@@ -99,24 +99,12 @@ static int bot_token(struct token_source *ts, const struct identity *id,
 {
 	struct bot_flight b = { id, NULL };
 	struct flight f = { 0 };
-	const char *inherited;
-	time_t exp;
 	int ret;
 
-	if (!id->repo && (inherited = child_token_inherited(ts->c->host, id->bot,
-							     TOKEN_OUTAGE_MIN_TTL,
-							     &exp))) {
-		/* inside exec or the gh shim, which hold no vault identity
-		 * but the token they were given */
-		memset(out, 0, sizeof(*out));
-		out->value = xstrdup(inherited);
-		out->expires_at = exp;
-		out->source = "given to this command";
-		out->bot = xstrdup(id->bot);
-		trace("token: %s's token as given to this command (%s)", id->bot,
-		      TOKEN_FOR_ENV);
+	/* inside exec or the gh shim, which hold no vault identity but the
+	 * token they were given */
+	if (!id->repo && child_token_take(ts->c->host, id->bot, out))
 		return 0;
-	}
 	b.scope_key = identity_scope_key(id);
 	f.lock_api = ts->c->api;
 	f.lock_name = id->bot;
