@@ -2,8 +2,9 @@
  * src/services/http.c with its transfers replaced by answers from the fuzzer's
  * input: the contract is in fake-http.h.
  *
- * The real file is compiled here whole, with the three functions that
- * reach the network renamed away, so that everything else (URL checks,
+ * The real files (http.c and http_net.c, where the pre-connection is) are
+ * compiled here whole, with the three functions that reach the network
+ * renamed away, so that everything else (URL checks,
  * redirects, escaping, releasing answers, per-client headers) is the
  * program's own code.
  */
@@ -11,6 +12,7 @@
 #define http_request http_request_unused
 #define http_preconnect http_preconnect_unused
 #include "../../src/services/http.c"
+#include "../../src/services/http_net.c"
 #undef http_client_new
 #undef http_request
 #undef http_preconnect
