@@ -60,7 +60,7 @@ test_expect_success 'even a socket opened by hand: the uid check refuses it' '
 	test_expect_code 2 as_uid 65534  "$RAXX" --bot raxx-dev-bot token >out.n2 2>err.n2;
 	test_must_be_empty out.n2 &&
 	test_grep "uid 65534 may not use the broker at .*: ask its operator to grant it a bot in RAXX_BROKER_UIDS" err.n2 &&
-	test_grep "uid=65534 .*outcome=refused: uid not admitted" broker.err &&
+	broker_logged "uid=65534 .*outcome=refused: uid not admitted" &&
 	test "$(mints)" = 0
 '
 
@@ -91,7 +91,7 @@ test_expect_success 'uid 65534 gets its granted bot, narrowed to the broker'"'"'
 	as_uid 65534 "$RAXX" --bot raxx-ops-bot token >out.ops 2>err.ops &&
 	grep "^ghs_" out.ops &&
 	test "$(last_scope)" = "{\"contents\":\"read\",\"issues\":\"write\"} null" &&
-	test_grep "uid=65534 action=token bot=raxx-ops-bot repo=- outcome=minted" broker.err
+	broker_logged "uid=65534 action=token bot=raxx-ops-bot repo=- outcome=minted"
 '
 
 test_expect_success 'and only that bot' '

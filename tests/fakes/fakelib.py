@@ -561,6 +561,16 @@ class FakeHandler(BaseHTTPRequestHandler):
         return name if r is None else r
 
     def _send(self, resp, base_log):
+        # logged before the answer goes out: a client that has its answer
+        # finds its request in the log, so no test waits for the log
+        entry = dict(base_log)
+        entry["status"] = resp.status
+        entry["note"] = resp.note or ""
+        if self.auth_state is not None:
+            entry["auth"] = self.auth_state
+        entry.update(resp.log)
+        entry.update(self.extra_log(resp))
+        self.server.log_json(entry)
         self.send_response(resp.status)
         if resp.ctype and resp.status != 204:
             self.send_header("Content-Type", resp.ctype)
@@ -573,14 +583,6 @@ class FakeHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD" and resp.status not in (204, 304):
             self.wfile.write(resp.body)
         self.wfile.flush()
-        entry = dict(base_log)
-        entry["status"] = resp.status
-        entry["note"] = resp.note or ""
-        if self.auth_state is not None:
-            entry["auth"] = self.auth_state
-        entry.update(resp.log)
-        entry.update(self.extra_log(resp))
-        self.server.log_json(entry)
 
     def extra_log(self, resp):
         """More (non-secret!) log fields about a whole exchange; a fake may

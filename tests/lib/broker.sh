@@ -59,6 +59,13 @@ start_broker() {
 	done
 }
 
+# broker_logged PATTERN: wait for the broker's stderr to hold a line
+# matching PATTERN (grep's basic regexp). It logs a request once the
+# answer is sent, so a client may be back before the line is written.
+broker_logged() {
+	wait_until grep -q "$1" "$TRASH/broker.err"
+}
+
 stop_broker() {
 	kill -"${1:-TERM}" "$BROKER_PID" 2>/dev/null
 	wait_broker
