@@ -145,18 +145,13 @@ static char *program_path(const char *self)
 	return xstrdup(PROG);	/* execvp searches PATH */
 }
 
-/* Run the real gh with tok in its variables. Returns only when it cannot. */
-static void run_gh(const char *self, int argc, char **argv,
-		   const struct raxx_config *c, struct token *tok)
+/* Replace this process with gh (argv[1..] its arguments), the token already
+ * in its variables. Returns only when it cannot. */
+static void exec_gh(char *gh, const char *chain, int argc, char **argv)
 {
-	char *gh, *chain = NULL, **cmd;
+	char **cmd;
 	int i;
 
-	if (!(gh = find_real_gh(self, env_get(GH_CHAIN_ENV), &chain)))
-		return;
-	trace("gh shim: %s with %s's token (%s)", gh, tok->bot, tok->source);
-	child_env_prepare(c->host, tok->value, tok->bot, tok->expires_at, 0);
-	token_release(tok);
 	setenv(GH_CHAIN_ENV, chain, 1);
 	cmd = xcalloc((size_t)argc + 1, sizeof(*cmd));
 	cmd[0] = gh;
@@ -170,6 +165,20 @@ static void run_gh(const char *self, int argc, char **argv,
 	unsetenv("GH_ENTERPRISE_TOKEN");
 	unsetenv("GH_HOST");
 	free(cmd);
+}
+
+/* Run the real gh with tok in its variables. Returns only when it cannot. */
+static void run_gh(const char *self, int argc, char **argv,
+		   const struct raxx_config *c, struct token *tok)
+{
+	char *gh, *chain = NULL;
+
+	if (!(gh = find_real_gh(self, env_get(GH_CHAIN_ENV), &chain)))
+		return;
+	trace("gh shim: %s with %s's token (%s)", gh, tok->bot, tok->source);
+	child_env_prepare(c->host, tok->value, tok->bot, tok->expires_at, 0);
+	token_release(tok);
+	exec_gh(gh, chain, argc, argv);
 	free(gh);
 	free(chain);
 }
@@ -197,10 +206,10 @@ static void fast_path(const char *self, int argc, char **argv)
 	struct audit_event ev = { 0 };
 	struct cache *cache = NULL;
 	struct cache_entry e;
-	char *scope = NULL, *gh = NULL, *chain = NULL, **cmd;
+	char *scope = NULL, *gh = NULL, *chain = NULL;
 	const char *inherited;
 	char *broker = NULL;
-	int i, hit = 0;
+	int hit = 0;
 
 	if (config_load(&c) || identity_settle(&c, NULL))
 		goto out;
@@ -262,19 +271,7 @@ static void fast_path(const char *self, int argc, char **argv)
 run:
 	cache_close(cache);
 	cache = NULL;
-	setenv(GH_CHAIN_ENV, chain, 1);
-	cmd = xcalloc((size_t)argc + 1, sizeof(*cmd));
-	cmd[0] = gh;
-	for (i = 1; i < argc; i++)
-		cmd[i] = argv[i];
-	process_restore(&caller_settings);
-	execv(gh, cmd);
-	/* the full program will report it; what was stripped stays stripped */
-	process_harden(&caller_settings);
-	unsetenv("GH_TOKEN");
-	unsetenv("GH_ENTERPRISE_TOKEN");
-	unsetenv("GH_HOST");
-	free(cmd);
+	exec_gh(gh, chain, argc, argv);
 out:
 	if (hit)
 		cache_entry_release(&e);
