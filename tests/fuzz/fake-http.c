@@ -32,6 +32,22 @@ static const char *script, *script_end, *base_url;
 static int requests;
 static char last_auth[512];
 
+int fake_http_input(const uint8_t *data, size_t size, int nops, int *op,
+		    int *flags, const char **script, size_t *len)
+{
+	if (size < 2)
+		return 0;
+	*op = (uint8_t)(data[0] - '0') % nops;
+	*flags = (uint8_t)(data[1] - '0');
+	*script = (const char *)data + 2;
+	*len = size - 2;
+	if (*len && **script == '\n') {
+		(*script)++;
+		(*len)--;
+	}
+	return 1;
+}
+
 void fake_http_reset(const char *base, const char *data, size_t len)
 {
 	base_url = base;

@@ -28,6 +28,13 @@
  */
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* The input of the targets built on this (vault, github): an operation
+ * digit (op, 0 to nops - 1), a flags digit, an optional newline, then the
+ * script. 0 when the input is too short, else 1 with the parts set. */
+int fake_http_input(const uint8_t *data, size_t size, int nops, int *op,
+		    int *flags, const char **script, size_t *len);
 
 /* Start a new script (data is not copied: it must outlive the calls). */
 void fake_http_reset(const char *base, const char *data, size_t len);

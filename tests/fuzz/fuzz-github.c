@@ -130,16 +130,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len;
 	int op, flags, ret, bound = 1;
 
-	if (size < 2)
+	if (!fake_http_input(data, size, 9, &op, &flags, &script, &len))
 		return 0;
-	op = (uint8_t)(data[0] - '0') % 9;
-	flags = (uint8_t)(data[1] - '0');
-	script = (const char *)data + 2;
-	len = size - 2;
-	if (len && *script == '\n') {
-		script++;
-		len--;
-	}
 	if (op == 0) {
 		parse_direct(script, len, flags);
 		raxx_clear_error();
