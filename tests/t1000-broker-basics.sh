@@ -17,7 +17,7 @@ start_broker || { echo "Bail out! the broker did not start"; exit 1; }
 test_expect_success 'the broker starts: socket 0600 in a 0700 directory' '
 	test -S "$BROKER_SOCK" &&
 	test "$(file_mode "$BROKER_SOCK")" = 600 &&
-	test "$(file_mode "$TRASH/run")" = 700 &&
+	test "$(file_mode "${BROKER_SOCK%/*}")" = 700 &&
 	test_grep "broker: listening on $BROKER_SOCK" broker.err
 '
 

@@ -46,7 +46,7 @@ printf 'protocol=https\nhost=%s\n\n' "$RAXX_GITHUB_HOST" >request
 start_broker || { echo "Bail out! the broker did not start"; exit 1; }
 
 test_expect_success 'without RAXX_BROKER_UIDS: 0700 and 0600, and uid 65534 gets nothing' '
-	test "$(file_mode "$TRASH/run")" = 700 &&
+	test "$(file_mode "${BROKER_SOCK%/*}")" = 700 &&
 	test "$(file_mode "$BROKER_SOCK")" = 600 &&
 	test_expect_code 2 as_uid 65534  "$RAXX" --bot raxx-dev-bot token >out.n1 2>err.n1;
 	test_must_be_empty out.n1 &&
@@ -76,13 +76,13 @@ bots:
     agents: [sre-agent]
     permissions: {contents: read, issues: write}
 YAML
-BROKER_SOCK="$TRASH/shared/broker.sock"
+BROKER_SOCK="$(sock_dir shared)/broker.sock"
 start_broker RAXX_BROKER_UIDS="65534:raxx-ops-bot" RAXX_BOT_MAP="$TRASH/broker-map.yaml" \
 	RAXX_OPERATOR_TOKEN="$OPERATOR_PAT" ||
 	{ echo "Bail out! the broker did not start again"; exit 1; }
 
 test_expect_success 'with RAXX_BROKER_UIDS: 0711 and 0666, the uid check is the gate' '
-	test "$(file_mode "$TRASH/shared")" = 711 &&
+	test "$(file_mode "${BROKER_SOCK%/*}")" = 711 &&
 	test "$(file_mode "$BROKER_SOCK")" = 666 &&
 	test_grep "uid 0 (the broker.s own): any bot; uid 65534: raxx-ops-bot" broker.err
 '

@@ -157,9 +157,10 @@ test_expect_success 'a second broker on the same socket is refused' '
 
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
 	test_expect_success 'as another user: /proc of the broker is root'"'"'s, ptrace is refused' '
-		mkdir -p nobody-run nobody-state && chown 65534 nobody-run nobody-state &&
+		run=$(sock_dir nobody-run) &&
+		mkdir -p "$run" nobody-state && chown 65534 "$run" nobody-state &&
 		(RAXX_STATE_DIR="$TRASH/nobody-state" setpriv --reuid=65534 --regid=65534 \
-			--clear-groups "$RAXX" broker --socket "$TRASH/nobody-run/b.sock" \
+			--clear-groups "$RAXX" broker --socket "$run/b.sock" \
 			>/dev/null 2>nobody.err 3>&- & echo $! >nobody.pid) &&
 		pid=$(cat nobody.pid) && echo "$pid" >>"$FAKES/pids" &&
 		wait_until test -S nobody-run/b.sock &&

@@ -4,7 +4,7 @@
 #   start_broker [VAR=VALUE...] [-- BROKER ARGS...]
 #       run `git-credential-raxx broker` in the background with the vault
 #       identity start_stack made (plus the assignments), its socket at
-#       $BROKER_SOCK (under the trash), its stderr in $TRASH/broker.err;
+#       $BROKER_SOCK (in $TRASH/run: sock_dir), its stderr in $TRASH/broker.err;
 #       waits until it answers. Call it outside test bodies (they run in
 #       subshells). $BROKER_PID is its pid; stop_stack (and so test_done)
 #       stops it with the fakes.
@@ -16,7 +16,7 @@
 #       no CF_ACCESS_*, no RAXX_OPERATOR_TOKEN), RAXX_BROKER_SOCKET=
 #       $BROKER_SOCK and the assignments: an agent's shell
 
-BROKER_SOCK="$TRASH/run/broker.sock"
+BROKER_SOCK="$(sock_dir run)/broker.sock"
 
 start_broker() {
 	_sb_env=

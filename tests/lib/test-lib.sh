@@ -169,10 +169,32 @@ test_done() {
 	command -v stop_stack >/dev/null 2>&1 && stop_stack
 	echo "1..$test_count" >&3
 	if [ $test_failed -eq 0 ] && [ -z "${RAXX_KEEP_TRASH:-}" ]; then
-		cd "$TEST_DIR" && rm -rf "$TRASH"
+		cd "$TEST_DIR" && short_dirs_remove && rm -rf "$TRASH"
 	fi
 	[ $test_failed -eq 0 ]
 	exit $?
+}
+
+# sock_dir NAME: a directory for Unix sockets that the tests know as
+# "$TRASH/NAME" (made by whoever uses it). A socket's path holds at most
+# 107 bytes: when the trash's path is too long for that (a deep checkout),
+# "$TRASH/NAME" is a link to a short directory under /tmp, and the path
+# printed is the short one; short_dirs_remove removes those with the trash.
+sock_dir() {
+	if [ ${#TRASH} -le 64 ]; then
+		echo "$TRASH/$1"
+		return
+	fi
+	_sd=$(mktemp -d /tmp/raxx.XXXXXX) || return 1
+	chmod 755 "$_sd" && echo "$_sd" >>"$TRASH/.short-dirs" &&
+	ln -s "$_sd/$1" "$TRASH/$1" && echo "$_sd/$1"
+}
+short_dirs_remove() {
+	[ -f "$TRASH/.short-dirs" ] || return 0
+	while read -r _sd; do
+		case $_sd in /tmp/raxx.*) rm -rf "$_sd" ;; esac
+	done <"$TRASH/.short-dirs"
+	return 0
 }
 
 trap 'stop_stack 2>/dev/null' EXIT
