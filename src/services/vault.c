@@ -13,6 +13,9 @@
 #include <string.h>
 #include <strings.h>
 
+/* The longest a vault session is kept, whatever the vault says. */
+#define VAULT_SESSION_MAX_TTL (30LL * 86400)
+
 int vault_settings_from_env(struct vault_settings *s)
 {
 	const char *host = env_get("INFISICAL_HOST");
@@ -247,8 +250,13 @@ int vault_login(struct vault *v)
 	json_int(resp, "expiresIn", &ttl);
 	free_secret(v->session);
 	v->session = xstrdup(tok);
-	/* a TTL of 0 means no expiry; keep it a day, the vault says when */
-	v->session_expires = now_seconds() + (ttl > 0 ? ttl : 86400);
+	/* a TTL of 0 means no expiry: keep it a day, the vault says when; a
+	 * longer one than 30 days is kept 30 days (and never overflows) */
+	if (ttl <= 0)
+		ttl = 86400;
+	else if (ttl > VAULT_SESSION_MAX_TTL)
+		ttl = VAULT_SESSION_MAX_TTL;
+	v->session_expires = now_seconds() + ttl;
 	v->logged_in = 1;
 	json_put_wiped(resp);
 	trace("vault: logged in (session valid %lld s)", ttl);
