@@ -85,6 +85,15 @@ parsed:
 		path[--n] = '\0';
 	if (ok && credential_repo(path, owner_repo))
 		ok = 0;
+	/* GitHub strips ".git" from a repository's name, so "REPO.git.git"
+	 * names none: its "OWNER/REPO.git" would read as another repository
+	 * the next time it is parsed */
+	if (ok && (n = strlen(*owner_repo)) >= 4 &&
+	    !strcmp(*owner_repo + n - 4, ".git")) {
+		free(*owner_repo);
+		*owner_repo = NULL;
+		ok = 0;
+	}
 	free(authority);
 	free(path);
 	return ok ? 0 : -1;

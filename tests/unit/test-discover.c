@@ -25,6 +25,9 @@ static const struct url_case url_cases[] = {
 	{ "https://x-access-token:secret@github.com/raxx-app/demo.git", "github.com",
 	  "raxx-app/demo" },
 	{ "https://127.0.0.1:8443/raxx-app/demo.git", "127.0.0.1:8443", "raxx-app/demo" },
+	/* GitHub strips ".git" from names: "demo.git.git" names no repository */
+	{ "https://127.0.0.1:8443/raxx-app/demo.git.git", "127.0.0.1:8443", NULL },
+	{ "git@github.com:raxx-app/demo.git.git", "github.com", NULL },
 	{ "https://127.0.0.1:9999/raxx-app/demo.git", "127.0.0.1:8443", NULL },
 	{ "https://github.example.com/raxx-app/demo.git", "github.com", NULL },
 	{ "https://github.com.evil.example/raxx-app/demo.git", "github.com", NULL },
