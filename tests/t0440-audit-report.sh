@@ -132,6 +132,10 @@ test_expect_success 'usage errors exit 64' '
 	test_expect_code 64 git-credential-raxx audit --since -1h 2>err &&
 	test_expect_code 64 git-credential-raxx audit --bogus 2>err &&
 	test_grep "unknown option .--bogus." err &&
+	esc=$(printf "\033") &&
+	test_expect_code 64 git-credential-raxx audit "--x${esc}]0;t${esc}[31m" 2>err &&
+	test_grep "unknown option .--x?]0;t?\[31m." err &&
+	! grep -q "$esc" err &&
 	git-credential-raxx help audit >help &&
 	test_grep -e "--since DURATION" help &&
 	git-credential-raxx --help >help &&

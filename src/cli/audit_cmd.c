@@ -4,6 +4,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "audit_cmd.h"
+#include "cli.h"
 #include "store/auditlog.h"
 #include "base/json.h"
 #include "store/store.h"
@@ -32,19 +33,6 @@ static const struct {
 	{ AUDIT_REVOKE, "revokes" },
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(*columns))
-
-static int usage(const char *fmt, ...) RAXX_PRINTF(1, 2);
-static int usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "raxx: audit: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n(see 'git-credential-raxx help audit')\n");
-	return RAXX_EUSAGE;
-}
 
 /* A bot's name as shown: sanitized; "(no bot)" for events without one. */
 static const char *shown_bot(const char *bot, char *buf, size_t n)
@@ -194,7 +182,8 @@ int audit_main(struct raxx_config *c, int argc, char **argv)
 			json = 1;
 		} else if (!strcmp(a, "--since")) {
 			if (i + 1 >= argc)
-				return usage("option '--since' needs a value");
+				return cli_usage_error("audit", "option '--since' "
+						       "needs a value");
 			since_arg = argv[++i];
 		} else if (!strncmp(a, "--since=", 8)) {
 			since_arg = a + 8;
@@ -202,13 +191,14 @@ int audit_main(struct raxx_config *c, int argc, char **argv)
 			fputs(audit_usage, stdout);
 			return 0;
 		} else {
-			return usage("unknown option '%s'", a);
+			return cli_usage_error("audit", "unknown option '%s'", a);
 		}
 	}
 	if (since_arg && audit_parse_duration(since_arg, &secs)) {
 		sanitize(why, sizeof(why), since_arg);
-		return usage("--since '%s' is not a duration: a number of seconds, "
-			     "or one with s, m, h, d or w (30m, 24h, 7d)", why);
+		return cli_usage_error("audit", "--since '%s' is not a "
+				       "duration: a number of seconds, or one "
+				       "with s, m, h, d or w (30m, 24h, 7d)", why);
 	}
 	if (!(dir = state_dir_path())) {
 		raxx_fail(RAXX_EINTERNAL, "no state directory: set RAXX_STATE_DIR "

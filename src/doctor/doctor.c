@@ -24,18 +24,6 @@ const char doctor_usage[] =
 "  --max-time SECS  network deadline of each check (default 10); with\n"
 "                   --all, of each bot's checks together\n";
 
-static int usage(const char *fmt, ...) RAXX_PRINTF(1, 2);
-static int usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	sink_vprintf(stderr, "raxx: doctor: ", fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "(see 'git-credential-raxx help doctor')\n");
-	return RAXX_EUSAGE;
-}
-
 int doctor_main(struct raxx_config *c, int argc, char **argv)
 {
 	struct doctor_chain *ch;
@@ -64,21 +52,24 @@ int doctor_main(struct raxx_config *c, int argc, char **argv)
 			return 0;
 		} else if (!strcmp(a, "--max-time")) {
 			if (i + 1 >= argc)
-				return usage("option '%s' needs a value", a);
+				return cli_usage_error("doctor", "option '%s' "
+						       "needs a value", a);
 			v = argv[++i];
 		} else if (!strncmp(a, "--max-time=", 11)) {
 			v = a + 11;
 		} else {
-			return usage("unknown option '%s'", a);
+			return cli_usage_error("doctor", "unknown option '%s'", a);
 		}
 		if (v && parse_long(v, 1, 600, &max_time))
-			return usage("--max-time '%s' is not a number of seconds "
-				     "(1-600)", v);
+			return cli_usage_error("doctor", "--max-time '%s' is "
+					       "not a number of seconds (1-600)",
+					       v);
 	}
 	if (all_bots && (c->opt_bot || c->opt_agent))
-		return usage("--all checks every bot of the trusted agent map: "
-			     "drop %s, or leave out --all", c->opt_bot ? "--bot" :
-			     "--agent");
+		return cli_usage_error("doctor", "--all checks every bot of "
+				       "the trusted agent map: drop %s, or "
+				       "leave out --all", c->opt_bot ?
+				       "--bot" : "--agent");
 	d = doctor_report_new(json, quiet, all_bots ? "shared" : "checks",
 			      max_time);
 
